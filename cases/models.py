@@ -1,0 +1,121 @@
+"""A de-identified patient case, structured so each part can be shown, revealed and reused."""
+
+from django.db import models
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other / not stated"
+
+
+class Case(models.Model):
+    title = models.CharField(max_length=120, help_text="e.g. “Case Summary 2”")
+    disease = models.CharField(max_length=120, help_text="e.g. Multiple myeloma")
+    patient_age = models.PositiveSmallIntegerField()
+    patient_sex = models.CharField(max_length=8, choices=Sex.choices)
+    diagnosis = models.CharField(max_length=255, help_text="e.g. IgG-lambda multiple myeloma")
+    years_since_diagnosis = models.PositiveSmallIntegerField(null=True, blank=True)
+    ecog = models.PositiveSmallIntegerField(
+        "ECOG performance status", null=True, blank=True, help_text="0 (fully active) to 4"
+    )
+    current_status = models.TextField(blank=True, help_text="Where the patient is now.")
+    clinical_question = models.TextField(blank=True, help_text="The question put to the audience.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ecog__lte=4), name="case_ecog_0_to_4"),
+            models.CheckConstraint(condition=models.Q(patient_age__lte=120), name="case_age_plausible"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StagingItem(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="staging")
+    system = models.CharField(max_length=40, help_text="e.g. R-ISS")
+    value = models.CharField(max_length=40, help_text="e.g. 2 or III")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.value}"
+
+
+class HistoryItem(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="history")
+    text = models.CharField(max_length=255, help_text="e.g. Hypertension (well controlled)")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "medical history item"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class TherapyLine(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="therapy_lines")
+    line_number = models.PositiveSmallIntegerField(help_text="1 for first line, 2 for second…")
+    regimen = models.CharField(max_length=120, help_text="e.g. VRd, then lenalidomide maintenance")
+    agents = models.CharField(max_length=255, blank=True, help_text="Comma-separated agents")
+    transplant = models.CharField(max_length=120, blank=True, help_text="e.g. Autologous SCT")
+    best_response = models.CharField(max_length=60, blank=True, help_text="e.g. VGPR")
+    outcome = models.CharField(
+        max_length=255, blank=True, help_text="How it ended, e.g. progression on maintenance"
+    )
+
+    class Meta:
+        ordering = ["line_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "line_number"], name="therapy_line_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.line_number}: {self.regimen}"
+
+    @property
+    def agent_list(self) -> list[str]:
+        return [a.strip() for a in self.agents.split(",") if a.strip()]
+
+
+class TeachingPoint(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="teaching_points")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=160)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Reference(models.Model):
+    teaching_point = models.ForeignKey(TeachingPoint, on_delete=models.CASCADE, related_name="references")
+    position = models.PositiveSmallIntegerField(default=0)
+    citation = models.CharField(max_length=500)
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    doi = models.CharField("DOI", max_length=120, blank=True)
+    nct = models.CharField("NCT number", max_length=11, blank=True)
+    url = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nct="") | models.Q(nct__regex=r"^NCT[0-9]{8}$"), name="reference_nct_format"
+            ),
+            models.CheckConstraint(condition=models.Q(pmid__regex=r"^[0-9]*$"), name="reference_pmid_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return self.citation[:80]

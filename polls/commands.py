@@ -1,0 +1,70 @@
+"""Carry out a parsed client command through the services; shared by the websocket and HTTP paths."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from polls import protocol, services
+from polls.errors import DomainError
+from polls.protocol import Command
+
+
+def _vote(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    if participant_id is None:
+        raise DomainError("not_joined")
+    outcome = services.vote_cast(
+        participant_id=participant_id,
+        event_id=event_id,
+        poll_id=command.poll,
+        option_ids=command.options,
+        ref=command.ref,
+    )
+    return protocol.ack_frame(ref=command.ref, poll=outcome.poll_id, options=list(outcome.option_ids))
+
+
+def _poll_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    def run(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+        service(event_id=event_id, poll_id=command.poll, user=user)
+        return protocol.ack_frame(ref=command.ref, poll=command.poll)
+
+    return run
+
+
+def _teaching_point_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    def run(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+        service(event_id=event_id, teaching_point_id=command.teaching_point, user=user)
+        return protocol.ack_frame(ref=command.ref, teaching_point=command.teaching_point)
+
+    return run
+
+
+def _show_case(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    services.case_show(event_id=event_id, case_id=command.case, user=user)
+    return protocol.ack_frame(ref=command.ref, case=command.case)
+
+
+def _event_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    def run(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+        event = service(event_id=event_id, user=user)
+        return protocol.ack_frame(ref=command.ref, status=event.status)
+
+    return run
+
+
+HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "vote": _vote,
+    "open_poll": _poll_action(services.poll_open),
+    "close_poll": _poll_action(services.poll_close),
+    "reveal_results": _poll_action(services.results_reveal),
+    "hide_results": _poll_action(services.results_hide),
+    "show_case": _show_case,
+    "reveal_teaching_point": _teaching_point_action(services.teaching_point_reveal),
+    "hide_teaching_point": _teaching_point_action(services.teaching_point_hide),
+    "start_event": _event_action(services.event_start),
+    "end_event": _event_action(services.event_end),
+}
+
+
+def execute(command: Command, *, event_id: int, user=None, participant_id: int | None = None) -> dict[str, Any]:
+    """Run a command already parsed for the caller's role; returns the `ack` frame or raises DomainError."""
+    return HANDLERS[command.type](command, event_id=event_id, user=user, participant_id=participant_id)

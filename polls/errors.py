@@ -1,0 +1,43 @@
+"""Domain errors with stable machine codes.
+
+Services raise these; interfaces (consumers, views) translate them into error frames or
+HTTP responses. The catalogue is the single list of codes clients may see, documented in
+docs/protocol.md (a test fails when a code is undocumented).
+"""
+
+ERROR_CODES: dict[str, str] = {
+    "bad_request": "The message is malformed or a field has the wrong type.",
+    "invalid_json": "The message is not valid JSON.",
+    "unknown_type": "This message type is not known for this connection.",
+    "binary_not_supported": "Binary frames are not accepted; send JSON text.",
+    "frame_too_large": "The message is larger than the server accepts.",
+    "rate_limited": "Too many messages; slow down and retry shortly.",
+    "forbidden": "You are not allowed to do that in this event.",
+    "unknown_event": "There is no event with that code.",
+    "unknown_poll": "That poll is not part of this event.",
+    "unknown_case": "That case is not on this event's agenda.",
+    "unknown_teaching_point": "That teaching point is not part of this event.",
+    "invalid_option": "An option does not belong to this poll.",
+    "duplicate_option": "The same option was chosen twice.",
+    "too_many_options": "Too many options were chosen for this poll.",
+    "no_option": "Choose an option before voting.",
+    "poll_not_open": "This poll has not been opened yet.",
+    "poll_closed": "This poll is closed.",
+    "event_ended": "This event has ended.",
+    "invalid_transition": "That change is not allowed from the current state.",
+    "idempotency_conflict": "This ref was already used for a different ballot.",
+    "not_joined": "Open the event page to join before voting.",
+    "unavailable": "The server could not save this right now; retry.",
+    "server_error": "Something went wrong on the server; retry.",
+}
+
+
+class DomainError(Exception):
+    """An expected refusal with a stable code; its message is safe to show to users."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"Unknown error code {code!r}")
+        self.code = code
+        self.message = message or ERROR_CODES[code]
+        super().__init__(self.message)

@@ -1,0 +1,203 @@
+"""Events, their agenda and polls, anonymous participants and their votes."""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+# Easy to read aloud and type on a phone: no 0/O, 1/I.
+JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+JOIN_CODE_REGEX = r"^[2-9A-HJ-NP-Z]{4,10}$"
+
+
+def new_presenter_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class EventStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    LIVE = "live", "Live"
+    ENDED = "ended", "Ended"
+
+
+class Event(models.Model):
+    title = models.CharField(max_length=200)
+    code = models.CharField(
+        "join code",
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(JOIN_CODE_REGEX, "4–10 characters from 2-9 and A-Z without I and O.")],
+        help_text="Upper case; participants may type it in any case.",
+    )
+    status = models.CharField(max_length=8, choices=EventStatus.choices, default=EventStatus.DRAFT)
+    moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="moderated_events", blank=True)
+    cases = models.ManyToManyField("cases.Case", through="AgendaItem", related_name="events", blank=True)
+    current_case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    current_poll = models.ForeignKey("Poll", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
+    # Bumped by every state change under the event's row lock: clients drop older `state` frames.
+    state_version = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=EventStatus.values), name="event_status_valid"),
+            models.CheckConstraint(condition=models.Q(code__regex=JOIN_CODE_REGEX), name="event_code_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+
+class AgendaItem(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="agenda")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agenda_items")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "case"], name="agenda_case_once_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.case}"
+
+
+class PollKind(models.TextChoices):
+    SINGLE = "single", "Single choice"
+    # Later kinds (multi-select, Likert, numeric, free text, ranking) extend this list.
+
+
+class PollState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Poll(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="polls")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="polls")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=12, choices=PollKind.choices, default=PollKind.SINGLE)
+    question = models.CharField(max_length=300)
+    state = models.CharField(max_length=8, choices=PollState.choices, default=PollState.DRAFT)
+    results_visible = models.BooleanField(
+        default=False, help_text="Whether the audience and presenter may see the counts."
+    )
+    # Pre/post rounds of the same question: a later round points at the first one.
+    round_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="rounds")
+    round_number = models.PositiveSmallIntegerField(default=1)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(state__in=PollState.values), name="poll_state_valid"),
+            models.CheckConstraint(condition=models.Q(kind__in=PollKind.values), name="poll_kind_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(state=PollState.DRAFT, results_visible=True),
+                name="poll_draft_results_hidden",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class Option(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Participant(models.Model):
+    """An anonymous audience member of one event, bound to one browser session."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Participant {self.pk}"
+
+
+class Vote(models.Model):
+    """A participant's current ballot on a poll; changing it rewrites its choices."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
+    options = models.ManyToManyField(Option, through="VoteChoice", related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "participant"], name="vote_once_per_poll")]
+
+    def __str__(self) -> str:
+        return f"Vote {self.pk} on poll {self.poll_id}"
+
+
+class VoteChoice(models.Model):
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="choices")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="choices")
+    # Denormalised so tallies are one indexed GROUP BY without a join.
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "option"], name="choice_once_per_vote")]
+        indexes = [models.Index(fields=["poll", "option"], name="choice_poll_option")]
+
+
+class VoteReceipt(models.Model):
+    """Every ballot a participant sent, keyed by the client's ref: resends are recognised, history is kept."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="receipts")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="receipts")
+    ref = models.CharField(max_length=64)
+    option_ids = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "ref"], name="receipt_ref_once")]
+
+
+class TeachingPointReveal(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="revealed_points")
+    teaching_point = models.ForeignKey("cases.TeachingPoint", on_delete=models.CASCADE, related_name="+")
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revealed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "teaching_point"], name="teaching_point_revealed_once")
+        ]
+
+
+class ModeratorAction(models.Model):
+    """Audit log: who did what to which event, and when."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="audit_log")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}".strip()

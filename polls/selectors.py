@@ -1,0 +1,167 @@
+"""Reads: access checks, tallies and the live snapshot of an event."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.db.models import Count, Prefetch
+
+from cases.models import Case, TeachingPoint
+from polls import protocol
+from polls.errors import DomainError
+from polls.models import AgendaItem, Event, Participant, Poll, TeachingPointReveal, Vote, VoteChoice
+
+
+class EventNotFound(Exception):
+    """Raised alike for a missing event and one the caller may not see."""
+
+
+def normalise_code(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def event_by_code(*, code: str) -> Event:
+    try:
+        return Event.objects.get(code=normalise_code(code))
+    except Event.DoesNotExist:
+        raise EventNotFound from None
+
+
+def user_moderates(*, user, event: Event) -> bool:
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or event.moderators.filter(pk=user.pk).exists()
+
+
+def event_for_moderator(*, user, code: str) -> Event:
+    event = event_by_code(code=code)
+    if not user_moderates(user=user, event=event):
+        raise EventNotFound
+    return event
+
+
+PRESENTER_SESSION_KEY = "caseboard_presenter_events"
+PARTICIPANT_SESSION_KEY = "caseboard_participants"
+
+
+def may_present(*, user, session, event: Event) -> bool:
+    """Moderators, or a browser that opened the secret presenter link of this event."""
+    granted = session.get(PRESENTER_SESSION_KEY, []) if session is not None else []
+    return event.id in granted or user_moderates(user=user, event=event)
+
+
+def participant_id_from_session(*, session, event_id: int) -> int | None:
+    if session is None:
+        return None
+    value = session.get(PARTICIPANT_SESSION_KEY, {}).get(str(event_id))
+    return value if isinstance(value, int) else None
+
+
+def participant_for_session(*, session, event: Event) -> Participant | None:
+    pid = participant_id_from_session(session=session, event_id=event.id)
+    if pid is None:
+        return None
+    return Participant.objects.filter(pk=pid, event=event).first()
+
+
+def poll_for_event(*, event_id: int, poll_id: int) -> Poll:
+    poll = Poll.objects.filter(pk=poll_id, event_id=event_id).first()
+    if poll is None:
+        raise DomainError("unknown_poll")
+    return poll
+
+
+def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
+    """Total ballots and per-option counts, read from the vote rows (the source of truth)."""
+    total = Vote.objects.filter(poll_id=poll_id).count()
+    rows = VoteChoice.objects.filter(poll_id=poll_id).values_list("option_id").annotate(n=Count("id"))
+    option_ids = Poll.objects.get(pk=poll_id).options.values_list("id", flat=True)
+    counts = {oid: 0 for oid in option_ids}
+    counts.update({oid: n for oid, n in rows})
+    return total, counts
+
+
+def results_frames(*, poll: Poll) -> dict[str, dict[str, Any]]:
+    """The results frame per audience: counts for the public only once revealed."""
+    version = time.time_ns() // 1000  # taken before the read: a later frame never holds less
+    total, counts = poll_tally(poll_id=poll.id)
+    return {
+        "public": protocol.results_payload(
+            poll_id=poll.id, total=total, counts=counts, with_counts=poll.results_visible, version=version
+        ),
+        "moderator": protocol.results_payload(
+            poll_id=poll.id, total=total, counts=counts, with_counts=True, version=version
+        ),
+    }
+
+
+def _case_queryset():
+    return Case.objects.prefetch_related("staging", "history", "therapy_lines")
+
+
+def _poll_queryset():
+    return Poll.objects.prefetch_related("options")
+
+
+def event_state(*, event_id: int) -> dict[str, dict[str, Any]]:
+    """The `state` frame per audience ("public" for phones and presenter, "moderator")."""
+    event = Event.objects.select_related("current_poll").get(pk=event_id)
+    case = _case_queryset().filter(pk=event.current_case_id).first() if event.current_case_id else None
+    poll = _poll_queryset().filter(pk=event.current_poll_id).first() if event.current_poll_id else None
+    points = (
+        TeachingPoint.objects.filter(pk__in=TeachingPointReveal.objects.filter(event_id=event_id).values("teaching_point"))
+        .prefetch_related("references")
+        .order_by("case_id", "position", "id")
+    )
+    point_payloads = [protocol.teaching_point_payload(p) for p in points]
+    results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
+    base = {
+        "type": "state",
+        "version": event.state_version,
+        "event": protocol.event_payload(event),
+        "case": protocol.case_payload(case) if case else None,
+        "poll": protocol.poll_payload(poll) if poll else None,
+        "teaching_points": point_payloads,
+    }
+    public = {**base, "results": results["public"] if results else None}
+    moderator = {**base, "results": results["moderator"] if results else None, "agenda": agenda(event_id=event_id)}
+    return {"public": public, "moderator": moderator}
+
+
+def agenda(*, event_id: int) -> list[dict[str, Any]]:
+    """Every case of the event with its polls and teaching points, for the moderator console."""
+    items = AgendaItem.objects.filter(event_id=event_id).select_related("case")
+    polls = _poll_queryset().filter(event_id=event_id)
+    by_case: dict[int, list[Poll]] = {}
+    for poll in polls:
+        by_case.setdefault(poll.case_id, []).append(poll)
+    case_ids = [i.case_id for i in items]
+    points = TeachingPoint.objects.filter(case_id__in=case_ids).prefetch_related(
+        Prefetch("references")
+    )
+    points_by_case: dict[int, list[TeachingPoint]] = {}
+    for point in points:
+        points_by_case.setdefault(point.case_id, []).append(point)
+    revealed = set(TeachingPointReveal.objects.filter(event_id=event_id).values_list("teaching_point_id", flat=True))
+    return [
+        {
+            "id": item.case.id,
+            "title": item.case.title,
+            "polls": [protocol.poll_payload(p) for p in by_case.get(item.case_id, [])],
+            "teaching_points": [
+                {"id": p.id, "title": p.title, "revealed": p.id in revealed}
+                for p in points_by_case.get(item.case_id, [])
+            ],
+        }
+        for item in items
+    ]
+
+
+def participant_ballots(*, participant_id: int) -> dict[int, list[int]]:
+    """A participant's recorded choices per poll."""
+    ballots: dict[int, list[int]] = {}
+    rows = VoteChoice.objects.filter(vote__participant_id=participant_id).values_list("poll_id", "option_id")
+    for poll_id, option_id in rows.order_by("id"):
+        ballots.setdefault(poll_id, []).append(option_id)
+    return ballots

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from polls import views
+
+CODE = "<str:code>"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path(f"e/{CODE}/", views.participant, name="participant"),
+    path(f"e/{CODE}/state.json", views.participant_state, name="participant-state"),
+    path(f"e/{CODE}/vote", views.participant_vote, name="participant-vote"),
+    path(f"e/{CODE}/present/", views.presenter, name="presenter"),
+    path(f"e/{CODE}/moderate/", views.moderator, name="moderator"),
+    path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
+]

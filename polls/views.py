@@ -1,0 +1,310 @@
+"""HTTP interfaces: the three screens, the JSON endpoints and the plain-HTTP fallback for phones."""
+
+from __future__ import annotations
+
+import logging
+
+import segno
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import Error as DatabaseError
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from polls import commands, fanout, protocol, selectors, services
+from polls.errors import DomainError
+from polls.protocol import Role
+
+logger = logging.getLogger(__name__)
+
+# HTTP status per error code for the fallback endpoint; anything else is 400.
+ERROR_STATUS = {
+    "forbidden": 403,
+    "not_joined": 403,
+    "unknown_event": 404,
+    "unknown_poll": 404,
+    "poll_closed": 409,
+    "poll_not_open": 409,
+    "idempotency_conflict": 409,
+    "event_ended": 409,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "server_error": 500,
+}
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _join_failures_key(request: HttpRequest) -> str:
+    return f"join-failures:{_client_ip(request)}"
+
+
+def _join_blocked(request: HttpRequest) -> bool:
+    return cache.get(_join_failures_key(request), 0) >= settings.CASEBOARD["JOIN_FAILURES_PER_MINUTE"]
+
+
+def _record_join_failure(request: HttpRequest) -> None:
+    key = _join_failures_key(request)
+    if cache.add(key, 1, timeout=60):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=60)
+
+
+def _event_or_404(request: HttpRequest, code: str):
+    """Look an event up by join code, counting misses so codes cannot be brute-forced."""
+    if _join_blocked(request):
+        raise _TooManyJoins
+    try:
+        return selectors.event_by_code(code=code)
+    except selectors.EventNotFound:
+        _record_join_failure(request)
+        raise Http404("No event with that code.") from None
+
+
+class _TooManyJoins(Exception):
+    pass
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "polls/landing.html", {"error": "Too many wrong codes. Wait a minute and try again."}, status=429)
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    code = request.GET.get("code", "")
+    if not code:
+        return render(request, "polls/landing.html", {})
+    if _join_blocked(request):
+        return _too_many(request)
+    try:
+        event = selectors.event_by_code(code=code)
+    except selectors.EventNotFound:
+        _record_join_failure(request)
+        return render(
+            request,
+            "polls/landing.html",
+            {"error": "No event uses that code. Check the code on the screen.", "code": code[:16]},
+            status=404,
+        )
+    return redirect("participant", code=event.code)
+
+
+def _ensure_participant(request: HttpRequest, event) -> int:
+    """Bind this browser session to a participant of the event, creating one on first visit."""
+    joined = request.session.get(selectors.PARTICIPANT_SESSION_KEY, {})
+    pid = joined.get(str(event.id))
+    if isinstance(pid, int):
+        return pid
+    participant = services.participant_join(event=event)
+    joined[str(event.id)] = participant.id
+    request.session[selectors.PARTICIPANT_SESSION_KEY] = joined
+    return participant.id
+
+
+def _page_config(request: HttpRequest, event, role: str, **extra) -> dict:
+    ws_path = {
+        Role.PARTICIPANT: f"/ws/e/{event.code}/",
+        Role.PRESENTER: f"/ws/e/{event.code}/present/",
+        Role.MODERATOR: f"/ws/e/{event.code}/moderate/",
+    }[role]
+    return {"code": event.code, "role": role, "ws_path": ws_path, "event_title": event.title, **extra}
+
+
+def _participant_url(request: HttpRequest, event) -> str:
+    base = settings.CASEBOARD["PUBLIC_BASE_URL"] or request.build_absolute_uri("/").rstrip("/")
+    return f"{base.rstrip('/')}{reverse('participant', kwargs={'code': event.code})}"
+
+
+@never_cache
+@require_GET
+def participant(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        event = _event_or_404(request, code)
+    except _TooManyJoins:
+        return _too_many(request)
+    if event.code != code:
+        return redirect("participant", code=event.code)
+    try:
+        _ensure_participant(request, event)
+    except DomainError as exc:
+        return render(request, "polls/ended.html", {"event": event, "message": exc.message}, status=410)
+    config = _page_config(
+        request,
+        event,
+        Role.PARTICIPANT,
+        state_url=reverse("participant-state", kwargs={"code": event.code}),
+        vote_url=reverse("participant-vote", kwargs={"code": event.code}),
+    )
+    return render(request, "polls/participant.html", {"event": event, "config": config})
+
+
+def _participant_context(request: HttpRequest, code: str):
+    event = selectors.event_by_code(code=code)
+    pid = selectors.participant_id_from_session(session=request.session, event_id=event.id)
+    return event, pid
+
+
+def _error_response(code: str, ref: str | None = None, message: str | None = None) -> JsonResponse:
+    frame = protocol.error_frame(ref=ref, code=code, message=message)
+    return JsonResponse(frame, status=ERROR_STATUS.get(code, 400))
+
+
+@never_cache
+@require_GET
+def participant_state(request: HttpRequest, code: str) -> HttpResponse:
+    """Fallback for networks that block websockets: the same `state` frame, polled."""
+    try:
+        event, pid = _participant_context(request, code)
+    except selectors.EventNotFound:
+        return _error_response("unknown_event")
+    if pid is None:
+        return _error_response("not_joined")
+    message = fanout.build_state_message(event.id)
+    poll_id = message["poll"]
+    ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
+    text = protocol.with_my_vote(message["public"], {"poll": poll_id, "options": ballot} if ballot else None)
+    return HttpResponse(text, content_type="application/json")
+
+
+@never_cache
+@require_POST
+def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
+    """Fallback vote: the body is the websocket `vote` frame; the reply is the same `ack` or `error`."""
+    try:
+        event, pid = _participant_context(request, code)
+    except selectors.EventNotFound:
+        return _error_response("unknown_event")
+    ref = None
+    try:
+        frame = protocol.decode(request.body.decode("utf-8", "replace"), max_bytes=settings.CASEBOARD["MAX_FRAME_BYTES"])
+        ref = protocol.frame_ref(frame)
+        command = protocol.parse(frame, role=Role.PARTICIPANT)
+        if command.type != "vote":
+            raise DomainError("unknown_type")
+        return JsonResponse(commands.execute(command, event_id=event.id, participant_id=pid))
+    except DomainError as exc:
+        return _error_response(exc.code, ref, exc.message)
+    except DatabaseError:
+        logger.warning("database unavailable for a fallback vote", exc_info=True)
+        return _error_response("unavailable", ref)
+
+
+def _qr_svg(url: str) -> str:
+    qr = segno.make(url, error="m")
+    return qr.svg_inline(scale=8, dark="#000", light="#fff", border=2, omitsize=True)
+
+
+@never_cache
+@require_GET
+def presenter(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        event = selectors.event_by_code(code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    key = request.GET.get("key", "")
+    if key and constant_time_compare(key, event.presenter_token):
+        granted = set(request.session.get(selectors.PRESENTER_SESSION_KEY, []))
+        granted.add(event.id)
+        request.session[selectors.PRESENTER_SESSION_KEY] = sorted(granted)
+        return redirect("presenter", code=event.code)
+    if not selectors.may_present(user=request.user, session=request.session, event=event):
+        if not request.user.is_authenticated:
+            return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+        raise Http404("No event with that code.")
+    participant_url = _participant_url(request, event)
+    config = _page_config(request, event, Role.PRESENTER)
+    return render(
+        request,
+        "polls/presenter.html",
+        {"event": event, "config": config, "participant_url": participant_url, "qr_svg": _qr_svg(participant_url)},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def moderator(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    presenter_link = request.build_absolute_uri(
+        reverse("presenter", kwargs={"code": event.code}) + f"?key={event.presenter_token}"
+    )
+    config = _page_config(request, event, Role.MODERATOR)
+    return render(
+        request,
+        "polls/moderator.html",
+        {
+            "event": event,
+            "config": config,
+            "participant_url": _participant_url(request, event),
+            "presenter_link": presenter_link,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+        poll = selectors.poll_for_event(event_id=event.id, poll_id=poll_id)
+    except (selectors.EventNotFound, DomainError):
+        return JsonResponse(protocol.error_frame(ref=None, code="unknown_poll"), status=404)
+    total, counts = selectors.poll_tally(poll_id=poll.id)
+    return JsonResponse(
+        {"poll": poll.id, "state": poll.state, "total": total, "counts": {str(k): v for k, v in counts.items()}}
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": _check_database(), "channel_layer": _check_channel_layer()}
+    ok = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if ok else "degraded", **checks}, status=200 if ok else 503)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return "ok"
+    except DatabaseError:
+        return "error"
+
+
+async def _layer_roundtrip() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel(prefix="healthz.")
+    await layer.send(channel, {"type": "healthz"})
+    await layer.receive(channel)
+
+
+def _check_channel_layer() -> str:
+    import asyncio
+
+    async def check() -> None:
+        await asyncio.wait_for(_layer_roundtrip(), timeout=2)
+
+    try:
+        async_to_sync(check)()
+        return "ok"
+    except Exception:
+        return "error"
+
