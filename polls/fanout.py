@@ -11,6 +11,7 @@ frame read after the last vote committed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import uuid
@@ -96,16 +97,32 @@ class Hub:
 
     # ------------------------------------------------------------ lifecycle
 
+    def _spawn(self, coro) -> asyncio.Task:
+        # A fresh context: a task started from inside async_to_sync would otherwise inherit
+        # asgiref's per-call executor and fail once that call has returned.
+        return self.loop.create_task(coro, context=contextvars.Context())
+
     async def _ensure_started(self) -> None:
         if self.channel is not None:
             return
         async with self._start_lock:
             if self.channel is None:
                 self.channel = await self.layer.new_channel(prefix="hub.")
-                self._tasks = [
-                    asyncio.ensure_future(self._read_forever()),
-                    asyncio.ensure_future(self._watch_membership()),
-                ]
+                self._tasks = [self._spawn(self._read_forever()), self._spawn(self._watch_membership())]
+
+    async def close(self) -> None:
+        """Stop this hub's background tasks and leave its groups (tests, loop shutdown)."""
+        for task in [*self._tasks, *self._flushers.values()]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._flushers.values(), return_exceptions=True)
+        if self.channel is not None:
+            for event_id in list(self.sockets):
+                try:
+                    await self.layer.group_discard(event_group(event_id), self.channel)
+                except Exception:
+                    logger.debug("group_discard on close failed", exc_info=True)
+        self.sockets.clear()
+        self._by_loop.pop(self.loop, None)
 
     async def attach(self, event_id: int, socket: Socket) -> None:
         await self._ensure_started()
@@ -254,7 +271,7 @@ class Hub:
     def mark_dirty(self, event_id: int, poll_id: int) -> None:
         self._dirty[poll_id] = event_id
         if poll_id not in self._flushers:
-            self._flushers[poll_id] = asyncio.ensure_future(self._flush(poll_id))
+            self._flushers[poll_id] = self._spawn(self._flush(poll_id))
 
     async def _flush(self, poll_id: int) -> None:
         interval = settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"]

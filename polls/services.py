@@ -300,9 +300,13 @@ def _vote_cast_once(
     if poll.kind == PollKind.SINGLE and len(ballot) != 1:
         raise DomainError("too_many_options", "Choose exactly one option.")
 
-    with transaction.atomic():
-        vote, created = Vote.objects.get_or_create(poll_id=poll_id, participant_id=participant_id)
-    previous = [] if created else list(vote.choices.order_by("id").values_list("option_id", flat=True))
+    # A racing insert by another tab raises IntegrityError; vote_cast retries the whole ballot.
+    vote = Vote.objects.filter(poll_id=poll_id, participant_id=participant_id).first()
+    if vote is None:
+        vote = Vote.objects.create(poll_id=poll_id, participant_id=participant_id)
+        previous = []
+    else:
+        previous = list(vote.choices.order_by("id").values_list("option_id", flat=True))
     changed = sorted(previous) != sorted(ballot)
     if changed:
         if previous:

@@ -1,0 +1,286 @@
+"""Authoring events and polls, and the live controls an organiser may need from the admin.
+
+Poll state and result visibility are live state: the admin never edits them in a form. The
+actions below call `polls.services` like every other interface, so changes are validated by the
+state machine, audited and broadcast to connected screens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from polls import selectors, services
+from polls.errors import DomainError
+from polls.models import AgendaItem, Event, ModeratorAction, Option, Participant, Poll, PollState, Vote
+
+LIVE_READONLY = ("state", "results_visible")
+AUTHORED_ONCE_OPENED = ("event", "case", "question", "kind", "round_of", "round_number")
+
+
+def _opened(poll: Poll | None) -> bool:
+    return poll is not None and poll.pk is not None and poll.state != PollState.DRAFT
+
+
+def _run(request: HttpRequest, objects, call: Callable[[object], object], describe: Callable[[object], str]):
+    """Call a service per object; report successes once and each DomainError with its safe message."""
+    done, refused = 0, []
+    for obj in objects:
+        event = obj if isinstance(obj, Event) else obj.event
+        if not (request.user.is_superuser or selectors.user_moderates(user=request.user, event=event)):
+            refused.append(f"{describe(obj)}: {DomainError('forbidden').message}")
+            continue
+        try:
+            call(obj)
+        except DomainError as exc:
+            refused.append(f"{describe(obj)}: {exc.message}")
+        else:
+            done += 1
+    return done, refused
+
+
+def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: int, refused: list[str], verb: str) -> None:
+    if done:
+        noun = modeladmin.model._meta.verbose_name if done == 1 else modeladmin.model._meta.verbose_name_plural
+        modeladmin.message_user(request, f"{done} {noun} {verb}.", messages.SUCCESS)
+    for message in refused:
+        modeladmin.message_user(request, message, messages.ERROR)
+
+
+# ------------------------------------------------------------------ events
+
+
+class EventForm(forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = ("title", "code", "moderators")
+
+    def clean_code(self) -> str:
+        return selectors.normalise_code(self.cleaned_data["code"])
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    fields = ("position", "case")
+    autocomplete_fields = ("case",)
+    extra = 0
+
+
+class PollForm(forms.ModelForm):
+    """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if _opened(self.instance):
+            for name in AUTHORED_ONCE_OPENED:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+
+class PollInline(admin.TabularInline):
+    model = Poll
+    fk_name = "event"
+    form = PollForm
+    fields = ("position", "case", "question", "kind", "state", "results_visible")
+    readonly_fields = LIVE_READONLY
+    autocomplete_fields = ("case",)
+    show_change_link = True  # options are edited on the poll's own page
+    can_delete = False  # deleting a poll deletes its votes: do it from the poll list, with confirmation
+    extra = 0
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    form = EventForm
+    list_display = ("title", "code", "status", "created_at", "started_at", "ended_at")
+    list_filter = ("status",)
+    search_fields = ("title", "code")
+    filter_horizontal = ("moderators",)
+    readonly_fields = (
+        "status",
+        "current_case",
+        "current_poll",
+        "state_version",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "screen_links",
+    )
+    fieldsets = (
+        (None, {"fields": ("title", "code", "moderators")}),
+        ("Screens", {"fields": ("screen_links",)}),
+        (
+            "Live state (changed from the moderator console or the actions)",
+            {"fields": ("status", "current_case", "current_poll", "state_version", "created_at", "started_at", "ended_at")},
+        ),
+    )
+    inlines = (AgendaItemInline, PollInline)
+    actions = ("start_events", "end_events")
+
+    @admin.display(description="links")
+    def screen_links(self, obj: Event) -> str:
+        if obj.pk is None:
+            return "Available once the event is saved."
+        code = {"code": obj.code}
+        presenter = f"{reverse('presenter', kwargs=code)}?key={obj.presenter_token}"
+        return format_html(
+            'Participants: <a href="{}">{}</a><br>Moderator console: <a href="{}">{}</a><br>'
+            'Presenter (secret link, opens without login): <a href="{}">{}</a>',
+            reverse("participant", kwargs=code),
+            reverse("participant", kwargs=code),
+            reverse("moderator", kwargs=code),
+            reverse("moderator", kwargs=code),
+            presenter,
+            presenter,
+        )
+
+    @admin.action(description="Start (go live)", permissions=["change"])
+    def start_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        done, refused = _run(
+            request, queryset, lambda e: services.event_start(event_id=e.pk, user=request.user), lambda e: e.code
+        )
+        _report(self, request, done, refused, "started")
+
+    @admin.action(description="End", permissions=["change"])
+    def end_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        done, refused = _run(
+            request, queryset, lambda e: services.event_end(event_id=e.pk, user=request.user), lambda e: e.code
+        )
+        _report(self, request, done, refused, "ended")
+
+
+# ------------------------------------------------------------------- polls
+
+
+class OptionInline(admin.TabularInline):
+    model = Option
+    fields = ("position", "label")
+    extra = 0
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if _opened(obj) else ()
+
+    def has_add_permission(self, request, obj=None):
+        return not _opened(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _opened(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Poll)
+class PollAdmin(admin.ModelAdmin):
+    form = PollForm
+    list_display = ("question", "event", "case", "state", "results_visible")
+    list_filter = ("state", "results_visible", "event")
+    list_select_related = ("event", "case")
+    search_fields = ("question", "event__code", "event__title")
+    autocomplete_fields = ("event", "case", "round_of")
+    fields = (
+        "event",
+        "case",
+        "position",
+        "question",
+        "kind",
+        ("round_of", "round_number"),
+        ("state", "results_visible"),
+        ("opened_at", "closed_at"),
+    )
+    readonly_fields = (*LIVE_READONLY, "opened_at", "closed_at")
+    inlines = (OptionInline,)
+    actions = ("open_polls", "close_polls", "reveal_results", "hide_results")
+
+    def _act(self, request: HttpRequest, queryset: QuerySet[Poll], service, verb: str) -> None:
+        done, refused = _run(
+            request,
+            queryset.select_related("event").order_by("event_id", "position", "id"),
+            lambda p: service(event_id=p.event_id, poll_id=p.pk, user=request.user),
+            lambda p: f"“{p.question}”",
+        )
+        _report(self, request, done, refused, verb)
+
+    @admin.action(description="Open", permissions=["change"])
+    def open_polls(self, request, queryset):
+        self._act(request, queryset, services.poll_open, "opened")
+
+    @admin.action(description="Close", permissions=["change"])
+    def close_polls(self, request, queryset):
+        self._act(request, queryset, services.poll_close, "closed")
+
+    @admin.action(description="Reveal results", permissions=["change"])
+    def reveal_results(self, request, queryset):
+        self._act(request, queryset, services.results_reveal, "now show their results")
+
+    @admin.action(description="Hide results", permissions=["change"])
+    def hide_results(self, request, queryset):
+        self._act(request, queryset, services.results_hide, "now hide their results")
+
+
+# ------------------------------------------------------- read-only records
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services: visible to staff with the view permission, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ModeratorAction)
+class ModeratorActionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "event", "user", "action", "target")
+    list_filter = ("action", "event")
+    list_select_related = ("event", "user")
+    search_fields = ("event__code", "action", "target", "user__username")
+    date_hierarchy = "created_at"
+    fields = list_display
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "event", "joined_at", "vote_count")
+    list_filter = ("event",)
+    list_select_related = ("event",)
+    fields = ("event", "joined_at", "vote_count")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(vote_total=Count("votes"))
+
+    @admin.display(description="votes", ordering="vote_total")
+    def vote_count(self, obj: Participant) -> int:
+        return obj.vote_total
+
+
+@admin.register(Vote)
+class VoteAdmin(ReadOnlyAdmin):
+    # Identifiers and option labels only: no question or case text in the ballot lists.
+    list_display = ("__str__", "event_code", "poll_ref", "participant", "chosen", "updated_at")
+    list_filter = ("poll__event",)
+    list_select_related = ("poll__event", "participant")
+    fields = ("event_code", "poll_ref", "participant", "chosen", "created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("options")
+
+    @admin.display(description="event", ordering="poll__event__code")
+    def event_code(self, obj: Vote) -> str:
+        return obj.poll.event.code
+
+    @admin.display(description="poll", ordering="poll_id")
+    def poll_ref(self, obj: Vote) -> str:
+        return f"Poll {obj.poll_id}"
+
+    @admin.display(description="choices")
+    def chosen(self, obj: Vote) -> str:
+        return ", ".join(option.label for option in obj.options.all())

@@ -1,0 +1,337 @@
+"""The demo event (join code CASE2) and its case, built idempotently for `manage.py load_demo`.
+
+Writes here go straight through the ORM, not through `polls.services`: this is authoring and
+seeding of content, not a live state change, so nothing is broadcast and nothing is audited.
+Live state (poll state, revealed results, votes, the event's status) is never touched unless
+the caller asks for a reset.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import models, transaction
+
+from cases.models import Case, HistoryItem, Reference, Sex, StagingItem, TeachingPoint, TherapyLine
+from polls.models import AgendaItem, Event, EventStatus, Option, Poll, PollKind, PollState
+
+DEMO_CODE = "CASE2"
+DEMO_EVENT_TITLE = "Myeloma roundtable: sequencing at second relapse"
+DEMO_USERNAME = "moderator"
+ORGANISER_GROUP = "Case organisers"
+
+# ------------------------------------------------------------------ content
+
+CASE: dict[str, Any] = {
+    "title": "Case Summary 2",
+    "disease": "Multiple myeloma",
+    "patient_age": 70,
+    "patient_sex": Sex.MALE,
+    "diagnosis": "IgG-lambda multiple myeloma",
+    "years_since_diagnosis": 6,
+    "ecog": 1,
+    "current_status": (
+        "His disease is progressing on DKd, so he is now at his second relapse. He has not yet "
+        "received any BCMA-directed treatment. CAR T was raised at his first relapse but not "
+        "pursued; he and his team are reopening that conversation."
+    ),
+    "clinical_question": "He is at second relapse: what would you recommend for him now?",
+}
+
+STAGING = [("R-ISS", "2"), ("R2-ISS", "III")]
+
+HISTORY = ["Hypertension (well controlled)", "Peripheral neuropathy"]
+
+THERAPY_LINES: list[dict[str, Any]] = [
+    {
+        "line_number": 1,
+        "regimen": "VRd induction, autologous SCT, then lenalidomide maintenance",
+        "agents": "bortezomib, lenalidomide, dexamethasone",
+        "transplant": "Autologous stem cell transplant",
+        "best_response": "VGPR after induction; VGPR after ASCT",
+        "outcome": "Progressed on lenalidomide maintenance; CAR T discussed but not pursued",
+    },
+    {
+        "line_number": 2,
+        "regimen": "DKd",
+        "agents": "daratumumab, carfilzomib, dexamethasone",
+        "transplant": "",
+        "best_response": "",
+        "outcome": "Progression (second relapse); no BCMA-directed therapy so far",
+    },
+]
+
+RECAP = "Roundtable recap (2025): sequencing therapy after a second relapse of multiple myeloma."
+
+# Citations describe their source; PMIDs and DOIs are left blank rather than guessed.
+TEACHING_POINTS: list[dict[str, Any]] = [
+    {
+        "title": "Order of immunotherapies: IMWG guidance (2025)",
+        "text": (
+            "For a patient eligible for both, the International Myeloma Working Group advises giving a "
+            "T-cell redirecting therapy before a BCMA-directed antibody–drug conjugate. Among T-cell "
+            "redirecting options it places CAR T ahead of a BCMA bispecific antibody. Using a bispecific "
+            "first and CAR T later is still acceptable when at least six months separate the two. Once the "
+            "disease progresses on or soon after a BCMA-directed agent, move to a different antigen or "
+            "mechanism, for example GPRC5D-directed talquetamab."
+        ),
+        "references": [
+            {
+                "citation": (
+                    "International Myeloma Working Group guidance on sequencing T-cell redirecting therapies "
+                    "and antibody–drug conjugates in relapsed multiple myeloma. Leukemia, 2025."
+                ),
+            },
+        ],
+    },
+    {
+        "title": "KarMMa-3: ide-cel against standard regimens",
+        "text": (
+            "KarMMa-3 randomised patients with two to four prior lines, exposed to a proteasome inhibitor, an "
+            "immunomodulatory drug and daratumumab, to idecabtagene vicleucel (ide-cel) or a standard regimen. "
+            "Overall response was 71% with ide-cel and 42% with standard care (odds ratio 3.36; 95% CI "
+            "2.17–5.22); stringent complete response was 26% against 5%. Read the comparison with care: the "
+            "standard regimens in the control arm may not match the strongest options available today."
+        ),
+        "references": [
+            {
+                "citation": (
+                    "KarMMa-3: idecabtagene vicleucel versus standard regimens in relapsed and refractory "
+                    "multiple myeloma after two to four prior lines."
+                ),
+                "nct": "NCT03651128",
+            },
+        ],
+    },
+    {
+        "title": "CARTITUDE-4: cilta-cel from first relapse",
+        "text": (
+            "CARTITUDE-4 studied ciltacabtagene autoleucel (cilta-cel) after one to three prior lines in "
+            "disease refractory to lenalidomide, and its updated analysis framed this discussion. Choosing a "
+            "CAR T product at second relapse, the group favoured cilta-cel over ide-cel, although ide-cel is "
+            "approved at this point. The discussion quoted no CARTITUDE-4 response rates: take any figures "
+            "from the trial publications themselves."
+        ),
+        "references": [
+            {
+                "citation": (
+                    "CARTITUDE-4: ciltacabtagene autoleucel versus standard care in lenalidomide-refractory "
+                    "multiple myeloma after one to three prior lines."
+                ),
+                "nct": "NCT04181827",
+            },
+            {"citation": RECAP},
+        ],
+    },
+    {
+        "title": "CAR T without REMS (FDA, July 2025)",
+        "text": (
+            "In July 2025 the FDA ended the Risk Evaluation and Mitigation Strategy (REMS) programme for CAR T "
+            "products. Patients previously had to stay close to the treating centre for 30 days; the updated "
+            "labels ask for a shorter stay. For someone living hours from a CAR T centre, that removes a real "
+            "obstacle, and it is a reason to raise referral early."
+        ),
+        "references": [
+            {
+                "citation": (
+                    "US Food and Drug Administration, July 2025: REMS requirements removed for CAR T cell "
+                    "products and the post-infusion proximity requirement shortened in their labels."
+                ),
+            },
+        ],
+    },
+    {
+        "title": "Preventing infection after CAR T",
+        "text": (
+            "One centre's routine after CAR T: acyclovir and PJP (Pneumocystis jirovecii pneumonia) "
+            "prophylaxis for about a year; regular immunoglobulin replacement, moving from intravenous to "
+            "subcutaneous where coverage allows; and G-CSF started earlier than was once usual. Before any "
+            "BCMA-directed therapy, check antibody titres against specific infections, since they cannot be "
+            "interpreted once IVIG has started."
+        ),
+        "references": [{"citation": RECAP}],
+    },
+]
+
+POLLS: list[dict[str, Any]] = [
+    {
+        "question": "What would you recommend for this patient at second relapse?",
+        "options": ["Refer for CAR T", "Bispecific on a clinical trial", "Conventional doublet or triplet", "Other"],
+    },
+    {
+        "question": "How likely are you to refer patients like this for CAR T at second relapse?",
+        "options": ["Very likely", "Somewhat likely", "Unsure", "Somewhat unlikely", "Very unlikely"],
+    },
+]
+
+# What an organiser may do in the admin: author cases, events and polls; read the audit log and turnout.
+ORGANISER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cases": {
+        model: ("add", "change", "delete", "view")
+        for model in ("case", "stagingitem", "historyitem", "therapyline", "teachingpoint", "reference")
+    },
+    "polls": {
+        **{model: ("add", "change", "delete", "view") for model in ("event", "agendaitem", "poll", "option")},
+        **{model: ("view",) for model in ("moderatoraction", "participant", "vote")},
+    },
+}
+
+
+# ------------------------------------------------------------------ builder
+
+
+@dataclass
+class DemoResult:
+    event: Event
+    case: Case
+    username: str
+    password: str | None  # set only when newly generated: shown once, never stored in clear
+    password_source: str  # "env", "generated" or "unchanged"
+    event_created: bool
+    changes: Counter = field(default_factory=Counter)
+
+
+def _sync(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], changes: Counter):
+    """Create the row, or update only the fields that differ, so a second run writes nothing."""
+    obj = model.objects.filter(**lookup).order_by("pk").first()
+    if obj is None:
+        changes["created"] += 1
+        return model.objects.create(**lookup, **values)
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+        changes["updated"] += 1
+    return obj
+
+
+def _prune(queryset: models.QuerySet, changes: Counter) -> None:
+    deleted, _ = queryset.delete()
+    changes["deleted"] += deleted
+
+
+def _sync_case(changes: Counter) -> Case:
+    case = _sync(Case, {"title": CASE["title"]}, {k: v for k, v in CASE.items() if k != "title"}, changes)
+    for position, (system, value) in enumerate(STAGING, start=1):
+        _sync(StagingItem, {"case": case, "position": position}, {"system": system, "value": value}, changes)
+    _prune(StagingItem.objects.filter(case=case, position__gt=len(STAGING)), changes)
+    for position, text in enumerate(HISTORY, start=1):
+        _sync(HistoryItem, {"case": case, "position": position}, {"text": text}, changes)
+    _prune(HistoryItem.objects.filter(case=case, position__gt=len(HISTORY)), changes)
+    for line in THERAPY_LINES:
+        values = {k: v for k, v in line.items() if k != "line_number"}
+        _sync(TherapyLine, {"case": case, "line_number": line["line_number"]}, values, changes)
+    _prune(TherapyLine.objects.filter(case=case, line_number__gt=len(THERAPY_LINES)), changes)
+    for position, point in enumerate(TEACHING_POINTS, start=1):
+        tp = _sync(
+            TeachingPoint, {"case": case, "position": position}, {"title": point["title"], "text": point["text"]}, changes
+        )
+        for ref_position, ref in enumerate(point["references"], start=1):
+            values = {"citation": ref["citation"], "nct": ref.get("nct", ""), "pmid": "", "doi": "", "url": ""}
+            _sync(Reference, {"teaching_point": tp, "position": ref_position}, values, changes)
+        _prune(Reference.objects.filter(teaching_point=tp, position__gt=len(point["references"])), changes)
+    _prune(TeachingPoint.objects.filter(case=case, position__gt=len(TEACHING_POINTS)), changes)
+    return case
+
+
+def _sync_poll(event: Event, case: Case, position: int, spec: dict[str, Any], changes: Counter) -> None:
+    """Create a missing poll; refresh an existing one only while it is an untouched draft."""
+    poll = Poll.objects.filter(event=event, position=position).order_by("pk").first()
+    if poll is not None and (poll.state != PollState.DRAFT or poll.votes.exists()):
+        return  # opened or voted on: live state, left exactly as it is
+    poll = _sync(
+        Poll,
+        {"event": event, "position": position},
+        {"case": case, "kind": PollKind.SINGLE, "question": spec["question"]},
+        changes,
+    )
+    for opt_position, label in enumerate(spec["options"], start=1):
+        _sync(Option, {"poll": poll, "position": opt_position}, {"label": label}, changes)
+    _prune(Option.objects.filter(poll=poll, position__gt=len(spec["options"])), changes)
+
+
+def _sync_event(case: Case, changes: Counter) -> tuple[Event, bool]:
+    event = Event.objects.filter(code=DEMO_CODE).first()
+    created = event is None
+    if created:
+        event = Event.objects.create(code=DEMO_CODE, title=DEMO_EVENT_TITLE, status=EventStatus.DRAFT)
+        changes["created"] += 1
+    if not AgendaItem.objects.filter(event=event, case=case).exists():
+        AgendaItem.objects.create(event=event, case=case, position=1)
+        changes["created"] += 1
+    for position, spec in enumerate(POLLS, start=1):
+        _sync_poll(event, case, position, spec, changes)
+    return event, created
+
+
+def _organiser_group(changes: Counter) -> Group:
+    group, created = Group.objects.get_or_create(name=ORGANISER_GROUP)
+    changes["created"] += int(created)
+    wanted = set()
+    for app_label, per_model in ORGANISER_PERMISSIONS.items():
+        codenames = [f"{action}_{model}" for model, actions in per_model.items() for action in actions]
+        wanted |= set(
+            Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames).values_list(
+                "pk", flat=True
+            )
+        )
+    missing = wanted - set(group.permissions.values_list("pk", flat=True))
+    if missing:
+        group.permissions.add(*missing)
+        changes["updated"] += 1
+    return group
+
+
+def _sync_moderator(password: str | None, changes: Counter) -> tuple[Any, str | None, str]:
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=DEMO_USERNAME).first()
+    shown: str | None = None
+    if user is None:
+        source = "env" if password else "generated"
+        shown = None if password else secrets.token_urlsafe(12)
+        user = user_model.objects.create_user(username=DEMO_USERNAME, password=password or shown, is_staff=True)
+        changes["created"] += 1
+    elif password:
+        source = "env"
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            changes["updated"] += 1
+    else:
+        source = "unchanged"
+    flags = {"is_staff": True, "is_superuser": False, "is_active": True}
+    _sync(user_model, {"pk": user.pk}, flags, changes)
+    group = _organiser_group(changes)
+    if not user.groups.filter(pk=group.pk).exists():
+        user.groups.add(group)
+        changes["updated"] += 1
+    return user, shown, source
+
+
+@transaction.atomic
+def load_demo(*, password: str | None = None, reset: bool = False) -> DemoResult:
+    """Create or refresh the demo case, event CASE2 and moderator; with reset, rebuild the event first."""
+    changes: Counter = Counter()
+    if reset:
+        _prune(Event.objects.filter(code=DEMO_CODE), changes)
+    case = _sync_case(changes)
+    event, event_created = _sync_event(case, changes)
+    user, shown, source = _sync_moderator(password, changes)
+    if not event.moderators.filter(pk=user.pk).exists():
+        event.moderators.add(user)
+        changes["updated"] += 1
+    return DemoResult(
+        event=event,
+        case=case,
+        username=user.get_username(),
+        password=shown,
+        password_source=source,
+        event_created=event_created,
+        changes=changes,
+    )

@@ -1,0 +1,58 @@
+"""Shared fixtures: small factories, service probes and the websocket client helpers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+
+REQUIRE_SERVICES = os.environ.get("CASEBOARD_REQUIRE_SERVICES") == "1"
+
+
+def service_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [f"caseboard: database={db} channel_layer={layer} require_services={REQUIRE_SERVICES}"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+async def ws():
+    """Open websocket clients through the real ASGI app; all are closed and the hub stopped after the test."""
+    from polls.fanout import Hub
+    from tests.live import connect
+
+    opened = []
+
+    async def open_client(path: str, *, session_key: str | None = None, origin: str = "http://testserver", **kw):
+        communicator, connected, subprotocol_or_code = await connect(path, session_key=session_key, origin=origin)
+        opened.append(communicator)
+        return communicator, connected, subprotocol_or_code
+
+    yield open_client
+    for communicator in opened:
+        try:
+            await communicator.disconnect()
+        except Exception:
+            pass
+    hub = Hub.for_running_loop()
+    if hub is not None:
+        await hub.close()

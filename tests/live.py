@@ -1,0 +1,45 @@
+"""Websocket test helpers: connect through the real application, read frames by type."""
+
+from __future__ import annotations
+
+import json
+
+from channels.testing import WebsocketCommunicator
+
+from caseboard.asgi import application
+
+
+async def connect(path: str, *, session_key: str | None = None, origin: str = "http://testserver"):
+    headers = [(b"origin", origin.encode())]
+    if session_key:
+        headers.append((b"cookie", f"sessionid={session_key}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, detail = await communicator.connect(timeout=5)
+    return communicator, connected, detail
+
+
+async def receive(communicator: WebsocketCommunicator, timeout: float = 3) -> dict:
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def receive_type(communicator: WebsocketCommunicator, kind: str, timeout: float = 3, **match) -> dict:
+    """Skip frames until one of `kind` (and matching fields) arrives."""
+    while True:
+        frame = await receive(communicator, timeout=timeout)
+        if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
+            return frame
+
+
+async def send(communicator: WebsocketCommunicator, frame: dict) -> None:
+    await communicator.send_to(text_data=json.dumps(frame))
+
+
+async def results_until(communicator: WebsocketCommunicator, poll_id: int, total: int, timeout: float = 3) -> dict:
+    """Read results frames until one reports `total` ballots (coalescing may skip intermediate totals)."""
+    while True:
+        frame = await receive(communicator, timeout=timeout)
+        if frame["type"] == "results" and frame["poll"] == poll_id and frame["total"] == total:
+            return frame
+        if frame["type"] == "state" and frame.get("results") and frame["results"]["poll"] == poll_id:
+            if frame["results"]["total"] == total:
+                return frame["results"]

@@ -1,0 +1,236 @@
+"""The live path end to end through caseboard.asgi.application."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from polls import selectors, services
+from polls.models import Vote
+from tests.factories import (
+    make_case,
+    make_event,
+    make_moderator,
+    make_participant,
+    make_poll,
+    make_teaching_point,
+    option_ids,
+    participant_session,
+    user_session,
+)
+from tests.live import receive, receive_type, results_until, send
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@database_sync_to_async
+def build_world():
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(moderators=[moderator], cases=[case])
+    poll = make_poll(event, case)
+    point = make_teaching_point(case)
+    return dict(moderator=moderator, case=case, event=event, poll=poll, point=point, options=option_ids(poll))
+
+
+@database_sync_to_async
+def new_phone(event):
+    return participant_session(make_participant(event))
+
+
+@database_sync_to_async
+def call(fn, **kw):
+    return fn(**kw)
+
+
+async def open_phone(ws, world):
+    key = await new_phone(world["event"])
+    phone, ok, _ = await ws(f"/ws/e/{world['event'].code.lower()}/", session_key=key)
+    assert ok
+    state = await receive_type(phone, "state")
+    return phone, state
+
+
+async def open_moderator(ws, world):
+    key = await database_sync_to_async(user_session)(world["moderator"])
+    console, ok, _ = await ws(f"/ws/e/{world['event'].code}/moderate/", session_key=key)
+    assert ok
+    state = await receive_type(console, "state")
+    return console, state
+
+
+async def test_participant_gets_state_on_connect(ws):
+    world = await build_world()
+    phone, state = await open_phone(ws, world)
+    assert state["event"] == {"id": world["event"].id, "code": world["event"].code, "title": "Test roundtable",
+                              "status": "draft"}
+    assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
+    assert "agenda" not in state
+
+
+async def test_vote_is_acked_counted_once_per_ref_and_changeable(ws):
+    world = await build_world()
+    await call(services.poll_open, event_id=world["event"].id, poll_id=world["poll"].id, user=world["moderator"])
+    phone, state = await open_phone(ws, world)
+    assert state["poll"]["state"] == "open"
+    assert state["poll"]["options"] == [{"id": world["options"][0], "label": "Refer for CAR T"},
+                                        {"id": world["options"][1], "label": "Bispecific on a clinical trial"}]
+    first, second = world["options"]
+    vote = {"type": "vote", "ref": "v1", "poll": world["poll"].id, "options": [first]}
+    await send(phone, vote)
+    assert await receive_type(phone, "ack") == {"type": "ack", "ref": "v1", "poll": world["poll"].id,
+                                                "options": [first]}
+    await send(phone, vote)
+    assert (await receive_type(phone, "ack"))["ref"] == "v1"
+    assert await call(selectors.poll_tally, poll_id=world["poll"].id) == (1, {first: 1, second: 0})
+    await send(phone, {"type": "vote", "ref": "v2", "poll": world["poll"].id, "options": [second]})
+    await receive_type(phone, "ack", ref="v2")
+    assert await call(selectors.poll_tally, poll_id=world["poll"].id) == (1, {first: 0, second: 1})
+
+
+async def test_results_are_withheld_until_revealed(ws):
+    world = await build_world()
+    event, poll = world["event"], world["poll"]
+    await call(services.poll_open, event_id=event.id, poll_id=poll.id, user=world["moderator"])
+    phone, _ = await open_phone(ws, world)
+    console, _ = await open_moderator(ws, world)
+    await send(phone, {"type": "vote", "ref": "a", "poll": poll.id, "options": [world["options"][0]]})
+    await receive_type(phone, "ack")
+    public = await results_until(phone, poll.id, 1)
+    assert "counts" not in public
+    private = await results_until(console, poll.id, 1)
+    assert private["counts"] == {str(world["options"][0]): 1, str(world["options"][1]): 0}
+    await send(console, {"type": "reveal_results", "ref": "m1", "poll": poll.id})
+    assert (await receive_type(console, "ack", ref="m1"))["poll"] == poll.id
+    state = await receive_type(phone, "state")
+    assert state["poll"]["results_visible"] is True
+    assert state["results"]["counts"] == {str(world["options"][0]): 1, str(world["options"][1]): 0}
+    assert state["my_vote"] == {"poll": poll.id, "options": [world["options"][0]]}
+
+
+async def test_votes_on_closed_unknown_and_foreign_polls_are_refused(ws):
+    world = await build_world()
+    event, poll = world["event"], world["poll"]
+    other = await database_sync_to_async(lambda: make_poll(make_event(cases=[world["case"]]), world["case"], state="open"))()
+    other_option = (await call(option_ids, poll=other))[0]
+    phone, _ = await open_phone(ws, world)
+    await send(phone, {"type": "vote", "ref": "a", "poll": poll.id, "options": [world["options"][0]]})
+    assert (await receive_type(phone, "error"))["code"] == "poll_not_open"
+    await call(services.poll_open, event_id=event.id, poll_id=poll.id, user=world["moderator"])
+    await call(services.poll_close, event_id=event.id, poll_id=poll.id, user=world["moderator"])
+    await send(phone, {"type": "vote", "ref": "b", "poll": poll.id, "options": [world["options"][0]]})
+    err = await receive_type(phone, "error")
+    assert err == {"type": "error", "ref": "b", "code": "poll_closed", "message": "This poll is closed."}
+    await send(phone, {"type": "vote", "ref": "c", "poll": other.id, "options": [other_option]})
+    assert (await receive_type(phone, "error"))["code"] == "unknown_poll"
+    await send(phone, {"type": "vote", "ref": "d", "poll": 999999, "options": [1]})
+    assert (await receive_type(phone, "error"))["code"] == "unknown_poll"
+    assert await database_sync_to_async(Vote.objects.count)() == 0
+
+
+async def test_non_moderators_cannot_open_the_moderator_socket(ws):
+    world = await build_world()
+    phone_key = await new_phone(world["event"])
+    _, ok, code = await ws(f"/ws/e/{world['event'].code}/moderate/", session_key=phone_key)
+    assert not ok and code == 4403
+    stranger = await database_sync_to_async(make_moderator)("stranger")
+    _, ok, code = await ws(f"/ws/e/{world['event'].code}/moderate/",
+                           session_key=await database_sync_to_async(user_session)(stranger))
+    assert not ok and code == 4403
+    _, ok, code = await ws(f"/ws/e/{world['event'].code}/present/", session_key=phone_key)
+    assert not ok and code == 4403
+
+
+async def test_participant_cannot_send_moderator_commands(ws):
+    world = await build_world()
+    phone, _ = await open_phone(ws, world)
+    await send(phone, {"type": "open_poll", "ref": "x", "poll": world["poll"].id})
+    assert await receive_type(phone, "error") == {
+        "type": "error", "ref": "x", "code": "forbidden", "message": "open_poll is not allowed on this connection."}
+    assert (await call(selectors.poll_for_event, event_id=world["event"].id, poll_id=world["poll"].id)).state == "draft"
+
+
+async def test_moderator_of_one_event_cannot_act_on_another(ws):
+    world = await build_world()
+    other = await database_sync_to_async(lambda: make_event(cases=[world["case"]]))()
+    key = await database_sync_to_async(user_session)(world["moderator"])
+    _, ok, code = await ws(f"/ws/e/{other.code}/moderate/", session_key=key)
+    assert not ok and code == 4403
+    console, _ = await open_moderator(ws, world)
+    foreign_poll = await database_sync_to_async(lambda: make_poll(other, world["case"]))()
+    await send(console, {"type": "open_poll", "ref": "x", "poll": foreign_poll.id})
+    assert (await receive_type(console, "error"))["code"] == "unknown_poll"
+
+
+async def test_connection_without_a_participant_session_is_refused(ws):
+    world = await build_world()
+    _, ok, code = await ws(f"/ws/e/{world['event'].code}/")
+    assert not ok and code == 4403
+    _, ok, code = await ws("/ws/e/NOPE22/")
+    assert not ok and code == 4404
+
+
+async def test_foreign_origin_is_refused(ws):
+    world = await build_world()
+    key = await new_phone(world["event"])
+    _, ok, _ = await ws(f"/ws/e/{world['event'].code}/", session_key=key, origin="https://evil.example")
+    assert not ok
+
+
+async def test_moderator_runs_the_case_and_every_screen_follows(ws):
+    world = await build_world()
+    event, poll, point = world["event"], world["poll"], world["point"]
+    console, state = await open_moderator(ws, world)
+    assert state["agenda"][0]["polls"][0]["id"] == poll.id
+    assert state["agenda"][0]["teaching_points"] == [{"id": point.id, "title": "KarMMa-3", "revealed": False}]
+    phone, _ = await open_phone(ws, world)
+    await send(console, {"type": "show_case", "ref": "1", "case": world["case"].id})
+    await receive_type(console, "ack", ref="1")
+    shown = await receive_type(phone, "state")
+    assert shown["case"]["title"] == "Case Summary 2"
+    assert [line["regimen"] for line in shown["case"]["therapy_lines"]] == ["VRd", "DKd"]
+    await send(console, {"type": "open_poll", "ref": "2", "poll": poll.id})
+    await receive_type(console, "ack", ref="2")
+    opened = await receive_type(phone, "state")
+    assert opened["poll"]["state"] == "open" and opened["event"]["status"] == "live"
+    await send(console, {"type": "reveal_teaching_point", "ref": "3", "teaching_point": point.id})
+    await receive_type(console, "ack", ref="3")
+    revealed = await receive_type(phone, "state")
+    assert revealed["teaching_points"][0]["title"] == "KarMMa-3"
+    await send(console, {"type": "end_event", "ref": "4"})
+    assert (await receive_type(console, "ack", ref="4"))["status"] == "ended"
+    ended = await receive_type(phone, "state")
+    assert ended["event"]["status"] == "ended" and ended["poll"]["state"] == "closed"
+
+
+async def test_other_events_receive_nothing(ws):
+    world = await build_world()
+    other_world = await build_world()
+    await call(services.poll_open, event_id=world["event"].id, poll_id=world["poll"].id, user=world["moderator"])
+    bystander, _ = await open_phone(ws, other_world)
+    phone, _ = await open_phone(ws, world)
+    await send(phone, {"type": "vote", "ref": "a", "poll": world["poll"].id, "options": [world["options"][0]]})
+    await receive_type(phone, "ack")
+    await results_until(phone, world["poll"].id, 1)
+    assert await bystander.receive_nothing(timeout=0.5)
+
+
+async def test_ten_phones_seven_three(ws):
+    world = await build_world()
+    event, poll = world["event"], world["poll"]
+    console, _ = await open_moderator(ws, world)
+    await send(console, {"type": "open_poll", "ref": "open", "poll": poll.id})
+    await receive_type(console, "ack", ref="open")
+    phones = [await open_phone(ws, world) for _ in range(10)]
+    for i, (phone, _) in enumerate(phones):
+        choice = world["options"][0] if i < 7 else world["options"][1]
+        await send(phone, {"type": "vote", "ref": f"p{i}", "poll": poll.id, "options": [choice]})
+    for phone, _ in phones:
+        await receive_type(phone, "ack")
+    final = await results_until(console, poll.id, 10)
+    assert final["counts"] == {str(world["options"][0]): 7, str(world["options"][1]): 3}
+    await send(console, {"type": "close_poll", "ref": "close", "poll": poll.id})
+    await receive_type(console, "ack", ref="close")
+    await send(console, {"type": "reveal_results", "ref": "rev", "poll": poll.id})
+    await receive_type(console, "ack", ref="rev")
+    state = await receive_type(phones[0][0], "state", version=(await call(lambda: type(event).objects.get(pk=event.id).state_version)))
+    assert state["results"]["counts"] == {str(world["options"][0]): 7, str(world["options"][1]): 3}
+    assert (await receive(phones[9][0]))["type"] in {"state", "results"}
