@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -185,13 +186,19 @@ ORGANISER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 # ------------------------------------------------------------------ builder
 
 
+class PasswordSource(StrEnum):
+    ENV = "env"  # taken from CASEBOARD_DEMO_PASSWORD
+    GENERATED = "generated"  # new user, random password: shown once
+    UNCHANGED = "unchanged"  # existing user keeps its password
+
+
 @dataclass
 class DemoResult:
     event: Event
     case: Case
     username: str
     password: str | None  # set only when newly generated: shown once, never stored in clear
-    password_source: str  # "env", "generated" or "unchanged"
+    password_source: PasswordSource
     event_created: bool
     changes: Counter = field(default_factory=Counter)
 
@@ -229,9 +236,8 @@ def _sync_case(changes: Counter) -> Case:
         _sync(TherapyLine, {"case": case, "line_number": line["line_number"]}, values, changes)
     _prune(TherapyLine.objects.filter(case=case, line_number__gt=len(THERAPY_LINES)), changes)
     for position, point in enumerate(TEACHING_POINTS, start=1):
-        tp = _sync(
-            TeachingPoint, {"case": case, "position": position}, {"title": point["title"], "text": point["text"]}, changes
-        )
+        values = {"title": point["title"], "text": point["text"]}
+        tp = _sync(TeachingPoint, {"case": case, "position": position}, values, changes)
         for ref_position, ref in enumerate(point["references"], start=1):
             values = {"citation": ref["citation"], "nct": ref.get("nct", ""), "pmid": "", "doi": "", "url": ""}
             _sync(Reference, {"teaching_point": tp, "position": ref_position}, values, changes)
@@ -288,23 +294,23 @@ def _organiser_group(changes: Counter) -> Group:
     return group
 
 
-def _sync_moderator(password: str | None, changes: Counter) -> tuple[Any, str | None, str]:
+def _sync_moderator(password: str | None, changes: Counter) -> tuple[Any, str | None, PasswordSource]:
     user_model = get_user_model()
     user = user_model.objects.filter(username=DEMO_USERNAME).first()
     shown: str | None = None
     if user is None:
-        source = "env" if password else "generated"
+        source = PasswordSource.ENV if password else PasswordSource.GENERATED
         shown = None if password else secrets.token_urlsafe(12)
         user = user_model.objects.create_user(username=DEMO_USERNAME, password=password or shown, is_staff=True)
         changes["created"] += 1
     elif password:
-        source = "env"
+        source = PasswordSource.ENV
         if not user.check_password(password):
             user.set_password(password)
             user.save(update_fields=["password"])
             changes["updated"] += 1
     else:
-        source = "unchanged"
+        source = PasswordSource.UNCHANGED
     flags = {"is_staff": True, "is_superuser": False, "is_active": True}
     _sync(user_model, {"pk": user.pk}, flags, changes)
     group = _organiser_group(changes)

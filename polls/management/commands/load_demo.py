@@ -42,9 +42,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  Presenter:    {base}{reverse('presenter', kwargs=code)}?key={event.presenter_token}")
         self.stdout.write(f"  Moderator:    {base}{reverse('moderator', kwargs=code)}")
         self.stdout.write(f"  Log in at {settings.LOGIN_URL} (admin at {reverse('admin:index')}) as {result.username}")
-        if result.password_source == "generated":
+        if result.password_source == demo.PasswordSource.GENERATED:
             self.stdout.write(self.style.WARNING(f"  Password (shown once): {result.password}"))
-        elif result.password_source == "env":
+        elif result.password_source == demo.PasswordSource.ENV:
             self.stdout.write("  Password: the value of CASEBOARD_DEMO_PASSWORD")
         else:
             self.stdout.write("  Password: unchanged (the existing password was kept)")
