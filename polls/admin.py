@@ -102,23 +102,12 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("title", "code")
     filter_horizontal = ("moderators",)
-    readonly_fields = (
-        "status",
-        "current_case",
-        "current_poll",
-        "state_version",
-        "created_at",
-        "started_at",
-        "ended_at",
-        "screen_links",
-    )
+    live_fields = ("status", "current_case", "current_poll", "state_version", "created_at", "started_at", "ended_at")
+    readonly_fields = (*live_fields, "screen_links")
     fieldsets = (
         (None, {"fields": ("title", "code", "moderators")}),
         ("Screens", {"fields": ("screen_links",)}),
-        (
-            "Live state (changed from the moderator console or the actions)",
-            {"fields": ("status", "current_case", "current_poll", "state_version", "created_at", "started_at", "ended_at")},
-        ),
+        ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
     inlines = (AgendaItemInline, PollInline)
     actions = ("start_events", "end_events")
