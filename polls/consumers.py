@@ -24,6 +24,9 @@ CLOSE_FLOOD = 1008
 
 
 class EventConsumer(AsyncWebsocketConsumer):
+    # Sockets get frames from the per-process Hub, not from a channel of their own: an alias
+    # that names no layer stops Channels from subscribing every connection to the layer.
+    channel_layer_alias = "caseboard-consumers-use-the-hub"
     role: str = ""
     event_id: int | None = None
     participant_id: int | None = None

@@ -107,7 +107,9 @@ class Hub:
             return
         async with self._start_lock:
             if self.channel is None:
-                self.channel = await self.layer.new_channel(prefix="hub.")
+                # The default "specific." prefix matters: channels_redis multiplexes every
+                # process-local channel of a layer over one BZPOPMIN on that shared prefix.
+                self.channel = await self.layer.new_channel()
                 self._tasks = [self._spawn(self._read_forever()), self._spawn(self._watch_membership())]
 
     async def close(self) -> None:

@@ -46,6 +46,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("moderate_all_events", "Can moderate every event")]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=EventStatus.values), name="event_status_valid"),
             models.CheckConstraint(condition=models.Q(code__regex=JOIN_CODE_REGEX), name="event_code_format"),

@@ -149,7 +149,6 @@ def test_refused_action_reports_the_domain_error(admin_client, pre_poll, django_
     assert messages == [f"“{pre_poll.question}”: A draft poll cannot become closed."]
 
 
-@pytest.mark.xfail(reason="selectors.user_moderates treats every staff user as a moderator of every event")
 def test_action_is_refused_to_staff_who_do_not_moderate_the_event(client, pre_poll, django_capture_on_commit_callbacks):
     other = get_user_model().objects.create_user(username="other", password="pw-for-tests-only", is_staff=True)
     other.user_permissions.add(*Permission.objects.filter(codename__in=["view_poll", "change_poll"]))
