@@ -68,9 +68,7 @@ class TherapyLine(models.Model):
     agents = models.CharField(max_length=255, blank=True, help_text="Comma-separated agents")
     transplant = models.CharField(max_length=120, blank=True, help_text="e.g. Autologous SCT")
     best_response = models.CharField(max_length=60, blank=True, help_text="e.g. VGPR")
-    outcome = models.CharField(
-        max_length=255, blank=True, help_text="How it ended, e.g. progression on maintenance"
-    )
+    outcome = models.CharField(max_length=255, blank=True, help_text="How it ended, e.g. progression on maintenance")
 
     class Meta:
         ordering = ["line_number", "id"]

@@ -60,10 +60,10 @@ def audience(role: str) -> str:
 class Hub:
     """The fan-out point of one event loop (one per server process)."""
 
-    _by_loop: dict[asyncio.AbstractEventLoop, "Hub"] = {}
+    _by_loop: dict[asyncio.AbstractEventLoop, Hub] = {}
 
     @classmethod
-    def current(cls) -> "Hub":
+    def current(cls) -> Hub:
         loop = asyncio.get_running_loop()
         hub = cls._by_loop.get(loop)
         if hub is None:
@@ -73,7 +73,7 @@ class Hub:
         return hub
 
     @classmethod
-    def for_running_loop(cls) -> "Hub | None":
+    def for_running_loop(cls) -> Hub | None:
         try:
             return cls._by_loop.get(asyncio.get_running_loop())
         except RuntimeError:

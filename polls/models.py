@@ -33,9 +33,7 @@ class Event(models.Model):
     status = models.CharField(max_length=8, choices=EventStatus.choices, default=EventStatus.DRAFT)
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="moderated_events", blank=True)
     cases = models.ManyToManyField("cases.Case", through="AgendaItem", related_name="events", blank=True)
-    current_case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    current_case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     current_poll = models.ForeignKey("Poll", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
@@ -162,6 +160,9 @@ class VoteChoice(models.Model):
         constraints = [models.UniqueConstraint(fields=["vote", "option"], name="choice_once_per_vote")]
         indexes = [models.Index(fields=["poll", "option"], name="choice_poll_option")]
 
+    def __str__(self) -> str:
+        return f"Choice {self.option_id} in vote {self.vote_id}"
+
 
 class VoteReceipt(models.Model):
     """Every ballot a participant sent, keyed by the client's ref: resends are recognised, history is kept."""
@@ -175,6 +176,9 @@ class VoteReceipt(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["participant", "ref"], name="receipt_ref_once")]
 
+    def __str__(self) -> str:
+        return f"Receipt {self.ref} of participant {self.participant_id}"
+
 
 class TeachingPointReveal(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="revealed_points")
@@ -183,9 +187,10 @@ class TeachingPointReveal(models.Model):
 
     class Meta:
         ordering = ["revealed_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["event", "teaching_point"], name="teaching_point_revealed_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["event", "teaching_point"], name="teaching_point_revealed_once")]
+
+    def __str__(self) -> str:
+        return f"Teaching point {self.teaching_point_id} revealed in event {self.event_id}"
 
 
 class ModeratorAction(models.Model):

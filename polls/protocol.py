@@ -6,8 +6,9 @@ Documented in docs/protocol.md; tests check every type and error code appears th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from polls.errors import ERROR_CODES, DomainError
 
@@ -201,9 +202,7 @@ def _case_command(frame: dict[str, Any]) -> Command:
 
 
 def _teaching_point_command(frame: dict[str, Any]) -> Command:
-    return Command(
-        type=frame["type"], ref=_ref(frame, required=False), teaching_point=_id(frame, "teaching_point")
-    )
+    return Command(type=frame["type"], ref=_ref(frame, required=False), teaching_point=_id(frame, "teaching_point"))
 
 
 def _bare_command(frame: dict[str, Any]) -> Command:

@@ -114,7 +114,9 @@ def event_state(*, event_id: int) -> dict[str, dict[str, Any]]:
     case = _case_queryset().filter(pk=event.current_case_id).first() if event.current_case_id else None
     poll = _poll_queryset().filter(pk=event.current_poll_id).first() if event.current_poll_id else None
     points = (
-        TeachingPoint.objects.filter(pk__in=TeachingPointReveal.objects.filter(event_id=event_id).values("teaching_point"))
+        TeachingPoint.objects.filter(
+            pk__in=TeachingPointReveal.objects.filter(event_id=event_id).values("teaching_point")
+        )
         .prefetch_related("references")
         .order_by("case_id", "position", "id")
     )
@@ -141,9 +143,7 @@ def agenda(*, event_id: int) -> list[dict[str, Any]]:
     for poll in polls:
         by_case.setdefault(poll.case_id, []).append(poll)
     case_ids = [i.case_id for i in items]
-    points = TeachingPoint.objects.filter(case_id__in=case_ids).prefetch_related(
-        Prefetch("references")
-    )
+    points = TeachingPoint.objects.filter(case_id__in=case_ids).prefetch_related(Prefetch("references"))
     points_by_case: dict[int, list[TeachingPoint]] = {}
     for point in points:
         points_by_case.setdefault(point.case_id, []).append(point)

@@ -196,9 +196,7 @@ def results_hide(*, event_id: int, poll_id: int, user) -> Poll:
 
 
 def _teaching_point_for_event(event: Event, teaching_point_id: int) -> TeachingPoint:
-    point = TeachingPoint.objects.filter(
-        pk=teaching_point_id, case__agenda_items__event=event
-    ).first()
+    point = TeachingPoint.objects.filter(pk=teaching_point_id, case__agenda_items__event=event).first()
     if point is None:
         raise DomainError("unknown_teaching_point")
     return point
@@ -312,9 +310,7 @@ def _vote_cast_once(
         if previous:
             vote.choices.all().delete()
             vote.save(update_fields=["updated_at"])
-        VoteChoice.objects.bulk_create(
-            [VoteChoice(vote=vote, option_id=oid, poll_id=poll_id) for oid in ballot]
-        )
+        VoteChoice.objects.bulk_create([VoteChoice(vote=vote, option_id=oid, poll_id=poll_id) for oid in ballot])
     VoteReceipt.objects.create(participant_id=participant_id, poll_id=poll_id, ref=ref, option_ids=ballot)
     if changed:
         transaction.on_commit(lambda: fanout.results_changed(event_id=event_id, poll_id=poll_id))

@@ -79,7 +79,9 @@ class _TooManyJoins(Exception):
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "polls/landing.html", {"error": "Too many wrong codes. Wait a minute and try again."}, status=429)
+    return render(
+        request, "polls/landing.html", {"error": "Too many wrong codes. Wait a minute and try again."}, status=429
+    )
 
 
 @require_GET
@@ -189,7 +191,9 @@ def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
         return _error_response("unknown_event")
     ref = None
     try:
-        frame = protocol.decode(request.body.decode("utf-8", "replace"), max_bytes=settings.CASEBOARD["MAX_FRAME_BYTES"])
+        frame = protocol.decode(
+            request.body.decode("utf-8", "replace"), max_bytes=settings.CASEBOARD["MAX_FRAME_BYTES"]
+        )
         ref = protocol.frame_ref(frame)
         command = protocol.parse(frame, role=Role.PARTICIPANT)
         if command.type != "vote":
@@ -307,4 +311,3 @@ def _check_channel_layer() -> str:
         return "ok"
     except Exception:
         return "error"
-

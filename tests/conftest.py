@@ -8,7 +8,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-
 REQUIRE_SERVICES = os.environ.get("CASEBOARD_REQUIRE_SERVICES") == "1"
 
 
@@ -19,6 +18,14 @@ def service_reachable(url: str, default_port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Connections opened in database_sync_to_async's worker thread would otherwise outlive the
+    # test and keep PostgreSQL from dropping the test database.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 def pytest_report_header(config):

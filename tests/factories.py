@@ -36,8 +36,12 @@ def make_case(**fields) -> Case:
         clinical_question="What next at second relapse?",
     )
     case = Case.objects.create(**{**defaults, **fields})
-    TherapyLine.objects.create(case=case, line_number=1, regimen="VRd", agents="bortezomib, lenalidomide, dexamethasone")
-    TherapyLine.objects.create(case=case, line_number=2, regimen="DKd", agents="daratumumab, carfilzomib, dexamethasone")
+    TherapyLine.objects.create(
+        case=case, line_number=1, regimen="VRd", agents="bortezomib, lenalidomide, dexamethasone"
+    )
+    TherapyLine.objects.create(
+        case=case, line_number=2, regimen="DKd", agents="daratumumab, carfilzomib, dexamethasone"
+    )
     return case
 
 
@@ -49,15 +53,18 @@ def make_teaching_point(case: Case, **fields) -> TeachingPoint:
 
 
 def make_event(*, moderators=(), cases=None, status="draft", **fields) -> Event:
-    event = Event.objects.create(title=fields.pop("title", "Test roundtable"), code=fields.pop("code", next_code()),
-                                 status=status, **fields)
+    event = Event.objects.create(
+        title=fields.pop("title", "Test roundtable"), code=fields.pop("code", next_code()), status=status, **fields
+    )
     event.moderators.set(moderators)
     for position, case in enumerate(cases or []):
         AgendaItem.objects.create(event=event, case=case, position=position)
     return event
 
 
-def make_poll(event: Event, case: Case, *, labels=("Refer for CAR T", "Bispecific on a clinical trial"), **fields) -> Poll:
+def make_poll(
+    event: Event, case: Case, *, labels=("Refer for CAR T", "Bispecific on a clinical trial"), **fields
+) -> Poll:
     poll = Poll.objects.create(event=event, case=case, question=fields.pop("question", "What next?"), **fields)
     for position, label in enumerate(labels):
         Option.objects.create(poll=poll, label=label, position=position)

@@ -60,8 +60,12 @@ async def open_moderator(ws, world):
 async def test_participant_gets_state_on_connect(ws):
     world = await build_world()
     phone, state = await open_phone(ws, world)
-    assert state["event"] == {"id": world["event"].id, "code": world["event"].code, "title": "Test roundtable",
-                              "status": "draft"}
+    assert state["event"] == {
+        "id": world["event"].id,
+        "code": world["event"].code,
+        "title": "Test roundtable",
+        "status": "draft",
+    }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
     assert "agenda" not in state
 
@@ -71,13 +75,19 @@ async def test_vote_is_acked_counted_once_per_ref_and_changeable(ws):
     await call(services.poll_open, event_id=world["event"].id, poll_id=world["poll"].id, user=world["moderator"])
     phone, state = await open_phone(ws, world)
     assert state["poll"]["state"] == "open"
-    assert state["poll"]["options"] == [{"id": world["options"][0], "label": "Refer for CAR T"},
-                                        {"id": world["options"][1], "label": "Bispecific on a clinical trial"}]
+    assert state["poll"]["options"] == [
+        {"id": world["options"][0], "label": "Refer for CAR T"},
+        {"id": world["options"][1], "label": "Bispecific on a clinical trial"},
+    ]
     first, second = world["options"]
     vote = {"type": "vote", "ref": "v1", "poll": world["poll"].id, "options": [first]}
     await send(phone, vote)
-    assert await receive_type(phone, "ack") == {"type": "ack", "ref": "v1", "poll": world["poll"].id,
-                                                "options": [first]}
+    assert await receive_type(phone, "ack") == {
+        "type": "ack",
+        "ref": "v1",
+        "poll": world["poll"].id,
+        "options": [first],
+    }
     await send(phone, vote)
     assert (await receive_type(phone, "ack"))["ref"] == "v1"
     assert await call(selectors.poll_tally, poll_id=world["poll"].id) == (1, {first: 1, second: 0})
@@ -109,7 +119,9 @@ async def test_results_are_withheld_until_revealed(ws):
 async def test_votes_on_closed_unknown_and_foreign_polls_are_refused(ws):
     world = await build_world()
     event, poll = world["event"], world["poll"]
-    other = await database_sync_to_async(lambda: make_poll(make_event(cases=[world["case"]]), world["case"], state="open"))()
+    other = await database_sync_to_async(
+        lambda: make_poll(make_event(cases=[world["case"]]), world["case"], state="open")
+    )()
     other_option = (await call(option_ids, poll=other))[0]
     phone, _ = await open_phone(ws, world)
     await send(phone, {"type": "vote", "ref": "a", "poll": poll.id, "options": [world["options"][0]]})
@@ -132,8 +144,9 @@ async def test_non_moderators_cannot_open_the_moderator_socket(ws):
     _, ok, code = await ws(f"/ws/e/{world['event'].code}/moderate/", session_key=phone_key)
     assert not ok and code == 4403
     stranger = await database_sync_to_async(make_moderator)("stranger")
-    _, ok, code = await ws(f"/ws/e/{world['event'].code}/moderate/",
-                           session_key=await database_sync_to_async(user_session)(stranger))
+    _, ok, code = await ws(
+        f"/ws/e/{world['event'].code}/moderate/", session_key=await database_sync_to_async(user_session)(stranger)
+    )
     assert not ok and code == 4403
     _, ok, code = await ws(f"/ws/e/{world['event'].code}/present/", session_key=phone_key)
     assert not ok and code == 4403
@@ -144,7 +157,11 @@ async def test_participant_cannot_send_moderator_commands(ws):
     phone, _ = await open_phone(ws, world)
     await send(phone, {"type": "open_poll", "ref": "x", "poll": world["poll"].id})
     assert await receive_type(phone, "error") == {
-        "type": "error", "ref": "x", "code": "forbidden", "message": "open_poll is not allowed on this connection."}
+        "type": "error",
+        "ref": "x",
+        "code": "forbidden",
+        "message": "open_poll is not allowed on this connection.",
+    }
     assert (await call(selectors.poll_for_event, event_id=world["event"].id, poll_id=world["poll"].id)).state == "draft"
 
 
@@ -177,7 +194,7 @@ async def test_foreign_origin_is_refused(ws):
 
 async def test_moderator_runs_the_case_and_every_screen_follows(ws):
     world = await build_world()
-    event, poll, point = world["event"], world["poll"], world["point"]
+    poll, point = world["poll"], world["point"]
     console, state = await open_moderator(ws, world)
     assert state["agenda"][0]["polls"][0]["id"] == poll.id
     assert state["agenda"][0]["teaching_points"] == [{"id": point.id, "title": "KarMMa-3", "revealed": False}]
@@ -231,6 +248,7 @@ async def test_ten_phones_seven_three(ws):
     await receive_type(console, "ack", ref="close")
     await send(console, {"type": "reveal_results", "ref": "rev", "poll": poll.id})
     await receive_type(console, "ack", ref="rev")
-    state = await receive_type(phones[0][0], "state", version=(await call(lambda: type(event).objects.get(pk=event.id).state_version)))
+    version = await call(lambda: type(event).objects.get(pk=event.id).state_version)
+    state = await receive_type(phones[0][0], "state", version=version)
     assert state["results"]["counts"] == {str(world["options"][0]): 7, str(world["options"][1]): 3}
     assert (await receive(phones[9][0]))["type"] in {"state", "results"}

@@ -84,7 +84,9 @@ def test_vote_is_recorded_and_changed_while_open(setup, django_capture_on_commit
             participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(first,), ref="r1"
         )
     assert outcome.changed and len(callbacks) == 1
-    services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(second,), ref="r2")
+    services.vote_cast(
+        participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(second,), ref="r2"
+    )
     total, counts = selectors.poll_tally(poll_id=poll.id)
     assert (total, counts) == (1, {first: 0, second: 1})
 
@@ -95,24 +97,30 @@ def test_same_ref_twice_counts_once_and_conflicting_ref_is_refused(setup):
     participant = make_participant(event)
     first, second = option_ids(poll)
     for _ in range(5):
-        services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(first,), ref="r1")
+        services.vote_cast(
+            participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(first,), ref="r1"
+        )
     with pytest.raises(DomainError) as err:
-        services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(second,), ref="r1")
+        services.vote_cast(
+            participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=(second,), ref="r1"
+        )
     assert err.value.code == "idempotency_conflict"
     assert selectors.poll_tally(poll_id=poll.id) == (1, {first: 1, second: 0})
     assert VoteChoice.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    ("state", "code"), [("draft", "poll_not_open"), ("closed", "poll_closed")]
-)
+@pytest.mark.parametrize(("state", "code"), [("draft", "poll_not_open"), ("closed", "poll_closed")])
 def test_vote_on_a_poll_that_is_not_open_is_refused(setup, state, code):
     _, _, event, poll = setup
     Poll.objects.filter(pk=poll.id).update(state=state)
     participant = make_participant(event)
     with pytest.raises(DomainError) as err:
         services.vote_cast(
-            participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=tuple(option_ids(poll)[:1]), ref="r"
+            participant_id=participant.id,
+            event_id=event.id,
+            poll_id=poll.id,
+            option_ids=tuple(option_ids(poll)[:1]),
+            ref="r",
         )
     assert err.value.code == code
     assert not Vote.objects.exists()
@@ -124,14 +132,24 @@ def test_vote_with_another_polls_option_or_another_events_poll_is_refused(setup)
     other_poll = make_poll(event, case)
     participant = make_participant(event)
     with pytest.raises(DomainError) as err:
-        services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id,
-                           option_ids=tuple(option_ids(other_poll)[:1]), ref="a")
+        services.vote_cast(
+            participant_id=participant.id,
+            event_id=event.id,
+            poll_id=poll.id,
+            option_ids=tuple(option_ids(other_poll)[:1]),
+            ref="a",
+        )
     assert err.value.code == "invalid_option"
     foreign_event = make_event(cases=[case])
     foreign_poll = make_poll(foreign_event, case, state="open")
     with pytest.raises(DomainError) as err:
-        services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=foreign_poll.id,
-                           option_ids=tuple(option_ids(foreign_poll)[:1]), ref="b")
+        services.vote_cast(
+            participant_id=participant.id,
+            event_id=event.id,
+            poll_id=foreign_poll.id,
+            option_ids=tuple(option_ids(foreign_poll)[:1]),
+            ref="b",
+        )
     assert err.value.code == "unknown_poll"
     assert not Vote.objects.exists()
 
@@ -141,8 +159,13 @@ def test_single_choice_poll_takes_exactly_one_option(setup):
     services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
     participant = make_participant(event)
     with pytest.raises(DomainError) as err:
-        services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id,
-                           option_ids=tuple(option_ids(poll)), ref="a")
+        services.vote_cast(
+            participant_id=participant.id,
+            event_id=event.id,
+            poll_id=poll.id,
+            option_ids=tuple(option_ids(poll)),
+            ref="a",
+        )
     assert err.value.code == "too_many_options"
 
 
@@ -185,8 +208,13 @@ def test_public_state_withholds_counts_until_revealed(setup):
     moderator, _, event, poll = setup
     services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
     participant = make_participant(event)
-    services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id,
-                       option_ids=tuple(option_ids(poll)[:1]), ref="a")
+    services.vote_cast(
+        participant_id=participant.id,
+        event_id=event.id,
+        poll_id=poll.id,
+        option_ids=tuple(option_ids(poll)[:1]),
+        ref="a",
+    )
     frames = selectors.event_state(event_id=event.id)
     assert "counts" not in frames["public"]["results"] and frames["public"]["results"]["total"] == 1
     assert frames["moderator"]["results"]["counts"] == {str(option_ids(poll)[0]): 1, str(option_ids(poll)[1]): 0}
@@ -202,7 +230,9 @@ def test_vote_query_count_is_bounded(setup, django_assert_max_num_queries):
     ballot = tuple(option_ids(poll)[:1])
     # receipt, poll, options, vote lookup, vote insert, choice insert, receipt insert (+ savepoint pair)
     with django_assert_max_num_queries(9):
-        services.vote_cast(participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=ballot, ref="a")
+        services.vote_cast(
+            participant_id=participant.id, event_id=event.id, poll_id=poll.id, option_ids=ballot, ref="a"
+        )
 
 
 def test_state_broadcast_goes_to_the_event_group_after_commit(setup, django_capture_on_commit_callbacks, monkeypatch):

@@ -1,0 +1,55 @@
+# Caseboard: `make run` serves the demo, `make test` runs everything CI runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install install-dev lint format check-deploy bench bench-smoke cluster clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Caseboard needs Python 3.11 or newer (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
+	@echo "Serving Caseboard with daphne on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) caseboard.asgi:application
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m tests.run_all
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-deploy: install
+	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=caseboard.example.org \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: install-dev
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-smoke: install-dev
+	$(BIN)/python -m bench.run --profile smoke
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
