@@ -108,32 +108,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+def redis_channel_layer(url: str, prefix: str = "caseboard") -> dict:
+    """channels-redis settings with redis-py's risky defaults overridden.
+
+    redis-py >= 6 gives a 5 s socket timeout (kills idle BZPOPMIN readers, channels_redis#422)
+    and caps the async pool at 100 connections (MaxConnectionsError in bursts). Both are set
+    here explicitly and proven by tests/test_redis_layer.py.
+    """
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": url,
+                    "socket_timeout": None,
+                    "socket_connect_timeout": 5,
+                    "socket_keepalive": True,
+                    "health_check_interval": 30,
+                    "retry_on_timeout": True,
+                    "max_connections": 1000,
+                }
+            ],
+            "capacity": 1500,
+            "expiry": 60,
+            "group_expiry": 86400,
+            "prefix": prefix,
+        },
+    }
+
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    # redis-py >= 6 defaults to a 5 s socket timeout (kills idle BZPOPMIN readers,
-    # channels_redis#422) and a 100-connection async pool (MaxConnectionsError in
-    # bursts). Both are set explicitly here and proven in tests/test_redis_layer.py.
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "socket_connect_timeout": 5,
-                        "socket_keepalive": True,
-                        "health_check_interval": 30,
-                        "retry_on_timeout": True,
-                    }
-                ],
-                "capacity": 1500,
-                "expiry": 60,
-                "group_expiry": 86400,
-                "prefix": env_str("CHANNEL_LAYER_PREFIX", "caseboard"),
-            },
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, env_str("CHANNEL_LAYER_PREFIX", "caseboard"))}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

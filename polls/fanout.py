@@ -73,6 +73,14 @@ class Hub:
         return hub
 
     @classmethod
+    def serving(cls) -> Hub | None:
+        """The hub of this process's live event loop, for callers in worker threads."""
+        for loop, hub in list(cls._by_loop.items()):
+            if loop.is_running() and not loop.is_closed() and hub.channel is not None:
+                return hub
+        return None
+
+    @classmethod
     def for_running_loop(cls) -> Hub | None:
         try:
             return cls._by_loop.get(asyncio.get_running_loop())
@@ -347,7 +355,18 @@ async def _results_changed(event_id: int, poll_id: int) -> None:
 
 
 def results_changed(*, event_id: int, poll_id: int) -> None:
-    """Called after a vote commits (sync context): schedule a coalesced results frame."""
+    """Called after a vote commits (sync context): schedule a coalesced results frame.
+
+    The vote's worker thread hands the poll to the hub's loop without waiting for it: every
+    database call of the process shares that thread, so it must not block on the loop.
+    """
+    hub = Hub.serving()
+    if hub is not None:
+        try:
+            hub.loop.call_soon_threadsafe(hub.mark_dirty, event_id, poll_id)
+            return
+        except RuntimeError:  # the loop closed in between
+            pass
     try:
         async_to_sync(_results_changed)(event_id, poll_id)
     except Exception:
