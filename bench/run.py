@@ -1,0 +1,226 @@
+"""The Caseboard benchmark: one command, every system side by side, results in JSON and docs/benchmarks.md.
+
+    .venv/bin/python -m bench.run [--profile smoke|full] [--phones 500,1000,2000,5000]
+                                  [--systems naive,daphne,uvicorn,ceiling]
+                                  [--database-url postgres://postgres@127.0.0.1:5432/caseboard_bench]
+                                  [--redis-url redis://127.0.0.1:6379/0]
+
+For each phone count and system: a fresh database (SQLite in a temp dir, or the PostgreSQL
+database named by --database-url, dropped and recreated), the server pinned to core 0, the load
+generator pinned to core 1, four scenarios (bench/loadgen.py), the tally read back from the
+database. The smoke profile checks correctness only and exits 1 when it fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import evaluate, machine, report
+from bench.servers import GENERATOR_CORE, ROOT, SYSTEMS, Server, free_port, pinned
+
+RESULTS_DIR = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+PROFILES = {
+    "smoke": {
+        "phones": [300],
+        "systems": ["daphne"],
+        "timing": {
+            "join_spread_s": 5, "vote_window_s": 5, "reconnect_spread_s": 3, "open_timeout_s": 20,
+            "ack_timeout_s": 20, "settle_timeout_s": 15, "reveal_timeout_s": 10, "command_timeout_s": 15,
+        },
+    },
+    "full": {
+        "phones": [500, 1000, 2000, 5000],
+        "systems": ["naive", "daphne", "uvicorn", "ceiling"],
+        "timing": {
+            "join_spread_s": 30, "vote_window_s": 10, "reconnect_spread_s": 10, "open_timeout_s": 20,
+            "ack_timeout_s": 20, "settle_timeout_s": 15, "reveal_timeout_s": 10, "command_timeout_s": 15,
+        },
+    },
+}  # fmt: skip
+# Hard cap on one generator run: the scenario timeouts above sum to less than this.
+GENERATOR_HARD_TIMEOUT_S = 260
+
+
+def server_env(database_url: str, redis_url: str | None, prefix: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="caseboard.settings",
+        DEBUG="false",
+        SECRET_KEY="bench-" + secrets.token_hex(24),
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        DATABASE_URL=database_url,
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=str(ROOT),
+    )
+    if redis_url:
+        env.update(REDIS_URL=redis_url, CHANNEL_LAYER_PREFIX=prefix)
+    return env
+
+
+def _python(args: list[str], env: dict, timeout: float) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def prepare(system_key: str, phones: int, env: dict, tmp: Path) -> dict:
+    if not SYSTEMS[system_key].needs_database:
+        keys = [secrets.token_hex(16) for _ in range(phones)]
+        return {"code": "BENCH", "poll": 1, "options": [1, 2, 3, 4], "sessions": keys, "moderator_session": "m"}
+    out = tmp / "prep.json"
+    _python(["-m", "bench.dbprep", "prepare", "--phones", str(phones), "--out", str(out)], env, timeout=600)
+    return json.loads(out.read_text())
+
+
+def counted(system_key: str, prep: dict, env: dict, port: int) -> dict:
+    if SYSTEMS[system_key].needs_database:
+        return json.loads(_python(["-m", "bench.dbprep", "count", "--poll", str(prep["poll"])], env, timeout=120))
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/count.json", timeout=10) as resp:  # noqa: S310 (localhost)
+        return json.loads(resp.read())
+
+
+def run_generator(plan: dict, tmp: Path) -> dict:
+    plan_path, out_path = tmp / "plan.json", tmp / "loadgen.json"
+    plan_path.write_text(json.dumps(plan))
+    argv, preexec = pinned(
+        [sys.executable, "-m", "bench.loadgen", "--plan", str(plan_path), "--out", str(out_path)], GENERATOR_CORE
+    )
+    with open(tmp / "loadgen.log", "w") as log:
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
+        try:
+            proc.wait(timeout=GENERATOR_HARD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    result = json.loads(out_path.read_text()) if out_path.exists() else {"scenarios": {}}
+    result["exit_code"] = proc.returncode
+    if proc.returncode != 0:
+        result["log_tail"] = (tmp / "loadgen.log").read_text(errors="replace")[-3000:]
+    return result
+
+
+def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, seed: int) -> dict:
+    system = SYSTEMS[system_key]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="caseboard-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
+        env = server_env(database_url, args.redis_url, prefix=f"bench{int(time.time())}{system_key}{phones}")
+        prep = prepare(system_key, phones, env, tmp)
+        port = free_port()
+        server = Server(system, port=port, env=env, prep=prep, log_path=run_dir / f"{system_key}-{phones}.log")
+        record: dict = {"system": system_key, "label": system.label, "phones": phones, "argv": server.argv}
+        try:
+            server.wait_ready()
+            plan = {
+                **prep,
+                "url": f"ws://127.0.0.1:{port}",
+                "origin": f"http://127.0.0.1:{port}",
+                "server_pid": server.pid,
+                "seed": seed,
+                "timing": timing,
+            }
+            record["generator"] = run_generator(plan, tmp)
+            record["database"] = counted(system_key, prep, env, port)
+        except Exception as exc:
+            record["harness_error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            server.stop()
+            record["server_log"] = server.log_summary()
+            if args.database_url and system.needs_database:
+                try:
+                    _python(["-m", "bench.dbprep", "drop"], env, timeout=60)
+                except RuntimeError as exc:
+                    record["drop_error"] = str(exc)
+    record["seconds"] = round(time.monotonic() - started, 1)
+    record["correctness"] = evaluate.correctness(record)
+    return record
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument("--phones", help="comma-separated phone counts (overrides the profile)")
+    parser.add_argument("--systems", help="comma-separated subset of " + ",".join(SYSTEMS))
+    parser.add_argument("--database-url", help="PostgreSQL URL of a scratch database (dropped and recreated per run)")
+    parser.add_argument("--redis-url", help="use the Redis channel layer in the Django systems")
+    parser.add_argument("--out", help="results JSON path (default bench/results/<timestamp>.json)")
+    parser.add_argument("--seed", type=int, default=20251125)
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    if args.database_url and not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("--database-url must be a PostgreSQL URL (SQLite is the default)")
+    for url in (args.database_url, args.redis_url):
+        if url and "127.0.0.1" not in url and "localhost" not in url:
+            parser.error("the benchmark only talks to 127.0.0.1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    profile = PROFILES[args.profile]
+    phones = [int(x) for x in args.phones.split(",")] if args.phones else profile["phones"]
+    systems = args.systems.split(",") if args.systems else profile["systems"]
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown:
+        raise SystemExit(f"unknown systems: {', '.join(sorted(unknown))}")
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else RESULTS_DIR / f"{stamp}.json"
+    run_dir = out.parent / f"{out.stem}-logs"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if GENERATOR_CORE in os.sched_getaffinity(0):
+        os.sched_setaffinity(0, {GENERATOR_CORE})  # keep the orchestrator off the server's core
+
+    results: dict = {
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "profile": args.profile,
+        "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine.describe(),
+        "database": "postgresql" if args.database_url else "sqlite (WAL, temp dir)",
+        "channel_layer": "redis" if args.redis_url else "in-memory",
+        "timing": profile["timing"],
+        "runs": [],
+    }
+    for n in phones:
+        for key in systems:
+            print(f"[bench] {key} with {n} phones ...", flush=True)
+            record = run_one(key, n, timing=profile["timing"], args=args, run_dir=run_dir, seed=args.seed)
+            results["runs"].append(record)
+            print(f"[bench]   {evaluate.one_line(record)}", flush=True)
+            out.write_text(json.dumps(results, indent=1))
+    results["finished"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    results["ratios"] = evaluate.ratios(results["runs"])
+    out.write_text(json.dumps(results, indent=1))
+    print(f"[bench] results: {out}")
+    if args.profile == "full" and not args.no_docs:
+        DOC.write_text(report.render(results, results_path=out))
+        print(f"[bench] rewrote {DOC}")
+    if args.profile == "smoke":
+        failures = [f"{r['system']}-{r['phones']}: {p}" for r in results["runs"] for p in r["correctness"]["problems"]]
+        for line in failures:
+            print(f"[bench] FAIL {line}", flush=True)
+        return 1 if failures else 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
