@@ -51,5 +51,9 @@ bench: install-dev
 bench-smoke: install-dev
 	$(BIN)/python -m bench.run --profile smoke
 
+# Several workers behind nginx on PostgreSQL + Redis (see docs/deploy.md). WORKERS, SERVER=uvicorn.
+cluster: install-dev
+	$(BIN)/python -m deploy.cluster --workers $${WORKERS:-2} --server $${SERVER:-daphne} --port $(PORT)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

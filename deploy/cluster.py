@@ -1,0 +1,169 @@
+"""`make cluster`: several Caseboard workers behind nginx, sharing PostgreSQL and Redis.
+
+Every worker joins each event's channel-layer group once (polls/fanout.py), so a vote cast
+through one worker reaches screens connected to any other; nginx balances round robin with
+no sticky sessions. `--check` starts the cluster, proves that cross-worker path once and stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/caseboard_cluster"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/3"
+
+
+def ensure_postgres_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def worker_command(server: str, port: int) -> list[str]:
+    if server == "uvicorn":
+        return [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "caseboard.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--ws",
+            "websockets",
+        ]
+    return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "caseboard.asgi:application"]
+
+
+class Cluster:
+    def __init__(self, *, workers: int, server: str, port: int, database_url: str, redis_url: str) -> None:
+        self.workers, self.server, self.port = workers, server, port
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"),
+        }
+        self.run_dir = Path(tempfile.mkdtemp(prefix="caseboard-cluster-"))
+        self.processes: list[subprocess.Popen] = []
+        self.worker_ports = [port + 101 + i for i in range(workers)]
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
+
+    def start(self) -> None:
+        ensure_postgres_database(self.env["DATABASE_URL"])
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.manage("collectstatic", "--noinput", "-v", "0")
+        self.manage("load_demo")
+        for worker_port in self.worker_ports:
+            log = open(self.run_dir / f"worker-{worker_port}.log", "wb")  # noqa: SIM115 (lives with the process)
+            self.processes.append(
+                subprocess.Popen(
+                    worker_command(self.server, worker_port),
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        for worker_port in self.worker_ports:
+            wait_http(f"http://127.0.0.1:{worker_port}/healthz")
+        conf = (
+            (ROOT / "deploy" / "nginx.conf.template")
+            .read_text()
+            .format(
+                run_dir=self.run_dir,
+                upstreams="\n".join(f"        server 127.0.0.1:{p};" for p in self.worker_ports),
+                host="127.0.0.1",
+                port=self.port,
+                static_root=ROOT / "staticfiles",
+            )
+        )
+        (self.run_dir / "nginx.conf").write_text(conf)
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.processes.append(
+            subprocess.Popen([nginx, "-c", str(self.run_dir / "nginx.conf"), "-g", "daemon off;"], cwd=self.run_dir)
+        )
+        wait_http(f"http://127.0.0.1:{self.port}/healthz")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", DEFAULT_REDIS))
+    parser.add_argument("--check", action="store_true", help="prove a cross-worker vote, then stop")
+    args = parser.parse_args()
+    cluster = Cluster(
+        workers=args.workers,
+        server=args.server,
+        port=args.port,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+    )
+    try:
+        cluster.start()
+        if args.check:
+            from deploy.check import cross_worker_vote  # noqa: PLC0415 (needs websockets only here)
+
+            print(cross_worker_vote(cluster))
+            return 0
+        base = f"http://127.0.0.1:{args.port}"
+        print(f"Cluster of {args.workers} {args.server} workers behind nginx at {base}/ (Ctrl-C to stop)")
+        print(f"  participant {base}/e/CASE2/   presenter {base}/e/CASE2/present/   moderator {base}/e/CASE2/moderate/")
+        while all(p.poll() is None for p in cluster.processes):
+            time.sleep(1)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        cluster.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
