@@ -1,0 +1,246 @@
+// Rendering shared by the three screens. Server data (case text, labels, references) is
+// untrusted: every string goes through textContent or a checked attribute, never innerHTML.
+
+import { STATUS_TEXT } from "./live.js";
+
+/** Create an element: h("p", {class: "x", text: "y"}, child, ...). */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = String(value);
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function byTestId(id, root = document) {
+  return root.querySelector(`[data-testid="${id}"]`);
+}
+
+export function show(node, visible) {
+  if (node) node.hidden = !visible;
+}
+
+export function setStatusPill(node, status) {
+  node.dataset.state = status;
+  node.textContent = STATUS_TEXT[status] || status;
+}
+
+/** Re-render only when the data changed (keeps focus, selection and scroll position stable). */
+export function changed(node, data) {
+  const key = JSON.stringify(data);
+  if (node.dataset.renderKey === key) return false;
+  node.dataset.renderKey = key;
+  return true;
+}
+
+export function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export const POLL_STATE_TEXT = { draft: "Not open yet", open: "Poll open", closed: "Poll closed" };
+
+// ------------------------------------------------------------------- case
+
+const PERSON = { male: "man", female: "woman" };
+
+function heading(level, attrs, text) {
+  return h(`h${Math.min(Math.max(level, 1), 6)}`, { ...attrs, text });
+}
+
+function fact(label, value, testid) {
+  if (value === null || value === undefined || value === "") return null;
+  return h("div", { class: "fact" }, h("dt", { text: label }), h("dd", { "data-testid": testid }, value));
+}
+
+function yearsText(years) {
+  if (years === null || years === undefined) return null;
+  if (years === 0) return "Less than a year";
+  return plural(years, "year", "years");
+}
+
+function therapyLine(line, level) {
+  const details = h(
+    "dl",
+    { class: "line-facts" },
+    fact("Agents", line.agents && line.agents.length ? line.agents.join(", ") : null, "line-agents"),
+    fact("Transplant", line.transplant, "line-transplant"),
+    fact("Best response", line.best_response, "line-response"),
+    fact("Outcome", line.outcome, "line-outcome"),
+  );
+  return h(
+    "li",
+    { class: "therapy-line", "data-testid": "therapy-line" },
+    h(
+      `h${Math.min(level, 6)}`,
+      { class: "line-head" },
+      h("span", { class: "line-number", text: `Line ${line.line}` }),
+      h("span", { class: "line-regimen", text: line.regimen }),
+    ),
+    details,
+  );
+}
+
+function caseSection(title, level, className, ...content) {
+  return h("section", { class: `case-part ${className}` }, heading(level, { class: "case-part-title" }, title), ...content);
+}
+
+/** The case as a card; `level` is the heading level of its title. */
+export function renderCase(data, { level = 2 } = {}) {
+  const patient = data.patient || {};
+  const who = PERSON[patient.sex] || "patient";
+  const staging = (data.staging || []).map((s) => h("span", { class: "chip", text: `${s.system} ${s.value}` }));
+  const card = h(
+    "article",
+    { class: "case-card", "data-testid": "case-body", "data-case-id": data.id },
+    h(
+      "header",
+      { class: "case-header" },
+      h("p", { class: "eyebrow", text: data.disease }),
+      heading(level, { class: "case-title", "data-testid": "case-title" }, data.title),
+      h("p", { class: "case-patient", "data-testid": "case-patient", text: `${patient.age}-year-old ${who}` }),
+    ),
+    h(
+      "dl",
+      { class: "case-facts" },
+      fact("Diagnosis", data.diagnosis, "case-diagnosis"),
+      fact("Since diagnosis", yearsText(data.years_since_diagnosis), "case-years"),
+      fact("Staging", staging.length ? h("span", { class: "chips" }, staging) : null, "case-staging"),
+      fact("ECOG", data.ecog === null || data.ecog === undefined ? null : String(data.ecog), "case-ecog"),
+    ),
+  );
+  if (data.history && data.history.length) {
+    const items = data.history.map((item) => h("li", { text: item }));
+    card.append(caseSection("Medical history", level + 1, "case-history", h("ul", { class: "plain-list" }, items)));
+  }
+  if (data.therapy_lines && data.therapy_lines.length) {
+    const lines = data.therapy_lines.map((line) => therapyLine(line, level + 2));
+    card.append(caseSection("Treatment so far", level + 1, "case-lines", h("ol", { class: "therapy-lines" }, lines)));
+  }
+  if (data.current_status) {
+    card.append(caseSection("Now", level + 1, "case-status", h("p", { text: data.current_status })));
+  }
+  if (data.clinical_question) {
+    const question = h("p", { "data-testid": "case-question", text: data.clinical_question });
+    card.append(caseSection("Clinical question", level + 1, "case-question", question));
+  }
+  return card;
+}
+
+// ---------------------------------------------------------------- results
+
+export function percent(count, total) {
+  return total > 0 ? Math.round((100 * count) / total) : 0;
+}
+
+function resultRow(option) {
+  const fill = h("span", { class: "result-fill" });
+  return h(
+    "li",
+    { class: "result-row", "data-testid": "result-row", "data-option-id": option.id },
+    h(
+      "span",
+      { class: "result-line" },
+      h("span", { class: "result-label", "data-testid": "result-label", text: option.label }),
+      h("span", { class: "result-percent", "data-testid": "result-percent" }),
+    ),
+    h("span", { class: "result-bar", "aria-hidden": "true" }, fill),
+  );
+}
+
+/**
+ * Fill `list` with one row per option: label, "70% (7)" and a bar. Rows are updated in place
+ * when the options are unchanged, so the bars animate instead of flashing.
+ * `mine` is a set of option ids to mark as the viewer's own vote.
+ */
+export function renderResults(list, poll, results, { mine = new Set() } = {}) {
+  const ids = poll.options.map((o) => String(o.id)).join(",");
+  if (list.dataset.options !== ids) {
+    list.replaceChildren(...poll.options.map(resultRow));
+    list.dataset.options = ids;
+  }
+  const total = results.total || 0;
+  const counts = results.counts || {};
+  const top = Math.max(0, ...poll.options.map((o) => counts[String(o.id)] || 0));
+  list.querySelectorAll(".result-row").forEach((row, index) => {
+    const option = poll.options[index];
+    const count = counts[String(option.id)] || 0;
+    const pct = percent(count, total);
+    row.querySelector(".result-percent").textContent = `${pct}% (${count})`;
+    row.querySelector(".result-fill").style.width = `${pct}%`;
+    row.classList.toggle("is-top", count > 0 && count === top);
+    row.classList.toggle("is-mine", mine.has(option.id));
+    row.setAttribute("aria-label", `${option.label}: ${pct}%, ${plural(count, "vote", "votes")}`);
+  });
+}
+
+// ---------------------------------------------------------- teaching points
+
+function safeUrl(raw) {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function referenceLinks(ref) {
+  const links = [];
+  const add = (href, text) => {
+    const url = safeUrl(href);
+    if (url) links.push(h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text }));
+  };
+  if (ref.pmid) add(`https://pubmed.ncbi.nlm.nih.gov/${encodeURIComponent(ref.pmid)}/`, `PMID ${ref.pmid}`);
+  if (ref.doi) add(`https://doi.org/${encodeURI(ref.doi)}`, `DOI ${ref.doi}`);
+  if (ref.nct) add(`https://clinicaltrials.gov/study/${encodeURIComponent(ref.nct)}`, ref.nct);
+  if (ref.url) add(ref.url, "Source");
+  return links;
+}
+
+function reference(ref) {
+  const links = referenceLinks(ref);
+  return h(
+    "li",
+    { class: "reference", "data-testid": "reference" },
+    h("span", { class: "citation", text: ref.citation }),
+    links.length ? h("span", { class: "reference-links" }, links) : null,
+  );
+}
+
+function paragraphs(text) {
+  return String(text || "")
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => h("p", { text: p }));
+}
+
+/** Revealed teaching points with their references; `level` is the heading level of each title. */
+export function renderTeachingPoints(container, points, { level = 3 } = {}) {
+  container.replaceChildren(
+    ...points.map((point) =>
+      h(
+        "article",
+        { class: "teaching-point", "data-testid": "teaching-point", "data-teaching-point-id": point.id },
+        heading(level, { class: "teaching-title" }, point.title),
+        h("div", { class: "teaching-text" }, paragraphs(point.text)),
+        point.references && point.references.length
+          ? h(
+              "div",
+              { class: "references" },
+              h("p", { class: "references-label", text: "References" }),
+              h("ol", { class: "reference-list" }, point.references.map(reference)),
+            )
+          : null,
+      ),
+    ),
+  );
+}

@@ -1,0 +1,192 @@
+"""Browser tests: the real app under daphne (own SQLite database), driven by Chromium via sync Playwright.
+
+These tests never touch pytest-django's database: the server process has its own. Chromium is
+the Debian build at /usr/bin/chromium (override with CASEBOARD_CHROMIUM); when it is missing the
+tests are skipped, unless CASEBOARD_REQUIRE_BROWSER=1 (CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CASEBOARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRE_BROWSER = os.environ.get("CASEBOARD_REQUIRE_BROWSER") == "1"
+STARTUP_TIMEOUT_S = 60
+# Settings the server must not inherit from the developer's shell.
+SCRUBBED_ENV = ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "ALLOWED_HOSTS", "SECRET_KEY", "LOG_LEVEL")
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (CASEBOARD_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    workdir: Path
+    password: str
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against the server's database."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def reset_demo(self) -> None:
+        """A fresh CASE2: no votes, every poll a draft, no teaching point revealed."""
+        self.manage("load_demo", "--reset")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    last_error = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"daphne exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 (local URL)
+                if json.load(response).get("status") == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError) as exc:
+            last_error = str(exc)
+        time.sleep(0.2)  # polling a subprocess's readiness, not waiting on the page
+    raise AssertionError(f"daphne did not become healthy ({last_error}):\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """Migrate a fresh SQLite database, load the demo and serve the app with daphne on a free port."""
+    workdir = tmp_path_factory.mktemp("caseboard-browser")
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    password = "browser-" + secrets.token_urlsafe(12)
+    env.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="caseboard.settings",
+        CASEBOARD_DEMO_PASSWORD=password,
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    srv = Server(url=f"http://127.0.0.1:{port}", env=env, workdir=workdir, password=password)
+    srv.manage("migrate", "--noinput")
+    srv.manage("load_demo")
+    log_path = workdir / "daphne.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "caseboard.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_healthy(srv.url, process, log_path)
+            yield srv
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"Chromium not found at {CHROMIUM}; set CASEBOARD_CHROMIUM")
+    manager = sync_playwright().start()
+    try:
+        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Error as exc:
+        manager.stop()
+        skip_or_fail(f"Chromium at {CHROMIUM} could not start: {exc.message.splitlines()[0]}")
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        manager.stop()
+
+
+@pytest.fixture
+def demo(server: Server) -> Server:
+    """The server with CASE2 reset to its pristine demo state for this test."""
+    server.reset_demo()
+    return server
+
+
+@pytest.fixture(scope="session")
+def moderator_storage(server: Server, browser) -> dict:
+    """Cookies of a logged-in moderator, so each test's console skips the login form."""
+    from tests.browser.pages import log_in
+
+    context = browser.new_context(base_url=server.url)
+    try:
+        log_in(context.new_page(), password=server.password)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def contexts(browser, server: Server):
+    """Open browser contexts; every page's console errors (CSP violations included) fail the test."""
+    from tests.browser.pages import watch_console
+
+    opened = []
+    problems: list[str] = []
+
+    def new_context(**kwargs):
+        context = browser.new_context(base_url=server.url, **kwargs)
+        context.on("page", lambda page: watch_console(page, problems))
+        opened.append(context)
+        return context
+
+    yield new_context
+    for context in opened:
+        context.close()
+    assert problems == [], "browser console errors:\n" + "\n".join(problems)

@@ -1,0 +1,94 @@
+"""The three screens in a realistic state, captured for the README.
+
+Runs with the other browser tests (into a temporary directory) so the layout checks below hold
+on every run; CASEBOARD_SCREENSHOTS=1 writes docs/screenshots/*.png instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from tests.browser.conftest import ROOT
+from tests.browser.pages import (
+    CODE,
+    DESKTOP,
+    PHONE,
+    PROJECTOR,
+    close_poll,
+    command,
+    open_console,
+    open_phone,
+    open_poll,
+    open_presenter,
+    poll_id,
+    result_percent,
+    reveal_results,
+    vote,
+)
+
+pytestmark = pytest.mark.browser
+
+CAR_T = "Refer for CAR T"
+BISPECIFIC = "Bispecific on a clinical trial"
+
+
+def vote_over_http(context: BrowserContext, label: str, ref: str) -> None:
+    """A participant that uses the plain-HTTP fallback: join, read the state, POST a vote."""
+    assert context.request.get(f"/e/{CODE}/").ok
+    state = context.request.get(f"/e/{CODE}/state.json").json()
+    option = next(o["id"] for o in state["poll"]["options"] if o["label"] == label)
+    token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    reply = context.request.post(
+        f"/e/{CODE}/vote",
+        data={"type": "vote", "ref": ref, "poll": state["poll"]["id"], "options": [option]},
+        headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+    )
+    assert reply.json() == {"type": "ack", "ref": ref, "poll": state["poll"]["id"], "options": [option]}
+
+
+def output_dir(tmp_path: Path) -> Path:
+    if os.environ.get("CASEBOARD_SCREENSHOTS") == "1":
+        target = ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+    return tmp_path
+
+
+def test_screens_render_without_overflow_and_are_captured(demo, contexts, moderator_storage, tmp_path):
+    out = output_dir(tmp_path)
+    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
+    presenter = open_presenter(contexts(viewport=PROJECTOR, storage_state=moderator_storage))
+    phone = open_phone(contexts(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2))
+    poll = poll_id(console)
+    open_poll(console, poll)
+
+    vote(phone, CAR_T)
+    for index in range(9):
+        vote_over_http(contexts(), CAR_T if index < 6 else BISPECIFIC, ref=f"shot-{index}")
+    expect(console.get_by_test_id(f"poll-count-{poll}")).to_have_text("10 responses")
+    close_poll(console, poll)
+    reveal_results(console, poll)
+    point = console.get_by_test_id("agenda-point").first.get_attribute("data-teaching-point-id")
+    command(console, f"reveal-tp-{point}")
+
+    for page in (presenter, phone):
+        expect(result_percent(page, CAR_T)).to_have_text("70% (7)")
+        expect(page.get_by_test_id("teaching-point")).to_have_count(1)
+    expect(console.get_by_test_id(f"tp-state-{point}")).to_have_text("Shown")
+
+    # Nothing may stick out sideways on a 360 px phone.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert presenter.evaluate("document.documentElement.scrollWidth") <= PROJECTOR["width"]
+
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.screenshot(path=out / "participant.png", full_page=True, clip={"x": 0, "y": 0, "width": 360, "height": 1000})
+    phone.screenshot(path=tmp_path / "participant-full.png", full_page=True)
+    presenter.screenshot(path=out / "presenter.png")
+    console.evaluate("window.scrollTo(0, 0)")
+    console.screenshot(path=out / "moderator.png")
+    console.screenshot(path=tmp_path / "moderator-full.png", full_page=True)
+    print(f"screenshots in {out}")
