@@ -102,5 +102,5 @@ def vote(phone: Page, label: str) -> None:
 
 
 def result_percent(page: Page, label: str) -> Locator:
-    row = page.get_by_test_id("result-row").filter(has=page.get_by_test_id("result-label").get_by_text(label, exact=True))
-    return row.get_by_test_id("result-percent")
+    label_cell = page.get_by_test_id("result-label").get_by_text(label, exact=True)
+    return page.get_by_test_id("result-row").filter(has=label_cell).get_by_test_id("result-percent")

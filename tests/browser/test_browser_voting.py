@@ -54,9 +54,13 @@ def test_ten_phones_vote_and_presenter_and_phone_show_70_30(demo, contexts, mode
         expect(result_percent(page, CAR_T)).to_have_text("70% (7)")
         expect(result_percent(page, BISPECIFIC)).to_have_text("30% (3)")
         expect(result_percent(page, "Conventional doublet or triplet")).to_have_text("0% (0)")
-    assert presenter.get_by_test_id("result-row").filter(has_text=CAR_T).locator(".result-fill").evaluate(
-        "el => el.style.width"
-    ) == "70%"
+    assert (
+        presenter.get_by_test_id("result-row")
+        .filter(has_text=CAR_T)
+        .locator(".result-fill")
+        .evaluate("el => el.style.width")
+        == "70%"
+    )
     expect(phones[9].get_by_test_id("vote-receipt")).to_have_text("Vote recorded")
 
 
