@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import Error as DatabaseError
 
 from polls import commands, protocol, selectors
@@ -21,6 +23,63 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORISED = 4403
 CLOSE_UNKNOWN_EVENT = 4404
 CLOSE_FLOOD = 1008
+CLOSE_TOO_MANY_JOINS = 4429
+CLOSE_SERVER_ERROR = 1011
+
+
+class InFlight:
+    """Commands this process is executing; a graceful shutdown (caseboard/serve.py) waits for them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.completed = 0
+
+    @contextmanager
+    def command(self):
+        self.count += 1
+        try:
+            yield
+        finally:
+            self.count -= 1
+            self.completed += 1
+
+
+IN_FLIGHT = InFlight()
+
+
+# ------------------------------------------------- failed joins (per client IP)
+# The same cache key as the HTTP join views (polls/views.py): guesses over HTTP and over
+# websockets draw on one budget per IP.
+
+
+def _join_failures_key(ip: str) -> str:
+    return f"join-failures:{ip}"
+
+
+def join_blocked(ip: str) -> bool:
+    try:
+        return cache.get(_join_failures_key(ip), 0) >= settings.CASEBOARD["JOIN_FAILURES_PER_MINUTE"]
+    except Exception:  # the cache (Redis) is down: fail open, the event code check still applies
+        logger.warning("join limit unavailable: cache read failed")
+        return False
+
+
+def record_join_failure(ip: str) -> None:
+    key = _join_failures_key(ip)
+    try:
+        if cache.add(key, 1, timeout=60):
+            return
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=60)
+    except Exception:
+        logger.warning("join limit unavailable: cache write failed")
+
+
+class Refused(Exception):
+    def __init__(self, close_code: int) -> None:
+        self.close_code = close_code
 
 
 class EventConsumer(AsyncWebsocketConsumer):
@@ -30,6 +89,7 @@ class EventConsumer(AsyncWebsocketConsumer):
     role: str = ""
     event_id: int | None = None
     participant_id: int | None = None
+    closing: bool = True  # until connect() has admitted the socket
 
     # --------------------------------------------------------------- access
 
@@ -37,23 +97,53 @@ class EventConsumer(AsyncWebsocketConsumer):
         """Return the event id this connection may follow, or None (sync: reads the database)."""
         raise NotImplementedError
 
+    def admit(self, code: str, ip: str) -> int:
+        """The event id, or Refused with a close code (sync).
+
+        Unknown codes count as failed joins of the client's IP. Once an IP is over the limit,
+        only connections whose session already belongs to the event get in; every other attempt
+        gets 4429 whether the code exists or not, so guessing reveals nothing.
+        """
+        blocked = join_blocked(ip)
+        try:
+            event_id = self.authorise(code)
+        except selectors.EventNotFound:
+            record_join_failure(ip)
+            raise Refused(CLOSE_TOO_MANY_JOINS if blocked else CLOSE_UNKNOWN_EVENT) from None
+        if event_id is None:
+            raise Refused(CLOSE_TOO_MANY_JOINS if blocked else CLOSE_UNAUTHORISED)
+        return event_id
+
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["code"]
+        client = self.scope.get("client") or ("unknown", 0)
         try:
-            self.event_id = await database_sync_to_async(self.authorise)(code)
-        except selectors.EventNotFound:
-            await self.close(code=CLOSE_UNKNOWN_EVENT)
+            self.event_id = await database_sync_to_async(self.admit)(code, str(client[0]))
+        except Refused as refused:
+            self.event_id = None
+            await self.close(code=refused.close_code)
             return
-        if self.event_id is None:
-            await self.close(code=CLOSE_UNAUTHORISED)
+        except Exception:
+            # Database or session cache unreachable: a clean close the client retries with backoff.
+            logger.warning("could not admit a %s connection", self.role, exc_info=True)
+            self.event_id = None
+            await self.close(code=CLOSE_SERVER_ERROR)
             return
         limits = settings.CASEBOARD
         self.bucket = TokenBucket(capacity=limits["RATE_LIMIT_FRAMES"], per_seconds=limits["RATE_LIMIT_WINDOW_S"])
         self.max_bytes = limits["MAX_FRAME_BYTES"]
         self.hub = Hub.current()
+        self.closing = False
         await self.accept()
-        await self.hub.attach(self.event_id, self)
-        await self.send_snapshot()
+        try:
+            await self.hub.attach(self.event_id, self)
+            await self.send_snapshot()
+        except Exception:
+            # Channel layer or database down: without its group the socket would miss broadcasts
+            # silently. Close it; the client reconnects with backoff and resyncs from `state`.
+            logger.warning("could not subscribe a %s connection", self.role, exc_info=True)
+            self.closing = True
+            await self.close(code=CLOSE_SERVER_ERROR)
 
     async def send_snapshot(self) -> None:
         state = await self.hub.state(self.event_id)
@@ -72,10 +162,13 @@ class EventConsumer(AsyncWebsocketConsumer):
     # -------------------------------------------------------------- frames
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return  # frames queued behind a close
         ref = None
         try:
             if not self.bucket.allow():
-                if self.bucket.refused > 5 * self.bucket.capacity:
+                if self.bucket.flooding:
+                    self.closing = True
                     await self.close(code=CLOSE_FLOOD)
                     return
                 raise DomainError("rate_limited")
@@ -85,11 +178,12 @@ class EventConsumer(AsyncWebsocketConsumer):
             if command.type == "ping":
                 await self.reply({"type": "pong", "ref": command.ref})
                 return
-            reply = await database_sync_to_async(commands.execute)(
-                command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
-            )
-            await self.after_ack(reply)
-            await self.reply(reply)
+            with IN_FLIGHT.command():
+                reply = await database_sync_to_async(commands.execute)(
+                    command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
+                )
+                await self.after_ack(reply)
+                await self.reply(reply)
         except DomainError as exc:
             await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message))
         except DatabaseError:
