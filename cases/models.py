@@ -84,6 +84,22 @@ class TherapyLine(models.Model):
         return [a.strip() for a in self.agents.split(",") if a.strip()]
 
 
+class CaseFact(models.Model):
+    """An extra item of the case; a hidden one appears when the moderator reveals it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="facts")
+    position = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=80, help_text="e.g. New cytogenetics")
+    text = models.TextField()
+    hidden_until_revealed = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class TeachingPoint(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="teaching_points")
     position = models.PositiveSmallIntegerField(default=0)

@@ -14,13 +14,9 @@ def _vote(command: Command, *, event_id: int, user, participant_id: int | None) 
     if participant_id is None:
         raise DomainError("not_joined")
     outcome = services.vote_cast(
-        participant_id=participant_id,
-        event_id=event_id,
-        poll_id=command.poll,
-        option_ids=command.options,
-        ref=command.ref,
+        participant_id=participant_id, event_id=event_id, poll_id=command.poll, ballot=command.ballot, ref=command.ref
     )
-    return protocol.ack_frame(ref=command.ref, poll=outcome.poll_id, options=list(outcome.option_ids))
+    return protocol.ack_for_vote(ref=command.ref, poll=outcome.poll_id, ballot=outcome.ballot.as_json())
 
 
 def _poll_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
@@ -35,6 +31,33 @@ def _teaching_point_action(service: Callable[..., Any]) -> Callable[..., dict[st
     def run(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
         service(event_id=event_id, teaching_point_id=command.teaching_point, user=user)
         return protocol.ack_frame(ref=command.ref, teaching_point=command.teaching_point)
+
+    return run
+
+
+def _open_poll(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    poll = services.poll_open(event_id=event_id, poll_id=command.poll, user=user, duration=command.duration)
+    closes_at = int(poll.closes_at.timestamp() * 1000) if poll.closes_at else None
+    return protocol.ack_frame(ref=command.ref, poll=command.poll, closes_at=closes_at)
+
+
+def _duplicate_poll(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    copy = services.poll_duplicate(event_id=event_id, poll_id=command.poll, user=user)
+    return protocol.ack_frame(ref=command.ref, poll=command.poll, copy=copy.id)
+
+
+def _answer_action(approve: bool) -> Callable[..., dict[str, Any]]:
+    def run(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+        services.answer_moderate(event_id=event_id, answer_id=command.answer, approve=approve, user=user)
+        return protocol.ack_frame(ref=command.ref, answer=command.answer)
+
+    return run
+
+
+def _fact_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    def run(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+        service(event_id=event_id, fact_id=command.fact, user=user)
+        return protocol.ack_frame(ref=command.ref, fact=command.fact)
 
     return run
 
@@ -54,10 +77,18 @@ def _event_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
 
 HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
     "vote": _vote,
-    "open_poll": _poll_action(services.poll_open),
+    "open_poll": _open_poll,
     "close_poll": _poll_action(services.poll_close),
     "reveal_results": _poll_action(services.results_reveal),
     "hide_results": _poll_action(services.results_hide),
+    "reveal_preferred": _poll_action(services.preferred_reveal),
+    "hide_preferred": _poll_action(services.preferred_hide),
+    "reset_poll": _poll_action(services.poll_reset),
+    "duplicate_poll": _duplicate_poll,
+    "approve_answer": _answer_action(True),
+    "reject_answer": _answer_action(False),
+    "reveal_fact": _fact_action(services.fact_reveal),
+    "hide_fact": _fact_action(services.fact_hide),
     "show_case": _show_case,
     "reveal_teaching_point": _teaching_point_action(services.teaching_point_reveal),
     "hide_teaching_point": _teaching_point_action(services.teaching_point_hide),

@@ -218,12 +218,13 @@ class ParticipantConsumer(EventConsumer):
         if message["kind"] == "state":
             poll_id = message["poll"]
             ballot = self.ballots.get(poll_id) if poll_id else None
-            text = protocol.with_my_vote(text, {"poll": poll_id, "options": ballot} if ballot else None)
+            text = protocol.with_my_vote(text, protocol.my_vote(poll_id, ballot))
         await self.send(text_data=text)
 
     async def after_ack(self, reply: dict) -> None:
-        if "options" in reply:
-            self.ballots[reply["poll"]] = reply["options"]
+        ballot = protocol.ballot_from_ack(reply)
+        if ballot is not None:
+            self.ballots[reply["poll"]] = ballot
 
 
 class PresenterConsumer(EventConsumer):

@@ -118,7 +118,11 @@ class Hub:
                 # The default "specific." prefix matters: channels_redis multiplexes every
                 # process-local channel of a layer over one BZPOPMIN on that shared prefix.
                 self.channel = await self.layer.new_channel()
-                self._tasks = [self._spawn(self._read_forever()), self._spawn(self._watch_membership())]
+                self._tasks = [
+                    self._spawn(self._read_forever()),
+                    self._spawn(self._watch_membership()),
+                    self._spawn(self._sweep_timers()),
+                ]
 
     async def close(self) -> None:
         """Stop this hub's background tasks and leave its groups (tests, loop shutdown)."""
@@ -275,6 +279,30 @@ class Hub:
             return False
         finally:
             self._probes.pop(token, None)
+
+    # ------------------------------------------------------------ poll timers
+
+    def schedule_expiry(self, event_id: int, poll_id: int, delay: float) -> None:
+        self.loop.call_later(delay + 0.05, lambda: self._spawn(self._expire(event_id, poll_id)))
+
+    async def _expire(self, event_id: int, poll_id: int) -> None:
+        from polls.services import poll_expire
+
+        try:
+            await database_sync_to_async(poll_expire)(event_id=event_id, poll_id=poll_id)
+        except Exception:
+            logger.exception("timer close of poll %s failed", poll_id)
+
+    async def _sweep_timers(self) -> None:
+        from polls.services import expire_due_polls
+        from polls.timers import SWEEP_INTERVAL_S
+
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                await database_sync_to_async(expire_due_polls)()
+            except Exception:
+                logger.warning("sweep for overdue poll timers failed", exc_info=True)
 
     # ------------------------------------------------------ results coalescing
 

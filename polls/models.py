@@ -69,7 +69,15 @@ class AgendaItem(models.Model):
 
 class PollKind(models.TextChoices):
     SINGLE = "single", "Single choice"
-    # Later kinds (multi-select, Likert, numeric, free text, ranking) extend this list.
+    MULTI = "multi", "Multiple choice"
+    LIKERT = "likert", "Rating scale (ordered options)"
+    NUMERIC = "numeric", "Number"
+    TEXT = "text", "Short free text"
+    RANKING = "ranking", "Ranking of options"
+
+
+CHOICE_KINDS = {PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING}
+MAX_TEXT_LENGTH = 280
 
 
 class PollState(models.TextChoices):
@@ -93,11 +101,37 @@ class Poll(models.Model):
     round_number = models.PositiveSmallIntegerField(default=1)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Countdown: set when opened with a duration; the server closes the poll at this instant.
+    closes_at = models.DateTimeField(null=True, blank=True, editable=False)
+    max_choices = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Multiple choice: the most options a participant may pick."
+    )
+    numeric_min = models.FloatField(null=True, blank=True, help_text="Number: smallest allowed answer.")
+    numeric_max = models.FloatField(null=True, blank=True, help_text="Number: largest allowed answer.")
+    numeric_unit = models.CharField(max_length=30, blank=True, help_text="Number: unit, e.g. months.")
+    text_max_length = models.PositiveSmallIntegerField(
+        default=140, help_text=f"Free text: longest answer in characters (at most {MAX_TEXT_LENGTH})."
+    )
+    ask_confidence = models.BooleanField(default=False, help_text="Ask for a 1–5 confidence rating with the answer.")
+    preferred_rationale = models.TextField(
+        blank=True, help_text="Why the preferred option(s) are preferred; shown when revealed."
+    )
+    preferred_revealed = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(state__in=PollState.values), name="poll_state_valid"),
+            models.CheckConstraint(
+                condition=models.Q(text_max_length__gte=1, text_max_length__lte=MAX_TEXT_LENGTH),
+                name="poll_text_length_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(numeric_min__isnull=True)
+                | models.Q(numeric_max__isnull=True)
+                | models.Q(numeric_min__lte=models.F("numeric_max")),
+                name="poll_numeric_range_ordered",
+            ),
             models.CheckConstraint(condition=models.Q(kind__in=PollKind.values), name="poll_kind_valid"),
             models.CheckConstraint(
                 condition=~models.Q(state=PollState.DRAFT, results_visible=True),
@@ -113,6 +147,9 @@ class Option(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
     label = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
+    is_preferred = models.BooleanField(
+        "evidence-preferred", default=False, help_text="Highlighted when the moderator reveals the preferred answer."
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -134,17 +171,37 @@ class Participant(models.Model):
         return f"Participant {self.pk}"
 
 
+class AnswerStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting moderation"
+    APPROVED = "approved", "Shown"
+    REJECTED = "rejected", "Hidden"
+
+
 class Vote(models.Model):
     """A participant's current ballot on a poll; changing it rewrites its choices."""
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
     options = models.ManyToManyField(Option, through="VoteChoice", related_name="votes")
+    value_number = models.FloatField(null=True, blank=True)
+    value_text = models.CharField(max_length=MAX_TEXT_LENGTH, blank=True)
+    # Free-text answers reach the presenter only once a moderator approves them.
+    text_status = models.CharField(max_length=8, choices=AnswerStatus.choices, default=AnswerStatus.PENDING)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["poll", "participant"], name="vote_once_per_poll")]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "participant"], name="vote_once_per_poll"),
+            models.CheckConstraint(
+                condition=models.Q(confidence__isnull=True) | models.Q(confidence__gte=1, confidence__lte=5),
+                name="vote_confidence_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(text_status__in=AnswerStatus.values), name="vote_text_status_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Vote {self.pk} on poll {self.poll_id}"
@@ -153,6 +210,7 @@ class Vote(models.Model):
 class VoteChoice(models.Model):
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="choices")
     option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="choices")
+    rank = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Ranking polls: 1 is first.")
     # Denormalised so tallies are one indexed GROUP BY without a join.
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
 
@@ -170,7 +228,7 @@ class VoteReceipt(models.Model):
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="receipts")
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="receipts")
     ref = models.CharField(max_length=64)
-    option_ids = models.JSONField()
+    ballot = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -191,6 +249,19 @@ class TeachingPointReveal(models.Model):
 
     def __str__(self) -> str:
         return f"Teaching point {self.teaching_point_id} revealed in event {self.event_id}"
+
+
+class CaseFactReveal(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="revealed_facts")
+    fact = models.ForeignKey("cases.CaseFact", on_delete=models.CASCADE, related_name="+")
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["revealed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "fact"], name="case_fact_revealed_once")]
+
+    def __str__(self) -> str:
+        return f"Fact {self.fact_id} revealed in event {self.event_id}"
 
 
 class ModeratorAction(models.Model):

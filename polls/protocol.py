@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from polls.ballots import Ballot
 from polls.errors import ERROR_CODES, DomainError
 
 MAX_REF_LENGTH = 64
@@ -29,8 +30,21 @@ def event_payload(event) -> dict[str, Any]:
     return {"id": event.id, "code": event.code, "title": event.title, "status": event.status}
 
 
-def case_payload(case) -> dict[str, Any]:
+def case_payload(case, *, revealed_facts: set[int] = frozenset(), moderator: bool = False) -> dict[str, Any]:
+    """A case; hidden facts appear once revealed in this event (moderators see all, flagged)."""
+    facts = [
+        {
+            "id": f.id,
+            "label": f.label,
+            "text": f.text,
+            "revealed": not f.hidden_until_revealed or f.id in revealed_facts,
+        }
+        for f in case.facts.all()
+    ]
+    if not moderator:
+        facts = [{k: v for k, v in f.items() if k != "revealed"} for f in facts if f["revealed"]]
     return {
+        "facts": facts,
         "id": case.id,
         "title": case.title,
         "disease": case.disease,
@@ -56,16 +70,39 @@ def case_payload(case) -> dict[str, Any]:
     }
 
 
-def poll_payload(poll) -> dict[str, Any]:
-    return {
+def _epoch_ms(moment) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def poll_payload(poll, *, moderator: bool = False) -> dict[str, Any]:
+    """A poll as every screen sees it; the preferred answer only once revealed (moderators always)."""
+    options = list(poll.options.all())
+    payload: dict[str, Any] = {
         "id": poll.id,
         "case": poll.case_id,
         "kind": poll.kind,
         "question": poll.question,
         "state": poll.state,
         "results_visible": poll.results_visible,
-        "options": [{"id": o.id, "label": o.label} for o in poll.options.all()],
+        "options": [{"id": o.id, "label": o.label} for o in options],
+        "closes_at": _epoch_ms(poll.closes_at) if poll.state == "open" else None,
+        "ask_confidence": poll.ask_confidence,
+        "round": poll.round_number,
     }
+    if poll.kind == "multi":
+        payload["max_choices"] = poll.max_choices or len(options)
+    elif poll.kind == "numeric":
+        payload["numeric"] = {"min": poll.numeric_min, "max": poll.numeric_max, "unit": poll.numeric_unit}
+    elif poll.kind == "text":
+        payload["text_max_length"] = poll.text_max_length
+    preferred = [o.id for o in options if o.is_preferred]
+    if preferred and (moderator or poll.preferred_revealed):
+        payload["preferred"] = {
+            "options": preferred,
+            "rationale": poll.preferred_rationale,
+            "revealed": poll.preferred_revealed,
+        }
+    return payload
 
 
 def teaching_point_payload(point) -> dict[str, Any]:
@@ -81,12 +118,11 @@ def teaching_point_payload(point) -> dict[str, Any]:
     }
 
 
-def results_payload(
-    *, poll_id: int, total: int, counts: dict[int, int], with_counts: bool, version: int
-) -> dict[str, Any]:
+def results_payload(*, poll_id: int, total: int, version: int, detail: dict[str, Any] | None) -> dict[str, Any]:
+    """A `results` frame; `detail` (counts and the kind's statistics) only for those allowed to see it."""
     payload: dict[str, Any] = {"type": "results", "poll": poll_id, "total": total, "version": version}
-    if with_counts:
-        payload["counts"] = {str(k): v for k, v in counts.items()}
+    if detail is not None:
+        payload.update(detail)
     return payload
 
 
@@ -110,6 +146,27 @@ def error_frame(*, ref: str | None, code: str, message: str | None = None) -> di
     return {"type": "error", "ref": ref, "code": code, "message": message or ERROR_CODES[code]}
 
 
+BALLOT_FIELDS = ("options", "value", "text", "confidence")
+
+
+def ack_for_vote(*, ref: str | None, poll: int, ballot: dict[str, Any]) -> dict[str, Any]:
+    """A vote's ack echoes the ballot as recorded (cleaned text, ordered options)."""
+    return ack_frame(ref=ref, poll=poll, **{k: ballot[k] for k in BALLOT_FIELDS if k in ballot})
+
+
+def ballot_from_ack(frame: dict[str, Any]) -> dict[str, Any] | None:
+    if frame.get("type") != "ack" or "options" not in frame:
+        return None
+    return {k: frame[k] for k in BALLOT_FIELDS if k in frame}
+
+
+def my_vote(poll_id: int | None, ballot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The participant's own recorded ballot on the current poll, as carried in `state`."""
+    if poll_id is None or not ballot:
+        return None
+    return {"poll": poll_id, **ballot}
+
+
 def with_my_vote(state_text: str, my_vote: dict[str, Any] | None) -> str:
     """Add a participant's own ballot to a shared, already-serialised state frame.
 
@@ -127,9 +184,17 @@ class Command:
     type: str
     ref: str | None
     poll: int | None = None
-    options: tuple[int, ...] = ()
+    ballot: Ballot | None = None
     case: int | None = None
     teaching_point: int | None = None
+    fact: int | None = None
+    answer: int | None = None
+    duration: int | None = None
+    confirm: bool = False
+
+    @property
+    def options(self) -> tuple[int, ...]:
+        return self.ballot.options if self.ballot else ()
 
 
 def decode(text: str | None, *, max_bytes: int) -> dict[str, Any]:
@@ -174,13 +239,12 @@ def _id(frame: dict[str, Any], field: str) -> int:
 
 
 def _vote(frame: dict[str, Any]) -> Command:
+    """Types only; what a ballot must hold depends on the poll's kind (polls/ballots.py)."""
     ref = _ref(frame, required=True)
     poll = _id(frame, "poll")
-    options = frame.get("options")
+    options = frame.get("options", [])
     if not isinstance(options, list):
         raise DomainError("bad_request", "options must be a list of option ids.")
-    if not options:
-        raise DomainError("no_option")
     if len(options) > MAX_OPTIONS_PER_VOTE:
         raise DomainError("too_many_options")
     ids = []
@@ -190,11 +254,47 @@ def _vote(frame: dict[str, Any]) -> Command:
         ids.append(value)
     if len(set(ids)) != len(ids):
         raise DomainError("duplicate_option")
-    return Command(type="vote", ref=ref, poll=poll, options=tuple(ids))
+    value = frame.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise DomainError("invalid_value", "value must be a number.")
+    text = frame.get("text")
+    if text is not None and not isinstance(text, str):
+        raise DomainError("invalid_value", "text must be a string.")
+    confidence = frame.get("confidence")
+    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, int)):
+        raise DomainError("bad_request", "confidence must be a whole number from 1 to 5.")
+    ballot = Ballot(options=tuple(ids), value=value, text=text, confidence=confidence)
+    return Command(type="vote", ref=ref, poll=poll, ballot=ballot)
 
 
 def _poll_command(frame: dict[str, Any]) -> Command:
     return Command(type=frame["type"], ref=_ref(frame, required=False), poll=_id(frame, "poll"))
+
+
+MIN_TIMER_S, MAX_TIMER_S = 5, 3600
+
+
+def _open_poll(frame: dict[str, Any]) -> Command:
+    duration = frame.get("duration")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int) or not MIN_TIMER_S <= duration <= MAX_TIMER_S
+    ):
+        raise DomainError("bad_request", f"duration must be whole seconds from {MIN_TIMER_S} to {MAX_TIMER_S}.")
+    return Command(type="open_poll", ref=_ref(frame, required=False), poll=_id(frame, "poll"), duration=duration)
+
+
+def _confirmed_poll_command(frame: dict[str, Any]) -> Command:
+    if frame.get("confirm") is not True:
+        raise DomainError("confirmation_required")
+    return Command(type=frame["type"], ref=_ref(frame, required=False), poll=_id(frame, "poll"), confirm=True)
+
+
+def _answer_command(frame: dict[str, Any]) -> Command:
+    return Command(type=frame["type"], ref=_ref(frame, required=False), answer=_id(frame, "answer"))
+
+
+def _fact_command(frame: dict[str, Any]) -> Command:
+    return Command(type=frame["type"], ref=_ref(frame, required=False), fact=_id(frame, "fact"))
 
 
 def _case_command(frame: dict[str, Any]) -> Command:
@@ -218,10 +318,18 @@ PRESENTER_FRAMES: dict[str, Callable[[dict[str, Any]], Command]] = {
 }
 MODERATOR_FRAMES: dict[str, Callable[[dict[str, Any]], Command]] = {
     "ping": _bare_command,
-    "open_poll": _poll_command,
+    "open_poll": _open_poll,
     "close_poll": _poll_command,
     "reveal_results": _poll_command,
     "hide_results": _poll_command,
+    "reveal_preferred": _poll_command,
+    "hide_preferred": _poll_command,
+    "reset_poll": _confirmed_poll_command,
+    "duplicate_poll": _poll_command,
+    "approve_answer": _answer_command,
+    "reject_answer": _answer_command,
+    "reveal_fact": _fact_command,
+    "hide_fact": _fact_command,
     "show_case": _case_command,
     "reveal_teaching_point": _teaching_point_command,
     "hide_teaching_point": _teaching_point_command,

@@ -7,10 +7,19 @@ from typing import Any
 
 from django.db.models import Count, Prefetch
 
-from cases.models import Case, TeachingPoint
-from polls import protocol
+from cases.models import Case, CaseFact, TeachingPoint
+from polls import protocol, tallies
 from polls.errors import DomainError
-from polls.models import AgendaItem, Event, Participant, Poll, TeachingPointReveal, Vote, VoteChoice
+from polls.models import (
+    AgendaItem,
+    CaseFactReveal,
+    Event,
+    Participant,
+    Poll,
+    TeachingPointReveal,
+    Vote,
+    VoteChoice,
+)
 
 
 class EventNotFound(Exception):
@@ -87,21 +96,28 @@ def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
 
 
 def results_frames(*, poll: Poll) -> dict[str, dict[str, Any]]:
-    """The results frame per audience: counts for the public only once revealed."""
+    """The results frame per audience: counts and statistics for the public only once revealed."""
     version = time.time_ns() // 1000  # taken before the read: a later frame never holds less
-    total, counts = poll_tally(poll_id=poll.id)
+    result = tallies.tally(poll)
     return {
         "public": protocol.results_payload(
-            poll_id=poll.id, total=total, counts=counts, with_counts=poll.results_visible, version=version
+            poll_id=poll.id,
+            total=result.total,
+            version=version,
+            detail=result.public if poll.results_visible else None,
         ),
         "moderator": protocol.results_payload(
-            poll_id=poll.id, total=total, counts=counts, with_counts=True, version=version
+            poll_id=poll.id, total=result.total, version=version, detail=result.moderator
         ),
     }
 
 
 def _case_queryset():
-    return Case.objects.prefetch_related("staging", "history", "therapy_lines")
+    return Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts")
+
+
+def revealed_fact_ids(*, event_id: int) -> set[int]:
+    return set(CaseFactReveal.objects.filter(event_id=event_id).values_list("fact_id", flat=True))
 
 
 def _poll_queryset():
@@ -122,16 +138,26 @@ def event_state(*, event_id: int) -> dict[str, dict[str, Any]]:
     )
     point_payloads = [protocol.teaching_point_payload(p) for p in points]
     results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
+    facts = revealed_fact_ids(event_id=event_id) if case else set()
     base = {
         "type": "state",
         "version": event.state_version,
         "event": protocol.event_payload(event),
-        "case": protocol.case_payload(case) if case else None,
-        "poll": protocol.poll_payload(poll) if poll else None,
         "teaching_points": point_payloads,
     }
-    public = {**base, "results": results["public"] if results else None}
-    moderator = {**base, "results": results["moderator"] if results else None, "agenda": agenda(event_id=event_id)}
+    public = {
+        **base,
+        "case": protocol.case_payload(case, revealed_facts=facts) if case else None,
+        "poll": protocol.poll_payload(poll) if poll else None,
+        "results": results["public"] if results else None,
+    }
+    moderator = {
+        **base,
+        "case": protocol.case_payload(case, revealed_facts=facts, moderator=True) if case else None,
+        "poll": protocol.poll_payload(poll, moderator=True) if poll else None,
+        "results": results["moderator"] if results else None,
+        "agenda": agenda(event_id=event_id),
+    }
     return {"public": public, "moderator": moderator}
 
 
@@ -148,11 +174,18 @@ def agenda(*, event_id: int) -> list[dict[str, Any]]:
     for point in points:
         points_by_case.setdefault(point.case_id, []).append(point)
     revealed = set(TeachingPointReveal.objects.filter(event_id=event_id).values_list("teaching_point_id", flat=True))
+    facts = revealed_fact_ids(event_id=event_id)
+    hidden_facts: dict[int, list[dict[str, Any]]] = {}
+    for fact in CaseFact.objects.filter(case_id__in=case_ids, hidden_until_revealed=True):
+        hidden_facts.setdefault(fact.case_id, []).append(
+            {"id": fact.id, "label": fact.label, "revealed": fact.id in facts}
+        )
     return [
         {
             "id": item.case.id,
             "title": item.case.title,
-            "polls": [protocol.poll_payload(p) for p in by_case.get(item.case_id, [])],
+            "facts": hidden_facts.get(item.case_id, []),
+            "polls": [protocol.poll_payload(p, moderator=True) for p in by_case.get(item.case_id, [])],
             "teaching_points": [
                 {"id": p.id, "title": p.title, "revealed": p.id in revealed}
                 for p in points_by_case.get(item.case_id, [])
@@ -162,10 +195,17 @@ def agenda(*, event_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def participant_ballots(*, participant_id: int) -> dict[int, list[int]]:
-    """A participant's recorded choices per poll."""
-    ballots: dict[int, list[int]] = {}
-    rows = VoteChoice.objects.filter(vote__participant_id=participant_id).values_list("poll_id", "option_id")
-    for poll_id, option_id in rows.order_by("id"):
-        ballots.setdefault(poll_id, []).append(option_id)
+def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:
+    """A participant's recorded ballots per poll, shaped as in acks and `my_vote`."""
+    ballots: dict[int, dict[str, Any]] = {}
+    for vote in Vote.objects.filter(participant_id=participant_id).prefetch_related("choices"):
+        choices = sorted(vote.choices.all(), key=lambda c: (c.rank or 0, c.option_id))
+        ballot: dict[str, Any] = {"options": [c.option_id for c in choices]}
+        if vote.value_number is not None:
+            ballot["value"] = vote.value_number
+        if vote.value_text:
+            ballot["text"] = vote.value_text
+        if vote.confidence is not None:
+            ballot["confidence"] = vote.confidence
+        ballots[vote.poll_id] = ballot
     return ballots

@@ -1,0 +1,61 @@
+"""Writes: every state change of an event, each atomic, each broadcast after commit.
+
+Interfaces (consumers, views, admin actions, management commands) call these and nothing else
+to change live state. Each function is keyword-only and states its precondition.
+"""
+
+from polls.services.flow import (
+    EVENT_TRANSITIONS,
+    POLL_TRANSITIONS,
+    case_show,
+    event_end,
+    event_start,
+    expire_due_polls,
+    poll_close,
+    poll_expire,
+    poll_open,
+    results_hide,
+    results_reveal,
+)
+from polls.services.reveals import (
+    fact_hide,
+    fact_reveal,
+    preferred_hide,
+    preferred_reveal,
+    teaching_point_hide,
+    teaching_point_reveal,
+)
+from polls.services.votes import (
+    VoteOutcome,
+    answer_moderate,
+    participant_join,
+    poll_duplicate,
+    poll_reset,
+    vote_cast,
+)
+
+__all__ = [
+    "EVENT_TRANSITIONS",
+    "POLL_TRANSITIONS",
+    "VoteOutcome",
+    "answer_moderate",
+    "case_show",
+    "event_end",
+    "event_start",
+    "expire_due_polls",
+    "fact_hide",
+    "fact_reveal",
+    "participant_join",
+    "poll_close",
+    "poll_duplicate",
+    "poll_expire",
+    "poll_open",
+    "poll_reset",
+    "preferred_hide",
+    "preferred_reveal",
+    "results_hide",
+    "results_reveal",
+    "teaching_point_hide",
+    "teaching_point_reveal",
+    "vote_cast",
+]
