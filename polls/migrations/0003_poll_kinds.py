@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_poll_kinds'),
+        ('cases', '0002_case_facts'),
         ('polls', '0002_event_moderate_all_permission'),
     ]
 
