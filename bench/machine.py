@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import time
 from importlib import metadata
 
 import psutil
@@ -43,3 +44,27 @@ def describe() -> dict:
         "sqlite": sqlite3.sqlite_version,
         "packages": versions,
     }
+
+
+def background_load(seconds: float = 2.0) -> float:
+    """CPU used by every process on the machine over `seconds`, in % of one core."""
+    from bench.monitor import busy_seconds
+
+    before = busy_seconds()
+    time.sleep(seconds)
+    return 100 * (busy_seconds() - before) / seconds
+
+
+def wait_quiet(*, max_wait_s: float, threshold_pct: float = 25.0) -> dict:
+    """Wait (up to max_wait_s) until other work on the machine uses less than threshold_pct of a core.
+
+    The box may be shared (test suites, browsers): a run that starts on a busy machine measures
+    the neighbours as much as the server. The load seen at the start is recorded either way.
+    """
+    started = time.monotonic()
+    while True:
+        load = background_load()
+        waited = time.monotonic() - started
+        if load <= threshold_pct or waited >= max_wait_s:
+            return {"background_cpu_pct": round(load, 1), "waited_s": round(waited, 1), "quiet": load <= threshold_pct}
+        time.sleep(5)

@@ -16,6 +16,9 @@ import psutil
 
 # A generator core above this share of a core during a phase makes its latencies suspect.
 SATURATION_PCT = 90.0
+# Other processes (not the server, not the generator) using more than this share of a core make a
+# phase "contended": its numbers are not clean measurements of the system under test.
+CONTENTION_PCT = 20.0
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -40,12 +43,19 @@ def server_usage(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, everything but idle and iowait)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 @dataclass
 class Sample:
     t: float
     server_cpu_s: float
     server_rss: int
-    gen_cpu_pct: float
+    gen_cpu_s: float
+    machine_busy_s: float
 
 
 @dataclass
@@ -58,7 +68,6 @@ class Monitor:
 
     def start(self) -> None:
         self._me = psutil.Process()
-        self._me.cpu_percent(None)
         self._thread = threading.Thread(target=self._run, name="bench-monitor", daemon=True)
         self._thread.start()
 
@@ -68,9 +77,13 @@ class Monitor:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            cpu, rss = server_usage(self.server_pid)
-            self.samples.append(Sample(time.monotonic(), cpu, rss, self._me.cpu_percent(None)))
+            self.samples.append(self._sample())
             self._stop.wait(self.period)
+
+    def _sample(self) -> Sample:
+        cpu, rss = server_usage(self.server_pid)
+        me = self._me.cpu_times()
+        return Sample(time.monotonic(), cpu, rss, me.user + me.system, busy_seconds())
 
     async def watch_loop_lag(self, step: float = 0.05) -> None:
         """Record how late the generator's event loop wakes up: a busy generator shows up here."""
@@ -80,18 +93,26 @@ class Monitor:
             await asyncio.sleep(step)
             self.lags.append((time.monotonic(), loop.time() - before - step))
 
-    def snapshot(self) -> tuple[float, float, int]:
-        cpu, rss = server_usage(self.server_pid)
-        return time.monotonic(), cpu, rss
+    def snapshot(self) -> Sample:
+        return self._sample()
 
-    def phase(self, start: tuple[float, float, int], end: tuple[float, float, int], *, phones: int) -> dict:
-        """Server CPU and memory and generator load between two snapshots."""
-        t0, cpu0, rss0 = start
-        t1, cpu1, rss1 = end
-        inside = [s for s in self.samples if t0 <= s.t <= t1]
-        peak_rss = max([rss0, rss1, *(s.server_rss for s in inside)])
+    def phase(self, start: Sample, end: Sample, *, phones: int) -> dict:
+        """Server CPU and memory, generator load and other processes' load between two snapshots."""
+        t0, cpu0, rss0 = start.t, start.server_cpu_s, start.server_rss
+        t1, cpu1 = end.t, end.server_cpu_s
+        inside = [start, *(s for s in self.samples if t0 < s.t < t1), end]
+        peak_rss = max(s.server_rss for s in inside)
         wall = max(t1 - t0, 1e-9)
-        gen = [s.gen_cpu_pct for s in inside[1:]] or [0.0]
+        gen_avg = 100 * (end.gen_cpu_s - start.gen_cpu_s) / wall
+        gen_max = max(
+            (
+                100 * (b.gen_cpu_s - a.gen_cpu_s) / (b.t - a.t)
+                for a, b in zip(inside, inside[1:], strict=False)
+                if b.t - a.t > 0.1
+            ),
+            default=gen_avg,
+        )
+        foreign = (end.machine_busy_s - start.machine_busy_s) - (cpu1 - cpu0) - (end.gen_cpu_s - start.gen_cpu_s)
         lags = [lag for t, lag in self.lags if t0 <= t <= t1] or [0.0]
         per_k = max(phones, 1) / 1000
         return {
@@ -102,8 +123,10 @@ class Monitor:
             "server_rss_start_mb": round(rss0 / 2**20, 1),
             "server_rss_peak_mb": round(peak_rss / 2**20, 1),
             "server_rss_peak_per_1000_mb": round(peak_rss / 2**20 / per_k, 1),
-            "generator_cpu_avg_pct": round(sum(gen) / len(gen), 1),
-            "generator_cpu_max_pct": round(max(gen), 1),
+            "generator_cpu_avg_pct": round(gen_avg, 1),
+            "generator_cpu_max_pct": round(gen_max, 1),
             "generator_loop_lag_max_ms": round(1000 * max(lags), 1),
-            "generator_saturated": sum(gen) / len(gen) >= SATURATION_PCT,
+            "generator_saturated": gen_avg >= SATURATION_PCT,
+            "other_processes_cpu_pct": round(max(0.0, 100 * foreign / wall), 1),
+            "contended": 100 * foreign / wall >= CONTENTION_PCT,
         }

@@ -1,5 +1,312 @@
-"""Render docs/benchmarks.md from a results file (filled in below)."""
+"""Render docs/benchmarks.md from a results file: command, machine, definitions, tables, targets, discussion.
+
+.venv/bin/python -m bench.report bench/results/<timestamp>.json   # re-render without rerunning
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench import evaluate
+from bench.servers import ROOT
+
+DISCUSSION = ROOT / "bench" / "discussion.md"
+SYSTEM_ORDER = ["naive", "daphne", "uvicorn", "ceiling"]
+SHORT = {"naive": "(a) naive", "daphne": "(b) daphne", "uvicorn": "(b) uvicorn", "ceiling": "(c) ceiling"}
+
+TABLES = [
+    ("Join burst", ["join_connected", "join_p99_ms", "join_cpu_per_1000", "rss_per_1000", "rss_added_per_1000"]),
+    ("Vote burst: acks", ["ack_p50_ms", "ack_p95_ms", "ack_p99_ms", "vote_cpu_pct", "us_per_frame"]),
+    ("Vote burst: screens", ["v2s_p50_ms", "v2s_p99_ms", "share_final"]),
+    ("Reveal and reconnect storm", ["reveal_last_ms", "reveal_rate", "resync_p99_ms", "reconnected"]),
+]
+LABELS = {key: label for key, label, _, _ in evaluate.METRICS}
+
+DEFINITIONS = """\
+- **phones connected**: sockets that completed the handshake and received their first `state`
+  within the open timeout. Connect→state is measured from dialling to that frame.
+- **sent / acked / counted**: phones that sent their vote; votes answered with an `ack` (a vote
+  answered `unavailable` is resent with the same `ref`, as the protocol asks); `Vote` rows in the
+  database afterwards (for the ceiling: ballots in its memory). Acked must equal counted.
+- **ack latency**: from sending the vote to receiving its `ack` (including any resend).
+- **vote-to-screen**: from sending the vote to the first `results` frame (or `state` carrying
+  `results`) that *provably* includes it: a frame whose `version` (the server's wall clock in µs,
+  taken before the tally was read; server and generator share one clock) is later than the moment
+  the phone received its ack, or a frame whose total already equals the final tally. It is an
+  upper bound: a frame read between the commit and the ack also held the vote but is not credited.
+- **share on final tally**: connected phones whose newest `results` total equals the counted
+  total once the burst settled (the generator waits up to `settle_timeout_s` for that).
+- **reveal to last phone**: from the moderator sending `reveal_results` (after `close_poll` was
+  acked) until the last connected phone holds a frame with `counts` (a `results` frame, or the
+  `results` inside a `state` frame); "phones reached per s" is phones ÷ that time.
+- **reconnect storm**: every phone's socket is aborted at once (no closing handshake, like a lost
+  network), then all rejoin at jittered times within `reconnect_spread_s`; resync time is dialling
+  to the first `state`, which must carry the phone's own ballot (`my_vote`) and the final total.
+- **server CPU**: user + system seconds of the server process and its children (psutil) over the
+  scenario, as % of one core or seconds per 1,000 phones. **Peak RSS per 1,000 phones** divides the
+  whole process's peak RSS (Django and all) by thousands of phones; **RSS added** subtracts the
+  RSS before the first phone connected.
+- **server CPU µs per delivered frame**: vote-burst server CPU ÷ frames received by phones (results
+  and acks); it includes writing the votes, so it is not a pure fan-out cost.
+- **×a / ×c**: the figure divided by the same figure of (a) the naive baseline and (c) the ceiling
+  at the same phone count. For latencies and costs lower is better; for counts and rates higher is.
+- **generator saturated**: the load generator used ≥ 90% of its core over a scenario;
+  **contended**: other processes on the machine used ≥ 20% of a core during the scenario.
+"""
 
 
-def render(results: dict, *, results_path) -> str:
-    raise NotImplementedError
+def fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if value == int(value) and abs(value) >= 100:
+            return f"{int(value):,}"
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def cell(entry: dict, system: str) -> str:
+    parts = [fmt(entry["value"])]
+    if entry["value"] is not None:
+        if system != "naive" and entry["vs_naive"] is not None:
+            parts.append(f"{entry['vs_naive']:g}×a")
+        if system != "ceiling" and entry["vs_ceiling"] is not None:
+            parts.append(f"{entry['vs_ceiling']:g}×c")
+    return " · ".join(parts)
+
+
+def _runs(results: dict) -> list[dict]:
+    order = {key: i for i, key in enumerate(SYSTEM_ORDER)}
+    return sorted(results["runs"], key=lambda r: (r["phones"], order.get(r["system"], 9)))
+
+
+def machine_section(results: dict) -> list[str]:
+    m = results["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+    t = results["timing"]
+    return [
+        "## Machine and settings",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram_gb']} GB; kernel {m['kernel']}",
+        f"- Python {m['python']}, SQLite {m['sqlite']}; {packages}",
+        f"- Database: {results['database']}; channel layer: {results['channel_layer']}",
+        "- Server pinned to core 0, load generator (one asyncio process, uvloop, `websockets` client, no"
+        " compression, no client pings) and the harness pinned to core 1 with taskset; file-descriptor limit"
+        " raised to the hard limit in both. Django runs with `DEBUG=false`; daphne with `-v 0` (no access log),"
+        " uvicorn with `--no-access-log --lifespan off`; the ceiling runs on uvloop.",
+        f"- Timings: join spread {t['join_spread_s']} s, vote window {t['vote_window_s']} s, reconnect spread"
+        f" {t['reconnect_spread_s']} s, open timeout {t['open_timeout_s']} s, ack timeout {t['ack_timeout_s']} s,"
+        f" settle timeout {t['settle_timeout_s']} s, reveal timeout {t['reveal_timeout_s']} s.",
+        "",
+    ]
+
+
+def correctness_section(results: dict) -> list[str]:
+    lines = [
+        "## Correctness",
+        "",
+        "| phones | system | connected | sent / acked / counted | on final tally | reveal reached"
+        " | reconnected | `my_vote` right | server tracebacks | problems |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in _runs(results):
+        c = r["correctness"]
+        sc = (r.get("generator") or {}).get("scenarios") or {}
+        vote = sc.get("vote") or {}
+        problems = "; ".join(c["problems"]) or "none"
+        lines.append(
+            f"| {r['phones']:,} | {SHORT[r['system']]} | {fmt((sc.get('join') or {}).get('connected'))}"
+            f" | {fmt(vote.get('sent'))} / {fmt(vote.get('acked'))} / {fmt(c.get('counted'))}"
+            f" | {pct(c.get('share_final_tally'))} | {pct(c.get('reveal_reached_share'))}"
+            f" | {pct(c.get('reconnected_share'))} | {pct(c.get('my_vote_correct_share'))}"
+            f" | {fmt(c.get('server_tracebacks'))} | {problems} |"
+        )
+    return [*lines, ""]
+
+
+def pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def metric_tables(results: dict) -> list[str]:
+    ratios = results["ratios"]
+    lines = ["## Figures", "", "Each cell: the figure · its ratio to (a) naive · its ratio to (c) ceiling.", ""]
+    for title, keys in TABLES:
+        lines += [f"### {title}", "", "| phones | system | " + " | ".join(LABELS[k] for k in keys) + " |"]
+        lines.append("|---:|---|" + "---:|" * len(keys))
+        for r in _runs(results):
+            row = ratios[str(r["phones"])][r["system"]]
+            cells = " | ".join(cell(row[k], r["system"]) for k in keys)
+            lines.append(f"| {r['phones']:,} | {SHORT[r['system']]} | {cells} |")
+        lines.append("")
+    return lines
+
+
+def conditions_section(results: dict) -> list[str]:
+    lines = [
+        "## Run conditions",
+        "",
+        "| phones | system | other load before run (% core) | contended scenarios | generator saturated"
+        " | generator peak CPU % | max generator loop lag (ms) |",
+        "|---:|---|---:|---|---|---:|---:|",
+    ]
+    for r in _runs(results):
+        sc = (r.get("generator") or {}).get("scenarios") or {}
+        contended = [k for k, v in sc.items() if v.get("contended")] or ["none"]
+        saturated = [k for k, v in sc.items() if v.get("generator_saturated")] or ["none"]
+        peak = max((v.get("generator_cpu_max_pct", 0) for v in sc.values()), default=None)
+        lag = max((v.get("generator_loop_lag_max_ms", 0) for v in sc.values()), default=None)
+        before = (r.get("machine_before") or {}).get("background_cpu_pct")
+        lines.append(
+            f"| {r['phones']:,} | {SHORT[r['system']]} | {fmt(before)} | {', '.join(contended)}"
+            f" | {', '.join(saturated)} | {fmt(peak)} | {fmt(lag)} |"
+        )
+    return [*lines, ""]
+
+
+def targets_section(results: dict) -> list[str]:
+    """The issue's targets, checked against Caseboard's runs at the largest phone count measured."""
+    runs = [r for r in results["runs"] if r["system"] in ("daphne", "uvicorn")]
+    if not runs:
+        return []
+    top = max(r["phones"] for r in runs)
+    lines = [
+        f"## Targets at {top:,} phones",
+        "",
+        "| target | (b) daphne | (b) uvicorn |",
+        "|---|---|---|",
+    ]
+    table = results["ratios"][str(top)]
+
+    def value(system: str, key: str):
+        return (table.get(system) or {}).get(key, {}).get("value")
+
+    def check(system: str, key: str, test, shown=None) -> str:
+        if system not in table:
+            return "not run"
+        v = value(system, key)
+        if v is None:
+            return "✗ no value"
+        return f"{'✓' if test(v) else '✗'} {shown(v) if shown else fmt(v)}"
+
+    def by_run(system: str, test) -> str:
+        run = next((r for r in runs if r["system"] == system and r["phones"] == top), None)
+        return "not run" if run is None else test(run)
+
+    def counts(run: dict) -> str:
+        c = run["correctness"]
+        ok = c.get("acked_equals_counted") and not any("doubled" in p for p in c["problems"])
+        return f"{'✓' if ok else '✗'} acked {fmt(c.get('acked'))}, counted {fmt(c.get('counted'))}"
+
+    def rate(system: str, key: str, versus: str, factor: float) -> str:
+        entry = (table.get(system) or {}).get("reveal_rate")
+        if not entry or entry[key] is None:
+            return "✗ no value" if system in table else "not run"
+        return f"{'✓' if entry[key] >= factor else '✗'} {entry[key]:g}× {versus}"
+
+    rows = [
+        ("every phone connected in the join burst", lambda s: check(s, "join_connected", lambda v: v == top)),
+        ("join burst: p99 connect→state ≤ 30 s", lambda s: check(s, "join_p99_ms", lambda v: v <= 30000, ms)),
+        ("≤ 40 MB RSS per 1,000 connections", lambda s: check(s, "rss_per_1000", lambda v: v <= 40, mb)),
+        ("0 lost, 0 doubled votes (acked = counted)", lambda s: by_run(s, counts)),
+        ("p99 ack ≤ 1 s", lambda s: check(s, "ack_p99_ms", lambda v: v <= 1000, ms)),
+        ("p99 vote-to-screen ≤ 1 s", lambda s: check(s, "v2s_p99_ms", lambda v: v <= 1000, ms)),
+        ("every phone on the final tally", lambda s: check(s, "share_final", lambda v: v == 1.0, pct)),
+        ("reveal reaches every phone in ≤ 1 s", lambda s: check(s, "reveal_last_ms", lambda v: v <= 1000, ms)),
+        ("reveal delivery rate ≥ 3× naive", lambda s: rate(s, "vs_naive", "naive", 3.0)),
+        (
+            "reveal delivery rate ≥ 25% (daphne) / 50% (uvicorn) of the ceiling",
+            lambda s: rate(s, "vs_ceiling", "ceiling", 0.25 if s == "daphne" else 0.5),
+        ),
+    ]
+    for label, fn in rows:
+        lines.append(f"| {label} | {fn('daphne')} | {fn('uvicorn')} |")
+    return [*lines, ""]
+
+
+def ms(v) -> str:
+    return f"{fmt(v)} ms"
+
+
+def mb(v) -> str:
+    return f"{fmt(v)} MB"
+
+
+def discussion_section(results_path: Path) -> list[str]:
+    if not DISCUSSION.exists():
+        return []
+    text = DISCUSSION.read_text().strip()
+    return ["## Discussion", "", text, ""]
+
+
+def render(results: dict, *, results_path: Path) -> str:
+    try:
+        shown_path = Path(results_path).resolve().relative_to(ROOT)
+    except ValueError:
+        shown_path = Path(results_path).name
+    lines = [
+        "# Benchmarks",
+        "",
+        "Caseboard against (a) a naive Channels implementation of the same protocol, and (c) a bare"
+        " `websockets` broadcast server, in the same run, on one machine, talking only to 127.0.0.1.",
+        "This file is rewritten by the full profile; the numbers below are from the run it names.",
+        "",
+        "## Command",
+        "",
+        "```sh",
+        "make bench                                   # full profile: 500, 1,000, 2,000, 5,000 phones, all systems",
+        "make bench BENCH_ARGS='--phones 500,1000'    # any subset; --systems naive,daphne,uvicorn,ceiling",
+        "make bench BENCH_ARGS='--database-url postgres://postgres@127.0.0.1:5432/caseboard_bench'",
+        "make bench-smoke                             # 300 phones, daphne only, correctness only (CI)",
+        ".venv/bin/python -m bench.report bench/results/<file>.json   # re-render this page",
+        "```",
+        "",
+        f"This page: `{results['command']}`, started {results['started']}, finished {results.get('finished', '—')};"
+        f" raw results in `{shown_path}` (gitignored; server logs beside it).",
+        "",
+        *machine_section(results),
+        "## Systems",
+        "",
+        "- **(a) naive**: `bench/naive/`, daphne. Every consumer joins the event group; each vote is"
+        " written, counted with SQL and sent with `group_send` to every consumer, which serialises it"
+        " itself; each connection builds its own snapshot.",
+        "- **(b) Caseboard**: `caseboard.asgi:application` unchanged, on daphne and on uvicorn.",
+        "- **(c) ceiling**: `bench/ceiling.py`, plain `websockets` on uvloop, ballots in a dict, results"
+        " coalesced like Caseboard (at most one frame per 0.25 s, one final frame) and serialised once.",
+        "",
+        "## Scenarios and definitions",
+        "",
+        "Join burst (all phones connect at pre-drawn times within the join spread), vote burst (the moderator"
+        " opens the poll; each phone votes at a pre-drawn time within the vote window, once it has seen the"
+        " poll open), reveal (close, then reveal), reconnect storm. The same seed draws the same times and"
+        " choices for every system. Every wait has a timeout; one generator run is killed after"
+        " 260 s at most.",
+        "",
+        DEFINITIONS,
+        *targets_section(results),
+        *correctness_section(results),
+        *metric_tables(results),
+        *conditions_section(results),
+        *discussion_section(Path(results_path)),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.report")
+    parser.add_argument("results")
+    parser.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    results = json.loads(Path(args.results).read_text())
+    if "ratios" not in results:
+        results["ratios"] = evaluate.ratios(results["runs"])
+    Path(args.doc).write_text(render(results, results_path=Path(args.results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -119,15 +119,19 @@ def run_generator(plan: dict, tmp: Path) -> dict:
 def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, seed: int) -> dict:
     system = SYSTEMS[system_key]
     started = time.monotonic()
+    record: dict = {"system": system_key, "label": system.label, "phones": phones}
     with tempfile.TemporaryDirectory(prefix="caseboard-bench-") as tmpdir:
         tmp = Path(tmpdir)
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
         env = server_env(database_url, args.redis_url, prefix=f"bench{int(time.time())}{system_key}{phones}")
-        prep = prepare(system_key, phones, env, tmp)
-        port = free_port()
-        server = Server(system, port=port, env=env, prep=prep, log_path=run_dir / f"{system_key}-{phones}.log")
-        record: dict = {"system": system_key, "label": system.label, "phones": phones, "argv": server.argv}
+        server = None
         try:
+            prep = prepare(system_key, phones, env, tmp)
+            record["prepare_s"] = prep.get("seconds")
+            record["machine_before"] = machine.wait_quiet(max_wait_s=args.quiet_wait)
+            port = free_port()
+            server = Server(system, port=port, env=env, prep=prep, log_path=run_dir / f"{system_key}-{phones}.log")
+            record["argv"] = server.argv
             server.wait_ready()
             plan = {
                 **prep,
@@ -140,10 +144,11 @@ def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, 
             record["generator"] = run_generator(plan, tmp)
             record["database"] = counted(system_key, prep, env, port)
         except Exception as exc:
-            record["harness_error"] = f"{type(exc).__name__}: {exc}"
+            record["harness_error"] = f"{type(exc).__name__}: {str(exc)[-2000:]}"
         finally:
-            server.stop()
-            record["server_log"] = server.log_summary()
+            if server is not None:
+                server.stop()
+                record["server_log"] = server.log_summary()
             if args.database_url and system.needs_database:
                 try:
                     _python(["-m", "bench.dbprep", "drop"], env, timeout=60)
@@ -166,6 +171,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", help="results JSON path (default bench/results/<timestamp>.json)")
     parser.add_argument("--seed", type=int, default=20251125)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        help="seconds to wait for other processes to calm down before each run (default: 300 full, 0 smoke)",
+    )
     args = parser.parse_args(argv)
     if args.database_url and not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("--database-url must be a PostgreSQL URL (SQLite is the default)")
@@ -178,6 +188,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     profile = PROFILES[args.profile]
+    if args.quiet_wait is None:
+        args.quiet_wait = 0.0 if args.profile == "smoke" else 300.0
     phones = [int(x) for x in args.phones.split(",")] if args.phones else profile["phones"]
     systems = args.systems.split(",") if args.systems else profile["systems"]
     unknown = set(systems) - set(SYSTEMS)
