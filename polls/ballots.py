@@ -37,11 +37,11 @@ class CleanBallot:
     ranks: dict[int, int] = field(default_factory=dict)
 
 
-def _clean_text(text: str, limit: int) -> str:
+def _clean_text(text: str) -> str:
     # Normalise and strip control characters; what remains is shown to an audience.
     text = unicodedata.normalize("NFC", text)
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch == " ")
-    return " ".join(text.split())[:limit]
+    return " ".join(text.split())
 
 
 def validate(poll: Poll, ballot: Ballot, option_ids: set[int]) -> CleanBallot:
@@ -87,9 +87,10 @@ def validate(poll: Poll, ballot: Ballot, option_ids: set[int]) -> CleanBallot:
         limit = min(poll.text_max_length, MAX_TEXT_LENGTH)
         if ballot.text is None:
             raise DomainError("invalid_value", "Send your answer as text.")
-        if len(ballot.text) > limit:
+        # Whitespace and control characters do not count against the limit; the frame size bounds them.
+        text = _clean_text(ballot.text)
+        if len(text) > limit:
             raise DomainError("text_too_long", f"Answers are limited to {limit} characters.")
-        text = _clean_text(ballot.text, limit)
         if not text:
             raise DomainError("invalid_value", "The answer is empty.")
         return CleanBallot(Ballot(text=text, confidence=ballot.confidence))
