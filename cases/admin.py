@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 
-from cases.models import Case, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
+from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
 
 
 class StagingItemInline(admin.TabularInline):
@@ -22,6 +22,12 @@ class HistoryItemInline(admin.TabularInline):
 class TherapyLineInline(admin.StackedInline):
     model = TherapyLine
     fields = (("line_number", "regimen"), "agents", ("transplant", "best_response"), "outcome")
+    extra = 0
+
+
+class CaseFactInline(admin.TabularInline):
+    model = CaseFact
+    fields = ("position", "label", "text", "hidden_until_revealed")
     extra = 0
 
 
@@ -44,7 +50,7 @@ class CaseAdmin(admin.ModelAdmin):
         ("Discussion", {"fields": ("current_status", "clinical_question")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
-    inlines = (StagingItemInline, HistoryItemInline, TherapyLineInline, TeachingPointInline)
+    inlines = (StagingItemInline, HistoryItemInline, TherapyLineInline, CaseFactInline, TeachingPointInline)
 
 
 class ReferenceInline(admin.StackedInline):

@@ -21,7 +21,10 @@ from polls.errors import DomainError
 from polls.models import AgendaItem, Event, ModeratorAction, Option, Participant, Poll, PollState, Vote
 
 LIVE_READONLY = ("state", "results_visible")
-AUTHORED_ONCE_OPENED = ("event", "case", "question", "kind", "round_of", "round_number")
+AUTHORED_ONCE_OPENED = (
+    "event", "case", "question", "kind", "round_of", "round_number",
+    "max_choices", "numeric_min", "numeric_max", "text_max_length", "ask_confidence",
+)  # fmt: skip
 
 
 def _opened(poll: Poll | None) -> bool:
@@ -149,11 +152,12 @@ class EventAdmin(admin.ModelAdmin):
 
 class OptionInline(admin.TabularInline):
     model = Option
-    fields = ("position", "label")
+    fields = ("position", "label", "is_preferred")
     extra = 0
 
     def get_readonly_fields(self, request, obj=None):
-        return self.fields if _opened(obj) else ()
+        # The preferred flag stays editable: marking the evidence answer is teaching, not voting.
+        return ("position", "label") if _opened(obj) else ()
 
     def has_add_permission(self, request, obj=None):
         return not _opened(obj) and super().has_add_permission(request, obj)
@@ -176,13 +180,18 @@ class PollAdmin(admin.ModelAdmin):
         "position",
         "question",
         "kind",
+        "max_choices",
+        ("numeric_min", "numeric_max", "numeric_unit"),
+        "text_max_length",
+        "ask_confidence",
+        "preferred_rationale",
         ("round_of", "round_number"),
         ("state", "results_visible"),
         ("opened_at", "closed_at"),
     )
     readonly_fields = (*LIVE_READONLY, "opened_at", "closed_at")
     inlines = (OptionInline,)
-    actions = ("open_polls", "close_polls", "reveal_results", "hide_results")
+    actions = ("open_polls", "close_polls", "reveal_results", "hide_results", "duplicate_polls")
 
     def _act(self, request: HttpRequest, queryset: QuerySet[Poll], service, verb: str) -> None:
         done, refused = _run(
@@ -208,6 +217,10 @@ class PollAdmin(admin.ModelAdmin):
     @admin.action(description="Hide results", permissions=["change"])
     def hide_results(self, request, queryset):
         self._act(request, queryset, services.results_hide, "now hide their results")
+
+    @admin.action(description="Duplicate as a new draft", permissions=["add"])
+    def duplicate_polls(self, request, queryset):
+        self._act(request, queryset, services.poll_duplicate, "duplicated")
 
 
 # ------------------------------------------------------- read-only records
