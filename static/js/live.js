@@ -124,7 +124,9 @@ export class LiveConnection {
 
   start() {
     window.addEventListener("online", () => this.reconnectNow());
-    window.addEventListener("offline", () => this.setStatus(this.fallbackActive ? "fallback" : "offline"));
+    window.addEventListener("offline", () => {
+      if (!this.isOpen() && !this.fallbackActive) this.setStatus("offline");
+    });
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) this.reconnectNow();
     });
@@ -250,7 +252,8 @@ export class LiveConnection {
   }
 
   applyState(state, via) {
-    if (typeof state.version === "number" && state.version < this.stateVersion) return;
+    const sameEvent = !this.state || !state.event || this.state.event.id === state.event.id;
+    if (sameEvent && typeof state.version === "number" && state.version < this.stateVersion) return;
     this.stateVersion = state.version;
     this.state = state;
     if (state.results) this.acceptResults(state.results);

@@ -20,7 +20,7 @@ const ui = {
   results: byTestId("results-list"),
 };
 
-const EVENT_STATUS_TEXT = { draft: "Not started", live: "Live", ended: "Ended" };
+const EVENT_STATUS_TEXT = { draft: "Event not started", live: "Event live", ended: "Event ended" };
 const COMMAND_TEXT = {
   open_poll: "open the poll",
   close_poll: "close the poll",
@@ -48,7 +48,14 @@ const live = new LiveConnection(config, {
     const what = command ? `Could not ${COMMAND_TEXT[command.type] || command.type}: ` : "";
     report(`${what}${error.message}`);
   },
-  onStatus: (status) => setStatusPill(ui.status, status),
+  onStatus(status) {
+    setStatusPill(ui.status, status);
+    if (status !== "live" && pending.size > 0) {
+      // The answers to these commands died with the connection: free the buttons, say so.
+      for (const ref of [...pending.keys()]) settle(ref);
+      report("The connection dropped before the server answered. Check the agenda once it is Live again.");
+    }
+  },
 });
 
 function report(message) {
@@ -270,7 +277,12 @@ function render() {
   const agenda = state.agenda || [];
   show(ui.agendaEmpty, agenda.length === 0);
   ui.agendaEmpty.textContent = "No cases on this event's agenda yet.";
-  const shape = agenda.map((item) => [item.id, item.title, item.polls.map((p) => [p.id, p.question, p.options]), item.teaching_points.map((p) => [p.id, p.title])]);
+  const shape = agenda.map((item) => [
+    item.id,
+    item.title,
+    item.polls.map((p) => [p.id, p.question, p.options]),
+    item.teaching_points.map((p) => [p.id, p.title]),
+  ]);
   if (changed(ui.agenda, shape)) ui.agenda.replaceChildren(...agenda.map(caseItem));
   updateAgenda();
   ui.nowCase.textContent = state.case ? `Case: ${state.case.title}` : "No case on screen.";

@@ -10,6 +10,7 @@ import {
   renderCase,
   renderResults,
   renderTeachingPoints,
+  runCountdown,
   setStatusPill,
   show,
 } from "./render.js";
@@ -24,6 +25,7 @@ const ui = {
   pollState: byTestId("poll-state"),
   question: byTestId("poll-question"),
   hint: byTestId("poll-hint"),
+  countdown: byTestId("countdown"),
   options: byTestId("options"),
   receipt: byTestId("vote-receipt"),
   results: byTestId("results"),
@@ -38,6 +40,8 @@ const ui = {
 let state = null;
 let myVote = null; // {poll, options}: the ballot the server has recorded
 let voteError = null; // {poll, message}: why the last vote was refused
+// Kinds answered by picking one option; other kinds (multi, ranking, numeric, text) need their own inputs.
+const ONE_CHOICE_KINDS = new Set(["single", "likert"]);
 
 const live = new LiveConnection(config, {
   onState(next) {
@@ -136,18 +140,25 @@ function renderReceipt(poll, chosen) {
 function renderPoll() {
   const poll = currentPoll();
   show(ui.poll, Boolean(poll));
-  if (!poll) return;
+  if (!poll) {
+    runCountdown(ui.countdown, null);
+    return;
+  }
   const chosen = chosenOptions(poll);
   ui.poll.dataset.pollId = String(poll.id);
   ui.poll.dataset.state = poll.state;
   ui.pollState.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
   ui.pollState.dataset.state = poll.state;
   ui.question.textContent = poll.question;
-  ui.hint.textContent = {
-    open: "Choose one answer. You can change it until the poll closes.",
-    closed: "Voting has closed.",
-    draft: "Voting opens soon.",
-  }[poll.state];
+  const answerable = ONE_CHOICE_KINDS.has(poll.kind);
+  ui.hint.textContent = answerable
+    ? {
+        open: "Choose one answer. You can change it until the poll closes.",
+        closed: "Voting has closed.",
+        draft: "Voting opens soon.",
+      }[poll.state]
+    : "This kind of question cannot be answered on this page yet.";
+  if (changed(ui.countdown, [poll.id, poll.state, poll.closes_at])) runCountdown(ui.countdown, poll);
   renderOptions(poll, chosen);
   renderReceipt(poll, chosen);
 
@@ -155,7 +166,7 @@ function renderPoll() {
   const revealed = poll.results_visible && counted !== null;
   show(ui.results, revealed);
   // Once the poll is closed and the results are out, the results replace the answer buttons.
-  show(ui.options, !(revealed && poll.state === "closed"));
+  show(ui.options, answerable && !(revealed && poll.state === "closed"));
   if (revealed) {
     const mine = myVote && myVote.poll === poll.id ? new Set(myVote.options) : new Set();
     ui.resultsTotal.textContent = plural(counted.total, "response", "responses");

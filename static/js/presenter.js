@@ -11,6 +11,7 @@ import {
   renderCase,
   renderResults,
   renderTeachingPoints,
+  runCountdown,
   setStatusPill,
   show,
 } from "./render.js";
@@ -28,6 +29,7 @@ const ui = {
   pollState: byTestId("poll-state"),
   question: byTestId("poll-question"),
   count: byTestId("response-count"),
+  countdown: byTestId("countdown"),
   results: byTestId("results"),
   resultsList: byTestId("results-list"),
   options: byTestId("poll-options"),
@@ -56,6 +58,7 @@ function countText(poll, total) {
 function renderPoll() {
   const poll = state ? state.poll : null;
   show(ui.poll, Boolean(poll));
+  if (changed(ui.countdown, poll ? [poll.id, poll.state, poll.closes_at] : null)) runCountdown(ui.countdown, poll);
   if (!poll) return;
   ui.poll.dataset.state = poll.state;
   ui.pollState.textContent = POLL_STATE_TEXT[poll.state] || poll.state;

@@ -33,11 +33,13 @@ export function setStatusPill(node, status) {
   node.textContent = STATUS_TEXT[status] || status;
 }
 
+const renderedWith = new WeakMap();
+
 /** Re-render only when the data changed (keeps focus, selection and scroll position stable). */
 export function changed(node, data) {
   const key = JSON.stringify(data);
-  if (node.dataset.renderKey === key) return false;
-  node.dataset.renderKey = key;
+  if (renderedWith.get(node) === key) return false;
+  renderedWith.set(node, key);
   return true;
 }
 
@@ -116,6 +118,11 @@ export function renderCase(data, { level = 2 } = {}) {
       fact("ECOG", data.ecog === null || data.ecog === undefined ? null : String(data.ecog), "case-ecog"),
     ),
   );
+  const facts = (data.facts || []).filter((f) => f.revealed !== false);
+  if (facts.length) {
+    const items = facts.map((f) => fact(f.label, f.text, "case-fact"));
+    card.append(caseSection("Findings", level + 1, "case-findings", h("dl", { class: "finding-list" }, items)));
+  }
   if (data.history && data.history.length) {
     const items = data.history.map((item) => h("li", { text: item }));
     card.append(caseSection("Medical history", level + 1, "case-history", h("ul", { class: "plain-list" }, items)));
@@ -132,6 +139,26 @@ export function renderCase(data, { level = 2 } = {}) {
     card.append(caseSection("Clinical question", level + 1, "case-question", question));
   }
   return card;
+}
+
+/** "Closes in 1:05" for a poll with a countdown (closes_at in epoch ms), or "" without one. */
+export function countdownText(closesAt, now = Date.now()) {
+  if (!closesAt) return "";
+  const left = Math.max(0, Math.ceil((closesAt - now) / 1000));
+  if (left === 0) return "Closing…";
+  return `Closes in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+}
+
+/** Keep a countdown element up to date; call again whenever the poll changes. */
+export function runCountdown(node, poll) {
+  clearInterval(node.countdownTimer);
+  const closesAt = poll && poll.state === "open" ? poll.closes_at : null;
+  const tick = () => {
+    node.textContent = countdownText(closesAt);
+  };
+  tick();
+  show(node, Boolean(closesAt));
+  if (closesAt) node.countdownTimer = setInterval(tick, 1000);
 }
 
 // ---------------------------------------------------------------- results
