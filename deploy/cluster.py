@@ -24,7 +24,8 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/caseboard_cluster"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/3"
 
 
-def ensure_postgres_database(url: str) -> None:
+def ensure_postgres_database(url: str, *, fresh: bool = False) -> None:
+    """Create the database if missing; `fresh` drops it first (the --check run starts clean)."""
     if not url.startswith("postgres"):
         return
     import psycopg
@@ -32,6 +33,8 @@ def ensure_postgres_database(url: str) -> None:
 
     base, name = url.rsplit("/", 1)
     with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        if fresh:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
@@ -83,8 +86,8 @@ class Cluster:
     def manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
 
-    def start(self) -> None:
-        ensure_postgres_database(self.env["DATABASE_URL"])
+    def start(self, *, fresh: bool = False) -> None:
+        ensure_postgres_database(self.env["DATABASE_URL"], fresh=fresh)
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")
         self.manage("load_demo")
@@ -147,7 +150,7 @@ def main() -> int:
         redis_url=args.redis_url,
     )
     try:
-        cluster.start()
+        cluster.start(fresh=args.check)
         if args.check:
             from deploy.check import cross_worker_vote  # noqa: PLC0415 (needs websockets only here)
 
