@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
 
@@ -197,7 +198,14 @@ class EventConsumer(AsyncWebsocketConsumer):
         """Hook for per-connection bookkeeping after a command succeeded."""
 
     async def reply(self, frame: dict) -> None:
-        await self.send(text_data=protocol.dumps(frame))
+        text = protocol.dumps(frame)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A client-chosen string with a lone surrogate (a JSON "\ud800" escape) cannot go out as
+            # UTF-8; daphne would raise and drop the socket. Escape it the way it came in.
+            text = json.dumps(frame, separators=(",", ":"))
+        await self.send(text_data=text)
 
 
 class ParticipantConsumer(EventConsumer):

@@ -301,3 +301,33 @@ async def test_default_limits_close_a_flood_of_pings(ws):
         kinds.append(json.loads(output["text"]).get("code", "pong"))
     assert 20 <= kinds.count("pong") <= 22
     assert kinds.count("rate_limited") >= 100
+
+
+async def test_reply_to_a_ref_with_a_lone_surrogate_is_still_valid_utf8(ws):
+    """`"\\ud800"` is valid JSON text; echoing it raw would make daphne fail to encode the reply and drop the socket."""
+    w = await build_world()
+    socket = await open_socket(ws, w, "participant")
+    await send_raw(socket, '{"type": "ping", "ref": "\\ud800"}')
+    while True:
+        text = (await socket.receive_output(timeout=3))["text"]
+        text.encode("utf-8")
+        if json.loads(text)["type"] not in BROADCASTS:
+            break
+    assert json.loads(text)["type"] in {"pong", "error"}
+    await assert_alive(socket)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="protocol._ref accepts a ref holding a lone surrogate; saving the receipt raises UnicodeEncodeError "
+    "(not a database error), so the phone gets server_error and is told to retry a vote that can never succeed",
+)
+async def test_vote_whose_ref_is_not_valid_unicode_is_a_bad_request(ws):
+    w = await build_world()
+    socket = await open_socket(ws, w, "participant")
+    before = await database_sync_to_async(snapshot)()
+    await send_raw(socket, vote(w, ref="\ud800"))
+    frame = await reply(socket)
+    assert (frame["type"], frame["ref"], frame["code"]) == ("error", None, "bad_request")
+    await assert_alive(socket)
+    assert changed_tables(before, await database_sync_to_async(snapshot)()) == []
