@@ -19,9 +19,7 @@ import resource
 import time
 from collections import Counter
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-
+from bench import wsclient
 from bench.monitor import Monitor
 from bench.stats import latency_summary
 
@@ -35,8 +33,8 @@ def wall_us() -> int:
 
 
 def error_name(exc: BaseException) -> str:
-    if isinstance(exc, InvalidStatus):
-        return f"http_{exc.response.status_code}"
+    if isinstance(exc, wsclient.HandshakeError):
+        return f"http_{exc.status}" if exc.status else "handshake_failed"
     return type(exc).__name__
 
 
@@ -48,8 +46,7 @@ class Client:
         self.url = f"{base}/ws/e/{plan['code']}/" + ("moderate/" if moderator else "")
         self.origin = plan["origin"]
         self.session = session
-        self.ws = None
-        self.reader: asyncio.Task | None = None
+        self.conn: wsclient.Connection | None = None
         self.state_fut: asyncio.Future | None = None
         self.waiters: dict[str, asyncio.Future] = {}
         self.open_event = asyncio.Event()
@@ -68,46 +65,35 @@ class Client:
 
     @property
     def connected(self) -> bool:
-        return self.ws is not None and self.reader is not None and not self.reader.done()
+        return self.conn is not None and self.conn.is_open
 
     async def open(self) -> float:
         """Connect and wait for the first `state`; seconds from dialling to that frame."""
         start = time.monotonic()
-        self.state_fut = asyncio.get_running_loop().create_future()
-        self.ws = await connect(
-            self.url,
-            origin=self.origin,
-            additional_headers={"Cookie": f"sessionid={self.session}"},
-            compression=None,
-            proxy=None,
-            ping_interval=None,
-            open_timeout=None,
-            close_timeout=1,
-            user_agent_header=None,
+        state_fut = self.state_fut = asyncio.get_running_loop().create_future()
+        self.conn = await wsclient.connect(
+            self.url, origin=self.origin, cookie=f"sessionid={self.session}", on_text=self.on_text
         )
-        self.reader = asyncio.ensure_future(self.read(self.ws, self.state_fut))
-        if await self.state_fut is None:
+        self.conn.closed.add_done_callback(lambda _: self._closed(state_fut))
+        if await state_fut is None:
             raise ConnectionError("closed before state")
         return time.monotonic() - start
 
     def drop(self) -> None:
         """A network loss: the socket goes away without a closing handshake."""
-        if self.ws is not None and self.ws.transport is not None:
-            self.ws.transport.abort()
+        if self.conn is not None:
+            self.conn.abort()
 
-    async def read(self, ws, state_fut: asyncio.Future) -> None:
-        try:
-            async for text in ws:
-                self.on_frame(loads(text))
-        except ConnectionClosed:
-            pass
-        finally:
-            if not state_fut.done():
-                state_fut.set_result(None)
-            for fut in self.waiters.values():
-                if not fut.done():
-                    fut.set_result(None)
-            self.waiters.clear()
+    def _closed(self, state_fut: asyncio.Future) -> None:
+        if not state_fut.done():
+            state_fut.set_result(None)
+        for fut in self.waiters.values():
+            if not fut.done():
+                fut.set_result(None)
+        self.waiters.clear()
+
+    def on_text(self, text: str) -> None:
+        self.on_frame(loads(text))
 
     def on_frame(self, frame: dict) -> None:
         now = time.monotonic()
@@ -150,9 +136,10 @@ class Client:
         fut = asyncio.get_running_loop().create_future()
         self.waiters[frame["ref"]] = fut
         try:
-            await self.ws.send(json.dumps(frame))
+            if self.conn is None or not self.conn.send_text(json.dumps(frame)):
+                return None
             return await asyncio.wait_for(fut, wait_s)
-        except (ConnectionClosed, TimeoutError):
+        except TimeoutError:
             return None
         finally:
             self.waiters.pop(frame["ref"], None)
@@ -363,11 +350,11 @@ class Generator:
 
     async def reconnect(self) -> dict:
         start = self.monitor.snapshot()
-        readers = [p.reader for p in self.phones if p.connected]
+        closing = [p.conn.closed for p in self.phones if p.connected]
         for phone in self.phones:
             phone.drop()
-        if readers:
-            await asyncio.wait(readers, timeout=10)
+        if closing:
+            await asyncio.wait(closing, timeout=10)
         for phone in self.phones:
             phone.my_vote, phone.state_results_total = None, None
         times, errors, burst = await self._connect_all(self.rejoin_at)

@@ -29,7 +29,7 @@ def group_name(event_id: int) -> str:
 def cast_vote(*, participant_id: int, event_id: int, poll_id: int, options: list[int], ref: str) -> None:
     receipt = VoteReceipt.objects.filter(participant_id=participant_id, ref=ref).first()
     if receipt is not None:
-        if receipt.option_ids != options:
+        if receipt.ballot != {"options": options}:
             raise DomainError("idempotency_conflict")
         return
     poll = Poll.objects.filter(pk=poll_id, event_id=event_id).first()
@@ -43,7 +43,7 @@ def cast_vote(*, participant_id: int, event_id: int, poll_id: int, options: list
     if not created:
         vote.choices.all().delete()
     VoteChoice.objects.create(vote=vote, option_id=options[0], poll_id=poll_id)
-    VoteReceipt.objects.create(participant_id=participant_id, poll_id=poll_id, ref=ref, option_ids=options)
+    VoteReceipt.objects.create(participant_id=participant_id, poll_id=poll_id, ref=ref, ballot={"options": options})
 
 
 def results(*, poll_id: int) -> dict:
@@ -107,23 +107,13 @@ class NaiveConsumer(AsyncWebsocketConsumer):
         try:
             frame = protocol.decode(text_data, max_bytes=4096)
             ref = protocol.frame_ref(frame)
+            if frame.get("type") == "vote" and not self.moderator:
+                await self.vote(frame, ref)
+                return
+            if frame.get("type") == "ping":
+                await self.send(text_data=json.dumps({"type": "pong", "ref": ref}))
+                return
             command = protocol.parse(frame, role="moderator" if self.moderator else "participant")
-            if command.type == "vote":
-                await database_sync_to_async(cast_vote)(
-                    participant_id=self.participant_id,
-                    event_id=self.event_id,
-                    poll_id=command.poll,
-                    options=list(command.options),
-                    ref=command.ref,
-                )
-                reply = protocol.ack_frame(ref=command.ref, poll=command.poll, options=list(command.options))
-                await self.send(text_data=json.dumps(reply))
-                tally = await database_sync_to_async(results)(poll_id=command.poll)
-                await self.channel_layer.group_send(group_name(self.event_id), {"type": "naive.results", **tally})
-                return
-            if command.type == "ping":
-                await self.send(text_data=json.dumps({"type": "pong", "ref": command.ref}))
-                return
             reply = await database_sync_to_async(commands.execute)(
                 command, event_id=self.event_id, user=self.scope.get("user")
             )
@@ -132,6 +122,17 @@ class NaiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_send(group_name(self.event_id), {"type": "naive.state", **frames})
         except DomainError as exc:
             await self.send(text_data=json.dumps(protocol.error_frame(ref=ref, code=exc.code)))
+
+    async def vote(self, frame: dict, ref: str | None) -> None:
+        poll, options = frame.get("poll"), frame.get("options")
+        if ref is None or not isinstance(poll, int) or not isinstance(options, list):
+            raise DomainError("bad_request")
+        await database_sync_to_async(cast_vote)(
+            participant_id=self.participant_id, event_id=self.event_id, poll_id=poll, options=options, ref=ref
+        )
+        await self.send(text_data=json.dumps({"type": "ack", "ref": ref, "poll": poll, "options": options}))
+        tally = await database_sync_to_async(results)(poll_id=poll)
+        await self.channel_layer.group_send(group_name(self.event_id), {"type": "naive.results", **tally})
 
     async def naive_results(self, message: dict) -> None:
         frame = {"type": "results", "poll": message["poll"], "total": message["total"], "version": message["version"]}
