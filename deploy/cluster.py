@@ -24,6 +24,17 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/caseboard_cluster"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/3"
 
 
+def drop_postgres_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def ensure_postgres_database(url: str, *, fresh: bool = False) -> None:
     """Create the database if missing; `fresh` drops it first (the --check run starts clean)."""
     if not url.startswith("postgres"):
@@ -166,6 +177,8 @@ def main() -> int:
         return 0
     finally:
         cluster.stop()
+        if args.check:
+            drop_postgres_database(args.database_url)
 
 
 if __name__ == "__main__":

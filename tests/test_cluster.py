@@ -48,7 +48,7 @@ def test_vote_on_one_worker_reaches_a_screen_on_another():
             str(port),
             "--check",
             "--database-url",
-            "postgres://postgres@127.0.0.1:5432/caseboard_cluster_test",
+            f"postgres://postgres@127.0.0.1:5432/caseboard_cluster_{os.getpid()}",
             "--redis-url",
             "redis://127.0.0.1:6379/13",
         ],
