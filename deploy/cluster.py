@@ -88,6 +88,8 @@ class Cluster:
             **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
+            # Clusters sharing one Redis must not hear each other's events.
+            "CHANNEL_LAYER_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", f"caseboard-{port}"),
             "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"),
         }
         self.run_dir = Path(tempfile.mkdtemp(prefix="caseboard-cluster-"))
