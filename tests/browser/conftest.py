@@ -7,6 +7,7 @@ tests are skipped, unless CASEBOARD_REQUIRE_BROWSER=1 (CI), which turns the skip
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import secrets
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,8 +133,14 @@ def server(tmp_path_factory) -> Server:
                 process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module.
+
+    Module scope on purpose: while sync Playwright runs, its event loop counts as the thread's
+    running loop, which breaks later tests that call asyncio.run() or async_to_sync(). Stopping
+    it at the end of each browser module hands the thread back clean.
+    """
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
@@ -160,16 +168,22 @@ def demo(server: Server) -> Server:
 
 
 @pytest.fixture(scope="session")
-def moderator_storage(server: Server, browser) -> dict:
-    """Cookies of a logged-in moderator, so each test's console skips the login form."""
-    from tests.browser.pages import log_in
-
-    context = browser.new_context(base_url=server.url)
-    try:
-        log_in(context.new_page(), password=server.password)
-        return context.storage_state()
-    finally:
-        context.close()
+def moderator_storage(server: Server) -> dict:
+    """Playwright storage state of a logged-in moderator (logged in over plain HTTP, once)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_url = f"{server.url}/accounts/login/"
+    opener.open(login_url, timeout=10).close()  # noqa: S310 (the local test server)
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    form = {"username": "moderator", "password": server.password, "csrfmiddlewaretoken": token, "next": "/"}
+    login = urllib.request.Request(login_url, data=urllib.parse.urlencode(form).encode())  # noqa: S310
+    opener.open(login, timeout=10).close()  # noqa: S310 (the local test server)
+    cookies = [
+        {"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path, "httpOnly": False, "secure": False}
+        for c in jar
+    ]
+    assert any(c["name"] == "sessionid" for c in cookies), "the demo moderator could not log in"
+    return {"cookies": cookies, "origins": []}
 
 
 @pytest.fixture

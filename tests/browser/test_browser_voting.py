@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import (
+    CODE,
     DESKTOP,
     PHONE,
     PROJECTOR,
     close_poll,
+    expect_live,
+    log_in,
     open_console,
     open_phone,
     open_poll,
-    open_presenter,
     poll_id,
     result_percent,
     reveal_results,
@@ -26,13 +30,23 @@ CAR_T = "Refer for CAR T"
 BISPECIFIC = "Bispecific on a clinical trial"
 
 
-def test_ten_phones_vote_and_presenter_and_phone_show_70_30(demo, contexts, moderator_storage):
+def test_ten_phones_vote_and_presenter_and_phone_show_70_30(demo, contexts):
     phones = [open_phone(contexts(viewport=PHONE, is_mobile=True, has_touch=True)) for _ in range(10)]
     for phone in phones:
         expect(phone.get_by_test_id("waiting")).to_contain_text("Waiting for the moderator")
 
-    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
-    presenter = open_presenter(contexts(viewport=PROJECTOR, storage_state=moderator_storage))
+    # The moderator signs in on a laptop and lands on the console.
+    console = contexts(viewport=DESKTOP).new_page()
+    log_in(console, password=demo.password, next_path=f"/e/{CODE}/moderate/")
+    expect(console).to_have_url(re.compile(f"/e/{CODE}/moderate/$"))
+    expect_live(console)
+    # The projector opens the secret presenter link shown on the console, without signing in.
+    presenter = contexts(viewport=PROJECTOR).new_page()
+    presenter.goto(console.get_by_test_id("presenter-link").get_attribute("href"))
+    expect(presenter).to_have_url(re.compile(f"/e/{CODE}/present/$"))
+    expect_live(presenter)
+    expect(presenter.get_by_test_id("welcome")).to_contain_text(CODE)
+
     poll = poll_id(console)
     open_poll(console, poll)
 
