@@ -108,6 +108,8 @@ def server(tmp_path_factory) -> Server:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    if os.environ.get("CASEBOARD_SCREENSHOTS") == "1":
+        env["PUBLIC_BASE_URL"] = "https://caseboard.example.org"  # a tidy join URL and QR code in the images
     port = _free_port()
     srv = Server(url=f"http://127.0.0.1:{port}", env=env, workdir=workdir, password=password)
     srv.manage("migrate", "--noinput")
