@@ -62,6 +62,23 @@ def _fact_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     return run
 
 
+def _new_round(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    copy = services.poll_new_round(event_id=event_id, poll_id=command.poll, user=user)
+    return protocol.ack_frame(ref=command.ref, poll=command.poll, copy=copy.id, round=copy.round_number)
+
+
+def _show_segments(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    services.segments_show(event_id=event_id, attribute=command.attribute, user=user)
+    return protocol.ack_frame(ref=command.ref, attribute=command.attribute)
+
+
+def _profile(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    if participant_id is None:
+        raise DomainError("not_joined")
+    profile = services.profile_set(participant_id=participant_id, event_id=event_id, answers=command.answers)
+    return protocol.ack_frame(ref=command.ref, profile=profile)
+
+
 def _show_case(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
     services.case_show(event_id=event_id, case_id=command.case, user=user)
     return protocol.ack_frame(ref=command.ref, case=command.case)
@@ -88,6 +105,9 @@ HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
     "approve_answer": _answer_action(True),
     "reject_answer": _answer_action(False),
     "reveal_fact": _fact_action(services.fact_reveal),
+    "new_round": _new_round,
+    "show_segments": _show_segments,
+    "profile": _profile,
     "hide_fact": _fact_action(services.fact_hide),
     "show_case": _show_case,
     "reveal_teaching_point": _teaching_point_action(services.teaching_point_reveal),

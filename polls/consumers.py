@@ -252,3 +252,23 @@ class ModeratorConsumer(EventConsumer):
             return selectors.event_for_moderator(user=self.scope.get("user"), code=code).id
         except selectors.EventNotFound:
             return None
+
+
+class PanelistConsumer(ParticipantConsumer):
+    """Faculty voting from their own view: the same ballots, counted apart from the audience."""
+
+    role = Role.PANELIST
+
+    def authorise(self, code: str) -> int | None:
+        from polls import services
+
+        event = selectors.event_by_code(code=code)
+        user = self.scope.get("user")
+        if not user or not user.is_authenticated:
+            return None
+        try:
+            self.participant_id = services.panelist_participant(event=event, user=user).id
+        except DomainError:
+            return None
+        self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
+        return event.id

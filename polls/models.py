@@ -35,6 +35,19 @@ class Event(models.Model):
     cases = models.ManyToManyField("cases.Case", through="AgendaItem", related_name="events", blank=True)
     current_case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     current_poll = models.ForeignKey("Poll", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    panelists = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="panel_events",
+        blank=True,
+        help_text="Faculty whose votes are kept apart.",
+    )
+    profile_fields = models.JSONField(
+        default=list, blank=True, help_text="Optional profile questions asked at join (keys of PROFILE_QUESTIONS)."
+    )
+    min_cell_size = models.PositiveSmallIntegerField(
+        default=5, help_text="Segments with fewer respondents are merged into “other” everywhere."
+    )
+    presenter_segment = models.CharField(max_length=20, blank=True, editable=False)
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
@@ -48,6 +61,7 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=EventStatus.values), name="event_status_valid"),
             models.CheckConstraint(condition=models.Q(code__regex=JOIN_CODE_REGEX), name="event_code_format"),
+            models.CheckConstraint(condition=models.Q(min_cell_size__gte=2), name="event_min_cell_size_2"),
         ]
 
     def __str__(self) -> str:
@@ -163,9 +177,23 @@ class Participant(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
     joined_at = models.DateTimeField(auto_now_add=True)
+    profile = models.JSONField(default=dict, blank=True)
+    # Panelists (faculty) vote from their own view; their ballots never count as the audience's.
+    is_panelist = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "user"], condition=models.Q(user__isnull=False), name="participant_user_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_panelist=False) | models.Q(user__isnull=False), name="panelist_has_user"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Participant {self.pk}"

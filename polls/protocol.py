@@ -19,6 +19,7 @@ MAX_OPTIONS_PER_VOTE = 20
 
 class Role:
     PARTICIPANT = "participant"
+    PANELIST = "panelist"
     PRESENTER = "presenter"
     MODERATOR = "moderator"
 
@@ -27,7 +28,16 @@ class Role:
 
 
 def event_payload(event) -> dict[str, Any]:
-    return {"id": event.id, "code": event.code, "title": event.title, "status": event.status}
+    from polls.profiles import questions_payload
+
+    return {
+        "id": event.id,
+        "code": event.code,
+        "title": event.title,
+        "status": event.status,
+        "profile_questions": questions_payload(list(event.profile_fields)),
+        "segment": event.presenter_segment or None,
+    }
 
 
 def case_payload(case, *, revealed_facts: set[int] = frozenset(), moderator: bool = False) -> dict[str, Any]:
@@ -189,6 +199,8 @@ class Command:
     teaching_point: int | None = None
     fact: int | None = None
     answer: int | None = None
+    attribute: str | None = None
+    answers: dict[str, Any] | None = None
     duration: int | None = None
     confirm: bool = False
 
@@ -211,10 +223,19 @@ def decode(text: str | None, *, max_bytes: int) -> dict[str, Any]:
     return frame
 
 
+def _encodable(text: str) -> bool:
+    # JSON may carry lone surrogates ("\ud800") that no database or socket can store.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def frame_ref(frame: dict[str, Any]) -> str | None:
     """The ref to echo in a reply, or None when the client's ref is unusable."""
     ref = frame.get("ref")
-    if isinstance(ref, str) and 0 < len(ref) <= MAX_REF_LENGTH:
+    if isinstance(ref, str) and 0 < len(ref) <= MAX_REF_LENGTH and _encodable(ref):
         return ref
     return None
 
@@ -227,6 +248,8 @@ def _ref(frame: dict[str, Any], *, required: bool) -> str | None:
         raise DomainError("bad_request", "ref must be a non-empty string.")
     if len(ref) > MAX_REF_LENGTH:
         raise DomainError("bad_request", f"ref is limited to {MAX_REF_LENGTH} characters.")
+    if not _encodable(ref):
+        raise DomainError("bad_request", "ref must be valid Unicode text.")
     return ref
 
 
@@ -293,6 +316,20 @@ def _answer_command(frame: dict[str, Any]) -> Command:
     return Command(type=frame["type"], ref=_ref(frame, required=False), answer=_id(frame, "answer"))
 
 
+def _segments_command(frame: dict[str, Any]) -> Command:
+    attribute = frame.get("attribute")
+    if attribute is not None and (not isinstance(attribute, str) or len(attribute) > 20):
+        raise DomainError("bad_request", "attribute must be a profile question key or null.")
+    return Command(type="show_segments", ref=_ref(frame, required=False), attribute=attribute)
+
+
+def _profile(frame: dict[str, Any]) -> Command:
+    answers = frame.get("answers")
+    if not isinstance(answers, dict) or len(answers) > 10:
+        raise DomainError("bad_request", "answers must be an object of profile answers.")
+    return Command(type="profile", ref=_ref(frame, required=False), answers=answers)
+
+
 def _fact_command(frame: dict[str, Any]) -> Command:
     return Command(type=frame["type"], ref=_ref(frame, required=False), fact=_id(frame, "fact"))
 
@@ -310,6 +347,11 @@ def _bare_command(frame: dict[str, Any]) -> Command:
 
 
 PARTICIPANT_FRAMES: dict[str, Callable[[dict[str, Any]], Command]] = {
+    "vote": _vote,
+    "profile": _profile,
+    "ping": _bare_command,
+}
+PANELIST_FRAMES: dict[str, Callable[[dict[str, Any]], Command]] = {
     "vote": _vote,
     "ping": _bare_command,
 }
@@ -330,6 +372,8 @@ MODERATOR_FRAMES: dict[str, Callable[[dict[str, Any]], Command]] = {
     "reject_answer": _answer_command,
     "reveal_fact": _fact_command,
     "hide_fact": _fact_command,
+    "new_round": _poll_command,
+    "show_segments": _segments_command,
     "show_case": _case_command,
     "reveal_teaching_point": _teaching_point_command,
     "hide_teaching_point": _teaching_point_command,
@@ -338,6 +382,7 @@ MODERATOR_FRAMES: dict[str, Callable[[dict[str, Any]], Command]] = {
 }
 FRAMES_BY_ROLE = {
     Role.PARTICIPANT: PARTICIPANT_FRAMES,
+    Role.PANELIST: PANELIST_FRAMES,
     Role.PRESENTER: PRESENTER_FRAMES,
     Role.MODERATOR: MODERATOR_FRAMES,
 }

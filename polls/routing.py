@@ -8,4 +8,5 @@ websocket_urlpatterns = [
     re_path(rf"^ws/e/{CODE}/$", consumers.ParticipantConsumer.as_asgi()),
     re_path(rf"^ws/e/{CODE}/present/$", consumers.PresenterConsumer.as_asgi()),
     re_path(rf"^ws/e/{CODE}/moderate/$", consumers.ModeratorConsumer.as_asgi()),
+    re_path(rf"^ws/e/{CODE}/panel/$", consumers.PanelistConsumer.as_asgi()),
 ]

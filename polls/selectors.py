@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
 from cases.models import Case, CaseFact, TeachingPoint
-from polls import protocol, tallies
+from polls import comparisons, protocol, tallies
 from polls.errors import DomainError
 from polls.models import (
     AgendaItem,
@@ -18,7 +18,6 @@ from polls.models import (
     Poll,
     TeachingPointReveal,
     Vote,
-    VoteChoice,
 )
 
 
@@ -87,28 +86,40 @@ def poll_for_event(*, event_id: int, poll_id: int) -> Poll:
 
 def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
     """Total ballots and per-option counts, read from the vote rows (the source of truth)."""
-    total = Vote.objects.filter(poll_id=poll_id).count()
-    rows = VoteChoice.objects.filter(poll_id=poll_id).values_list("option_id").annotate(n=Count("id"))
-    option_ids = Poll.objects.get(pk=poll_id).options.values_list("id", flat=True)
-    counts = {oid: 0 for oid in option_ids}
-    counts.update({oid: n for oid, n in rows})
+    poll = Poll.objects.get(pk=poll_id)
+    total = tallies.audience_votes(poll).count()
+    counts = tallies.choice_counts(poll, list(poll.options.values_list("id", flat=True)))
     return total, counts
 
 
 def results_frames(*, poll: Poll) -> dict[str, dict[str, Any]]:
-    """The results frame per audience: counts and statistics for the public only once revealed."""
+    """The results frame per audience: counts and statistics for the public only once revealed.
+
+    The moderator always sees everything, including every profile split; the public sees the
+    panel, rounds and (if the moderator chose one) one profile split, once results are revealed.
+    Every split is small-cell suppressed for both.
+    """
     version = time.time_ns() // 1000  # taken before the read: a later frame never holds less
+    event = poll.event
     result = tallies.tally(poll)
+    shared = {
+        **comparisons.panel_and_concordance(poll, result.total),
+        **comparisons.rounds_detail(poll),
+    }
+    k = event.min_cell_size
+    moderator = {
+        **result.moderator,
+        **shared,
+        "segments": comparisons.segments_by_attribute(poll, event.profile_fields, k=k),
+    }
+    public = None
+    if poll.results_visible:
+        public = {**result.public, **shared}
+        if event.presenter_segment:
+            public["segments"] = comparisons.segments_by_attribute(poll, [event.presenter_segment], k=k)
     return {
-        "public": protocol.results_payload(
-            poll_id=poll.id,
-            total=result.total,
-            version=version,
-            detail=result.public if poll.results_visible else None,
-        ),
-        "moderator": protocol.results_payload(
-            poll_id=poll.id, total=result.total, version=version, detail=result.moderator
-        ),
+        "public": protocol.results_payload(poll_id=poll.id, total=result.total, version=version, detail=public),
+        "moderator": protocol.results_payload(poll_id=poll.id, total=result.total, version=version, detail=moderator),
     }
 
 
@@ -121,7 +132,7 @@ def revealed_fact_ids(*, event_id: int) -> set[int]:
 
 
 def _poll_queryset():
-    return Poll.objects.prefetch_related("options")
+    return Poll.objects.select_related("event").prefetch_related("options")
 
 
 def event_state(*, event_id: int) -> dict[str, dict[str, Any]]:

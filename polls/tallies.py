@@ -37,9 +37,18 @@ def _round(value: float | None, places: int = 2) -> float | None:
     return None if value is None else round(value, places)
 
 
-def _choice_counts(poll: Poll, option_ids: list[int]) -> dict[int, int]:
+def audience_votes(poll: Poll, *, panel: bool = False):
+    """Ballots of the audience (or of the panel): the two are never counted together."""
+    return Vote.objects.filter(poll_id=poll.id, participant__is_panelist=panel)
+
+
+def audience_choices(poll: Poll, *, panel: bool = False):
+    return VoteChoice.objects.filter(poll_id=poll.id, vote__participant__is_panelist=panel)
+
+
+def choice_counts(poll: Poll, option_ids: list[int], *, panel: bool = False) -> dict[int, int]:
     counts = dict.fromkeys(option_ids, 0)
-    rows = VoteChoice.objects.filter(poll_id=poll.id).values_list("option_id").annotate(n=Count("id"))
+    rows = audience_choices(poll, panel=panel).values_list("option_id").annotate(n=Count("id"))
     counts.update(dict(rows))
     return counts
 
@@ -58,7 +67,7 @@ def _ranking(poll: Poll, option_ids: list[int]) -> list[dict[str, Any]]:
     n = len(option_ids)
     rows = {
         r["option_id"]: r
-        for r in VoteChoice.objects.filter(poll_id=poll.id)
+        for r in audience_choices(poll)
         .values("option_id")
         .annotate(k=Count("id"), rank_sum=Sum("rank"), mean_rank=Avg("rank"))
     }
@@ -74,12 +83,11 @@ def _ranking(poll: Poll, option_ids: list[int]) -> list[dict[str, Any]]:
 
 def _confidence(poll: Poll) -> dict[str, Any]:
     if poll.kind in (PollKind.NUMERIC, PollKind.TEXT):
-        row = Vote.objects.filter(poll_id=poll.id, confidence__isnull=False).aggregate(
-            mean=Avg("confidence"), n=Count("id")
-        )
+        row = audience_votes(poll).filter(confidence__isnull=False).aggregate(mean=Avg("confidence"), n=Count("id"))
         return {"all": {"mean": _round(row["mean"]), "n": row["n"]}}
     rows = (
-        VoteChoice.objects.filter(poll_id=poll.id, vote__confidence__isnull=False)
+        audience_choices(poll)
+        .filter(vote__confidence__isnull=False)
         .values("option_id")
         .annotate(mean=Avg("vote__confidence"), n=Count("id"))
     )
@@ -87,9 +95,7 @@ def _confidence(poll: Poll) -> dict[str, Any]:
 
 
 def _numeric(poll: Poll) -> dict[str, Any]:
-    values = sorted(
-        Vote.objects.filter(poll_id=poll.id, value_number__isnull=False).values_list("value_number", flat=True)
-    )
+    values = sorted(audience_votes(poll).filter(value_number__isnull=False).values_list("value_number", flat=True))
     if not values:
         return {
             "n": 0,
@@ -134,7 +140,7 @@ def word_cloud(texts: list[str]) -> list[dict[str, Any]]:
 
 def _text(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = list(
-        Vote.objects.filter(poll_id=poll.id)
+        audience_votes(poll)
         .exclude(value_text="")
         .order_by("-updated_at", "-id")
         .values_list("id", "value_text", "text_status")[:MAX_ANSWERS_LISTED]
@@ -152,11 +158,11 @@ def _text(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def tally(poll: Poll) -> Tally:
     option_ids = [o.id for o in poll.options.all()]
-    total = Vote.objects.filter(poll_id=poll.id).count()
+    total = audience_votes(poll).count()
     detail: dict[str, Any] = {}
     moderator_extra: dict[str, Any] = {}
     if poll.kind in (PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING):
-        counts = _choice_counts(poll, option_ids)
+        counts = choice_counts(poll, option_ids)
         detail["counts"] = {str(k): v for k, v in counts.items()}
         if poll.kind == PollKind.LIKERT:
             detail["scale"] = _scale_stats(counts, option_ids)

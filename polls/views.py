@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from polls import commands, fanout, protocol, selectors, services
+from polls import commands, exports, fanout, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role
 
@@ -121,6 +121,7 @@ def _page_config(request: HttpRequest, event, role: str, **extra) -> dict:
         Role.PARTICIPANT: f"/ws/e/{event.code}/",
         Role.PRESENTER: f"/ws/e/{event.code}/present/",
         Role.MODERATOR: f"/ws/e/{event.code}/moderate/",
+        Role.PANELIST: f"/ws/e/{event.code}/panel/",
     }[role]
     return {"code": event.code, "role": role, "ws_path": ws_path, "event_title": event.title, **extra}
 
@@ -262,6 +263,20 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @never_cache
+@login_required
+@require_GET
+def panelist(request: HttpRequest, code: str) -> HttpResponse:
+    """The panel's own voting view: the phone screen, bound to the user instead of the session."""
+    try:
+        event = selectors.event_by_code(code=code)
+        services.panelist_participant(event=event, user=request.user)
+    except (selectors.EventNotFound, DomainError):
+        raise Http404("No event with that code.") from None
+    config = _page_config(request, event, Role.PANELIST)
+    return render(request, "polls/participant.html", {"event": event, "config": config, "panel": True})
+
+
+@never_cache
 @require_GET
 def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
     try:
@@ -270,9 +285,29 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
     except (selectors.EventNotFound, DomainError):
         return JsonResponse(protocol.error_frame(ref=None, code="unknown_poll"), status=404)
     total, counts = selectors.poll_tally(poll_id=poll.id)
+    detail = selectors.results_frames(poll=poll)["moderator"]
+    extra = {k: v for k, v in detail.items() if k not in {"type", "poll", "total", "counts", "version"}}
     return JsonResponse(
-        {"poll": poll.id, "state": poll.state, "total": total, "counts": {str(k): v for k, v in counts.items()}}
+        {
+            "poll": poll.id,
+            "state": poll.state,
+            "total": total,
+            "counts": {str(k): v for k, v in counts.items()},
+            **extra,
+        }
     )
+
+
+@never_cache
+@require_GET
+def event_export(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    response = HttpResponse(exports.event_csv(event), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
+    return response
 
 
 @never_cache

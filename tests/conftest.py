@@ -26,6 +26,13 @@ def pytest_configure(config):
     # Connections opened in database_sync_to_async's worker thread would otherwise outlive the
     # test and keep PostgreSQL from dropping the test database.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        # A file, not shared-cache memory: threads (timers, database_sync_to_async) then get
+        # WAL and the busy timeout like production instead of "database table is locked".
+        import tempfile
+
+        test_db = os.path.join(tempfile.gettempdir(), f"caseboard-test-{os.getpid()}.sqlite3")
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = test_db
 
 
 def pytest_report_header(config):

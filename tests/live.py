@@ -43,3 +43,15 @@ async def results_until(communicator: WebsocketCommunicator, poll_id: int, total
         if frame["type"] == "state" and frame.get("results") and frame["results"]["poll"] == poll_id:
             if frame["results"]["total"] == total:
                 return frame["results"]
+
+
+async def ack_and_state(communicator: WebsocketCommunicator, ref: str, timeout: float = 3) -> tuple[dict, dict]:
+    """A command's ack and the state it caused, in whichever order they arrive (the broadcast may win)."""
+    ack = state = None
+    while ack is None or state is None:
+        frame = await receive(communicator, timeout=timeout)
+        if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
+            ack = frame
+        elif frame["type"] == "state":
+            state = frame
+    return ack, state

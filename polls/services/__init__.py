@@ -4,6 +4,7 @@ Interfaces (consumers, views, admin actions, management commands) call these and
 to change live state. Each function is keyword-only and states its precondition.
 """
 
+from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
 from polls.services.flow import (
     EVENT_TRANSITIONS,
     POLL_TRANSITIONS,
@@ -45,7 +46,11 @@ __all__ = [
     "expire_due_polls",
     "fact_hide",
     "fact_reveal",
+    "panelist_participant",
     "participant_join",
+    "poll_new_round",
+    "profile_set",
+    "segments_show",
     "poll_close",
     "poll_duplicate",
     "poll_expire",

@@ -317,11 +317,6 @@ async def test_reply_to_a_ref_with_a_lone_surrogate_is_still_valid_utf8(ws):
     await assert_alive(socket)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="protocol._ref accepts a ref holding a lone surrogate; saving the receipt raises UnicodeEncodeError "
-    "(not a database error), so the phone gets server_error and is told to retry a vote that can never succeed",
-)
 async def test_vote_whose_ref_is_not_valid_unicode_is_a_bad_request(ws):
     w = await build_world()
     socket = await open_socket(ws, w, "participant")

@@ -65,6 +65,8 @@ async def test_participant_gets_state_on_connect(ws):
         "code": world["event"].code,
         "title": "Test roundtable",
         "status": "draft",
+        "profile_questions": [],
+        "segment": None,
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
     assert "agenda" not in state

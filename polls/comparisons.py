@@ -1,0 +1,152 @@
+"""Did the discussion change minds? Rounds and transitions, segments by profile, panel versus audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+from django.db.models.fields.json import KeyTextTransform
+
+from polls.models import Poll, PollKind, PollState
+from polls.profiles import NOT_STATED, PROFILE_QUESTIONS, suppress
+from polls.tallies import audience_choices, audience_votes, choice_counts
+
+CHOICE_KINDS = (PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING)
+ROUND_KINDS = (PollKind.SINGLE, PollKind.LIKERT)
+
+
+def _percent(n: int, total: int) -> float:
+    return round(100 * n / total, 1) if total else 0.0
+
+
+# ------------------------------------------------------------------ segments
+
+
+def segments(poll: Poll, attribute: str, *, k: int) -> list[dict[str, Any]]:
+    """Audience results split by one profile attribute, small cells merged into "other"."""
+    # KT() cannot follow a relation to the JSON field; KeyTextTransform over the path can.
+    totals = {
+        row["segment"]: row["n"]
+        for row in audience_votes(poll)
+        .annotate(segment=KeyTextTransform(attribute, "participant__profile"))
+        .values("segment")
+        .annotate(n=Count("id"))
+    }
+    counts: dict[Any, dict[str, int]] = {}
+    if poll.kind in CHOICE_KINDS:
+        option_ids = [str(o.id) for o in poll.options.all()]
+        rows = (
+            audience_choices(poll)
+            .annotate(segment=KeyTextTransform(attribute, "vote__participant__profile"))
+            .values("segment", "option_id")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts.setdefault(row["segment"], dict.fromkeys(option_ids, 0))[str(row["option_id"])] = row["n"]
+    found = []
+    for segment, total in totals.items():
+        entry: dict[str, Any] = {"segment": segment or NOT_STATED, "total": total}
+        if poll.kind in CHOICE_KINDS:
+            entry["counts"] = counts.get(segment, dict.fromkeys(option_ids, 0))
+        found.append(entry)
+    return suppress(found, k=k)
+
+
+def segments_by_attribute(poll: Poll, attributes: list[str], *, k: int) -> dict[str, list[dict[str, Any]]]:
+    return {a: segments(poll, a, k=k) for a in attributes if a in PROFILE_QUESTIONS}
+
+
+# --------------------------------------------------------- panel versus audience
+
+
+def panel_and_concordance(poll: Poll, audience_total: int) -> dict[str, Any]:
+    """The panel's counts and the share of the audience agreeing with the preferred or panel answer."""
+    if poll.kind not in CHOICE_KINDS:
+        return {}
+    option_ids = [o.id for o in poll.options.all()]
+    panel_total = audience_votes(poll, panel=True).count()
+    result: dict[str, Any] = {}
+    panel_majority: set[int] = set()
+    if panel_total:
+        panel = choice_counts(poll, option_ids, panel=True)
+        top = max(panel.values())
+        panel_majority = {oid for oid, n in panel.items() if n == top and n > 0}
+        result["panel"] = {"total": panel_total, "counts": {str(k): v for k, v in panel.items()}}
+    preferred = set(poll.options.filter(is_preferred=True).values_list("id", flat=True))
+    concordance: dict[str, Any] = {}
+    for name, targets in (("preferred", preferred), ("panel_majority", panel_majority)):
+        if targets and audience_total:
+            agreeing = audience_votes(poll).filter(choices__option_id__in=targets).distinct().count()
+            concordance[name] = {"share": round(agreeing / audience_total, 3), "agreeing": agreeing}
+    if concordance:
+        result["concordance"] = concordance
+    return result
+
+
+# ------------------------------------------------------------ rounds
+
+
+def round_series(poll: Poll) -> list[Poll]:
+    root_id = poll.round_of_id or poll.id
+    return list(Poll.objects.filter(pk=root_id).prefetch_related("options")) + list(
+        Poll.objects.filter(round_of_id=root_id).order_by("round_number", "id").prefetch_related("options")
+    )
+
+
+def _final_choice(poll: Poll) -> dict[int, int]:
+    """Each audience participant's recorded answer (changes within a round keep only the last)."""
+    return dict(audience_choices(poll).values_list("vote__participant_id", "option_id"))
+
+
+def transitions(before: Poll, after: Poll) -> dict[str, Any]:
+    """How many participants moved from each answer to each other, counting only those in both rounds."""
+    first, second = _final_choice(before), _final_choice(after)
+    both = first.keys() & second.keys()
+    before_ids = [o.id for o in before.options.all()]
+    after_ids = [o.id for o in after.options.all()]
+    matrix = [[0] * len(after_ids) for _ in before_ids]
+    row_of = {oid: i for i, oid in enumerate(before_ids)}
+    column_of = {oid: i for i, oid in enumerate(after_ids)}
+    for participant in both:
+        if first[participant] in row_of and second[participant] in column_of:
+            matrix[row_of[first[participant]]][column_of[second[participant]]] += 1
+    changed = sum(n for i, row in enumerate(matrix) for j, n in enumerate(row) if i != j)
+    return {
+        "from_poll": before.id,
+        "to_poll": after.id,
+        "from_options": before_ids,
+        "to_options": after_ids,
+        "matrix": matrix,
+        "participants": len(both),
+        "changed": changed,
+    }
+
+
+def rounds_detail(poll: Poll) -> dict[str, Any]:
+    """Every round of the poll's question side by side, the shift in points, and the transitions."""
+    if poll.kind not in ROUND_KINDS:
+        return {}
+    series = [p for p in round_series(poll) if p.state != PollState.DRAFT or p.id == poll.id]
+    if len(series) < 2:
+        return {}
+    rounds = []
+    for p in series:
+        option_ids = [o.id for o in p.options.all()]
+        total = audience_votes(p).count()
+        counts = choice_counts(p, option_ids)
+        rounds.append(
+            {
+                "poll": p.id,
+                "round": p.round_number,
+                "total": total,
+                "counts": {str(k): v for k, v in counts.items()},
+                "percent": [_percent(counts[oid], total) for oid in option_ids],
+            }
+        )
+    for previous, current in zip(rounds, rounds[1:], strict=False):
+        current["shift"] = [round(b - a, 1) for a, b in zip(previous["percent"], current["percent"], strict=False)]
+    index = next(i for i, p in enumerate(series) if p.id == poll.id)
+    detail: dict[str, Any] = {"rounds": rounds}
+    if index > 0:
+        detail["transitions"] = transitions(series[index - 1], poll)
+    return detail

@@ -1,0 +1,50 @@
+"""The organisers' export: every poll's numbers, with the same small-cell suppression as the screens."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from polls import comparisons, tallies
+from polls.models import Event, Poll
+
+HEADER = [
+    "poll_id", "case", "question", "kind", "round", "state", "option_id", "option", "preferred",
+    "audience_total", "audience_count", "audience_percent", "panel_count",
+    "segment_attribute", "segment", "segment_total", "segment_count",
+]  # fmt: skip
+
+
+def _percent(n: int, total: int) -> str:
+    return f"{100 * n / total:.1f}" if total else ""
+
+
+def event_csv(event: Event) -> str:
+    """One row per poll and option, then one per poll, option and (suppressed) profile segment."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    k = event.min_cell_size
+    polls = Poll.objects.filter(event=event).select_related("case").prefetch_related("options")
+    for poll in polls.order_by("case_id", "position", "round_number", "id"):
+        options = list(poll.options.all())
+        total = tallies.audience_votes(poll).count()
+        counts = tallies.choice_counts(poll, [o.id for o in options])
+        panel = tallies.choice_counts(poll, [o.id for o in options], panel=True)
+        base = [poll.id, poll.case.title, poll.question, poll.kind, poll.round_number, poll.state]
+        for option in options:
+            writer.writerow(
+                [*base, option.id, option.label, option.is_preferred, total, counts[option.id],
+                 _percent(counts[option.id], total), panel[option.id], "", "", "", ""]
+            )  # fmt: skip
+        if not options:
+            writer.writerow([*base, "", "", "", total, "", "", "", "", "", "", ""])
+        for attribute, rows in comparisons.segments_by_attribute(poll, list(event.profile_fields), k=k).items():
+            for row in rows:
+                for option in options or [None]:
+                    count = "" if option is None or "counts" not in row else row["counts"].get(str(option.id), 0)
+                    writer.writerow(
+                        [*base, option.id if option else "", option.label if option else "", "", "", "", "", "",
+                         attribute, row["segment"], row["total"], count]
+                    )  # fmt: skip
+    return out.getvalue()

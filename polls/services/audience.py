@@ -1,0 +1,76 @@
+"""Who the audience is: profiles, panelists, the split shown on the presenter, and repeat rounds."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from polls.errors import DomainError
+from polls.models import Event, Option, Participant, Poll, PollKind
+from polls.profiles import clean_answers
+from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
+
+ROUND_KINDS = (PollKind.SINGLE, PollKind.LIKERT)
+
+
+@transaction.atomic
+def profile_set(*, participant_id: int, event_id: int, answers: dict) -> dict[str, str]:
+    """The participant belongs to the event; their optional profile answers replace earlier ones."""
+    event = Event.objects.get(pk=event_id)
+    clean = clean_answers(answers, asked=list(event.profile_fields))
+    updated = Participant.objects.filter(pk=participant_id, event_id=event_id).update(profile=clean)
+    if not updated:
+        raise DomainError("not_joined")
+    return clean
+
+
+def panelist_participant(*, event: Event, user) -> Participant:
+    """The user is a panelist of the event; their panel identity there (created on first use)."""
+    if not event.panelists.filter(pk=user.pk).exists():
+        raise DomainError("forbidden")
+    try:
+        with transaction.atomic():
+            participant, _ = Participant.objects.get_or_create(event=event, user=user, defaults={"is_panelist": True})
+    except IntegrityError:  # two tabs joined at once
+        participant = Participant.objects.get(event=event, user=user)
+    return participant
+
+
+@transaction.atomic
+def segments_show(*, event_id: int, attribute: str | None, user) -> Event:
+    """The attribute is one the event asks, or None; the presenter splits revealed results by it."""
+    event = lock_event(event_id)
+    if attribute and attribute not in event.profile_fields:
+        raise DomainError("unknown_attribute")
+    event.presenter_segment = attribute or ""
+    event.save(update_fields=["presenter_segment"])
+    audit(event, user, "show_segments", attribute or "none")
+    publish_state(event)
+    if event.current_poll_id:
+        publish_results(event.id, event.current_poll_id)
+    return event
+
+
+@transaction.atomic
+def poll_new_round(*, event_id: int, poll_id: int, user) -> Poll:
+    """The poll is single choice or a rating scale; a draft next round of the same question is added."""
+    event = lock_event(event_id)
+    source = poll_locked(event, poll_id)
+    if source.kind not in ROUND_KINDS:
+        raise DomainError("not_a_round")
+    root = source.round_of or source
+    last = Poll.objects.filter(round_of=root).aggregate(n=Max("round_number"))["n"] or root.round_number
+    fields = ["case_id", "kind", "question", "ask_confidence", "preferred_rationale"]
+    copy = Poll.objects.create(
+        event=event,
+        position=source.position,
+        round_of=root,
+        round_number=last + 1,
+        **{f: getattr(root, f) for f in fields},
+    )
+    Option.objects.bulk_create(
+        [Option(poll=copy, label=o.label, position=o.position, is_preferred=o.is_preferred) for o in root.options.all()]
+    )
+    audit(event, user, "new_round", f"poll:{root.id}->poll:{copy.id}")
+    publish_state(event)
+    return copy
