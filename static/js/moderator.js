@@ -35,11 +35,24 @@ const COMMAND_TEXT = {
 
 let state = null;
 const pending = new Map(); // ref -> {type, button}
+let refocus = null;
+
+/** A button disabled while its command ran loses focus: give it back, or to its nearest usable neighbour. */
+function keepFocus(button) {
+  const active = document.activeElement;
+  if (!button || !button.isConnected || (active && active !== document.body && active !== button)) return;
+  const group = button.closest(".actions, .agenda-point, .agenda-case-head, .event-controls");
+  const usable = (b) => !b.disabled && !b.hidden;
+  const target = usable(button) ? button : group && [...group.querySelectorAll("button")].find(usable);
+  if (target && target !== active) target.focus({ preventScroll: true });
+}
 
 const live = new LiveConnection(config, {
   onState(next) {
     state = next;
     render();
+    keepFocus(refocus);
+    refocus = null;
   },
   onResults: () => renderCounts(),
   onAck: (ack) => settle(ack.ref),
@@ -75,6 +88,8 @@ function settle(ref) {
   pending.delete(ref);
   if (command.button) command.button.removeAttribute("aria-busy");
   render();
+  keepFocus(command.button);
+  refocus = command.button; // the state that follows may disable it after all
   return command;
 }
 

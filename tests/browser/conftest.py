@@ -95,7 +95,19 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
+def chromium() -> str:
+    """The Chromium executable; checked before anything expensive starts."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"Chromium not found at {CHROMIUM}; set CASEBOARD_CHROMIUM")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, chromium: str) -> Server:
     """Migrate a fresh SQLite database, load the demo and serve the app with daphne on a free port."""
     workdir = tmp_path_factory.mktemp("caseboard-browser")
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
@@ -136,29 +148,25 @@ def server(tmp_path_factory) -> Server:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium: str):
     """Chromium for one test module.
 
     Module scope on purpose: while sync Playwright runs, its event loop counts as the thread's
     running loop, which breaks later tests that call asyncio.run() or async_to_sync(). Stopping
     it at the end of each browser module hands the thread back clean.
     """
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"Chromium not found at {CHROMIUM}; set CASEBOARD_CHROMIUM")
+    from playwright.sync_api import Error, sync_playwright
+
     manager = sync_playwright().start()
     try:
-        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = manager.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
     except Error as exc:
         manager.stop()
-        skip_or_fail(f"Chromium at {CHROMIUM} could not start: {exc.message.splitlines()[0]}")
+        skip_or_fail(f"Chromium at {chromium} could not start: {exc.message.splitlines()[0]}")
     try:
-        yield chromium
+        yield instance
     finally:
-        chromium.close()
+        instance.close()
         manager.stop()
 
 

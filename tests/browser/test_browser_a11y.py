@@ -71,3 +71,15 @@ def test_entry_pages_have_no_axe_violations(server, contexts):
     assert_no_violations(page, "landing with an error")
     page.goto("/accounts/login/")
     assert_no_violations(page, "login")
+
+
+def test_console_keeps_keyboard_focus_next_to_a_command_that_disabled_its_button(demo, contexts, moderator_storage):
+    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
+    poll = poll_id(console)
+    console.get_by_test_id(f"open-poll-{poll}").focus()
+    console.keyboard.press("Enter")
+    expect(console.get_by_test_id(f"poll-state-{poll}")).to_have_text("Poll open")
+    expect(console.get_by_test_id(f"close-poll-{poll}")).to_be_focused()
+    console.keyboard.press("Enter")
+    expect(console.get_by_test_id(f"poll-state-{poll}")).to_have_text("Poll closed")
+    expect(console.get_by_test_id(f"open-poll-{poll}")).to_be_focused()
