@@ -212,14 +212,14 @@ class ParticipantConsumer(EventConsumer):
     role = Role.PARTICIPANT
 
     def authorise(self, code: str) -> int | None:
-        event = selectors.event_by_code(code=code)
+        event_id = selectors.event_id_by_code(code=code)
         self.participant_id = selectors.participant_id_from_session(
-            session=self.scope.get("session"), event_id=event.id
+            session=self.scope.get("session"), event_id=event_id
         )
         if self.participant_id is None:
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
-        return event.id
+        return event_id
 
     async def deliver(self, message: dict) -> None:
         text = message["public"]

@@ -207,16 +207,45 @@ def agenda(*, event_id: int) -> list[dict[str, Any]]:
 
 
 def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:
-    """A participant's recorded ballots per poll, shaped as in acks and `my_vote`."""
+    """A participant's recorded ballots per poll, shaped as in acks and `my_vote` (one query)."""
     ballots: dict[int, dict[str, Any]] = {}
-    for vote in Vote.objects.filter(participant_id=participant_id).prefetch_related("choices"):
-        choices = sorted(vote.choices.all(), key=lambda c: (c.rank or 0, c.option_id))
-        ballot: dict[str, Any] = {"options": [c.option_id for c in choices]}
-        if vote.value_number is not None:
-            ballot["value"] = vote.value_number
-        if vote.value_text:
-            ballot["text"] = vote.value_text
-        if vote.confidence is not None:
-            ballot["confidence"] = vote.confidence
-        ballots[vote.poll_id] = ballot
+    ranks: dict[int, list[tuple[int, int]]] = {}
+    rows = Vote.objects.filter(participant_id=participant_id).values_list(
+        "poll_id", "value_number", "value_text", "confidence", "choices__option_id", "choices__rank"
+    )
+    for poll_id, value, text, confidence, option_id, rank in rows:
+        ballot = ballots.get(poll_id)
+        if ballot is None:
+            ballot = ballots[poll_id] = {"options": []}
+            if value is not None:
+                ballot["value"] = value
+            if text:
+                ballot["text"] = text
+            if confidence is not None:
+                ballot["confidence"] = confidence
+        if option_id is not None:
+            ranks.setdefault(poll_id, []).append((rank or 0, option_id))
+    for poll_id, chosen in ranks.items():
+        ballots[poll_id]["options"] = [option_id for _, option_id in sorted(chosen)]
     return ballots
+
+
+_EVENT_IDS: dict[str, tuple[float, int]] = {}
+EVENT_ID_CACHE_S = 30.0
+
+
+def event_id_by_code(*, code: str) -> int:
+    """The event id for a join code, remembered briefly per process: a join burst of thousands
+    of phones then costs no event lookup each."""
+    key = normalise_code(code)
+    cached = _EVENT_IDS.get(key)
+    now = time.monotonic()
+    if cached and now - cached[0] < EVENT_ID_CACHE_S:
+        return cached[1]
+    event_id = Event.objects.filter(code=key).values_list("id", flat=True).first()
+    if event_id is None:
+        raise EventNotFound
+    if len(_EVENT_IDS) > 10_000:
+        _EVENT_IDS.clear()
+    _EVENT_IDS[key] = (now, event_id)
+    return event_id
