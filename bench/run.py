@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import secrets
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.request
@@ -53,7 +55,30 @@ PROFILES = {
 GENERATOR_HARD_TIMEOUT_S = 260
 
 
-def server_env(database_url: str, redis_url: str | None, prefix: str) -> dict:
+def snapshot_source(dest: Path) -> dict:
+    """Export the committed tree (HEAD) to `dest`: a long run measures one version of the code even
+    while the working tree changes under it."""
+    git = ["git", "-C", str(ROOT)]
+    sha = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "caseboard", "cases", "polls", "bench", "requirements.txt"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    archive = subprocess.run([*git, "archive", "--format=tar", "HEAD"], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return {"commit": sha, "source": "snapshot of HEAD", "uncommitted_changes_not_measured": dirty}
+
+
+def working_tree() -> dict:
+    git = ["git", "-C", str(ROOT)]
+    sha = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+    return {"commit": sha, "source": "working tree (may include uncommitted changes)"}
+
+
+def server_env(database_url: str, redis_url: str | None, prefix: str, src: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(
         DJANGO_SETTINGS_MODULE="caseboard.settings",
@@ -64,7 +89,7 @@ def server_env(database_url: str, redis_url: str | None, prefix: str) -> dict:
         LOG_LEVEL="WARNING",
         DATABASE_URL=database_url,
         PYTHONUNBUFFERED="1",
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(src),
     )
     if redis_url:
         env.update(REDIS_URL=redis_url, CHANNEL_LAYER_PREFIX=prefix)
@@ -73,7 +98,13 @@ def server_env(database_url: str, redis_url: str | None, prefix: str) -> dict:
 
 def _python(args: list[str], env: dict, timeout: float) -> str:
     done = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, *args],
+        cwd=env["PYTHONPATH"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
@@ -96,14 +127,14 @@ def counted(system_key: str, prep: dict, env: dict, port: int) -> dict:
         return json.loads(resp.read())
 
 
-def run_generator(plan: dict, tmp: Path) -> dict:
+def run_generator(plan: dict, tmp: Path, src: Path) -> dict:
     plan_path, out_path = tmp / "plan.json", tmp / "loadgen.json"
     plan_path.write_text(json.dumps(plan))
     argv, preexec = pinned(
         [sys.executable, "-m", "bench.loadgen", "--plan", str(plan_path), "--out", str(out_path)], GENERATOR_CORE
     )
     with open(tmp / "loadgen.log", "w") as log:
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
+        proc = subprocess.Popen(argv, cwd=src, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
         try:
             proc.wait(timeout=GENERATOR_HARD_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -123,14 +154,16 @@ def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, 
     with tempfile.TemporaryDirectory(prefix="caseboard-bench-") as tmpdir:
         tmp = Path(tmpdir)
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
-        env = server_env(database_url, args.redis_url, prefix=f"bench{int(time.time())}{system_key}{phones}")
+        prefix = f"bench{int(time.time())}{system_key}{phones}"
+        env = server_env(database_url, args.redis_url, prefix=prefix, src=args.src)
         server = None
         try:
             prep = prepare(system_key, phones, env, tmp)
             record["prepare_s"] = prep.get("seconds")
             record["machine_before"] = machine.wait_quiet(max_wait_s=args.quiet_wait)
             port = free_port()
-            server = Server(system, port=port, env=env, prep=prep, log_path=run_dir / f"{system_key}-{phones}.log")
+            log_path = run_dir / f"{system_key}-{phones}.log"
+            server = Server(system, port=port, env=env, prep=prep, log_path=log_path, cwd=args.src)
             record["argv"] = server.argv
             server.wait_ready()
             plan = {
@@ -141,7 +174,7 @@ def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, 
                 "seed": seed,
                 "timing": timing,
             }
-            record["generator"] = run_generator(plan, tmp)
+            record["generator"] = run_generator(plan, tmp, args.src)
             record["database"] = counted(system_key, prep, env, port)
         except Exception as exc:
             record["harness_error"] = f"{type(exc).__name__}: {str(exc)[-2000:]}"
@@ -172,6 +205,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20251125)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
     parser.add_argument(
+        "--source",
+        choices=["head", "worktree"],
+        help="code to measure: a snapshot of the committed HEAD (default for full) or the working tree (smoke)",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         help="seconds to wait for other processes to calm down before each run (default: 300 full, 0 smoke)",
@@ -187,9 +225,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
     profile = PROFILES[args.profile]
     if args.quiet_wait is None:
         args.quiet_wait = 0.0 if args.profile == "smoke" else 300.0
+    source = args.source or ("worktree" if args.profile == "smoke" else "head")
+    with tempfile.TemporaryDirectory(prefix="caseboard-bench-src-") as snapshot:
+        if source == "head":
+            code = snapshot_source(Path(snapshot))
+            args.src = Path(snapshot)
+        else:
+            code = working_tree()
+            args.src = ROOT
+        return run_all(args, profile, code)
+
+
+def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
     phones = [int(x) for x in args.phones.split(",")] if args.phones else profile["phones"]
     systems = args.systems.split(",") if args.systems else profile["systems"]
     unknown = set(systems) - set(SYSTEMS)
@@ -203,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {GENERATOR_CORE})  # keep the orchestrator off the server's core
 
     results: dict = {
-        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m bench.run " + " ".join(args.argv),
         "profile": args.profile,
         "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine.describe(),
+        "code": code,
         "database": "postgresql" if args.database_url else "sqlite (WAL, temp dir)",
         "channel_layer": "redis" if args.redis_url else "in-memory",
         "timing": profile["timing"],
