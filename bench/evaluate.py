@@ -95,9 +95,9 @@ def _share_final(r: dict):
 
 
 def _reveal_rate(r: dict):
-    """Phones reached per second of reveal-to-last-phone time (a fan-out delivery rate)."""
+    """Phones that got the revealed counts per second, up to the last of them (a fan-out delivery rate)."""
     reveal = _scenarios(r).get("reveal") or {}
-    last = reveal.get("reveal_to_last_phone_ms")
+    last = _get(reveal, "reveal_latency", "max_ms")
     return round(reveal["reached"] / (last / 1000)) if last else None
 
 

@@ -276,7 +276,7 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
     out.write_text(json.dumps(results, indent=1))
     print(f"[bench] results: {out}")
     if args.profile == "full" and not args.no_docs:
-        DOC.write_text(report.render(results, results_path=out))
+        DOC.write_text(report.render([(results, out)]))
         print(f"[bench] rewrote {DOC}")
     if args.profile == "smoke":
         failures = [f"{r['system']}-{r['phones']}: {p}" for r in results["runs"] for p in r["correctness"]["problems"]]
