@@ -73,7 +73,7 @@ class GracefulServer(Server):
         return [p for p in self.connections if isinstance(p, WebSocketProtocol)]
 
     def _busy(self) -> int:
-        """Commands running plus frames received but not yet handled."""
+        """Frames being handled plus frames received but not yet taken off their socket's queue."""
         from polls.consumers import IN_FLIGHT
 
         queued = 0
@@ -83,31 +83,46 @@ class GracefulServer(Server):
                 queued += queue.qsize()
         return IN_FLIGHT.count + queued
 
-    async def _wait(self, done, seconds: float) -> bool:
+    async def _wait(self, done, seconds: float, settle: int = 1) -> bool:
+        """Poll until `done()` holds on `settle` consecutive checks; False after `seconds`."""
         deadline = time.monotonic() + seconds
-        while not done():
+        streak = 0
+        while True:
+            streak = streak + 1 if done() else 0
+            if streak >= settle:
+                return True
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(POLL_S)
-        return True
 
     async def shutdown(self, reason: str) -> None:
+        try:
+            await self._drain_and_close(reason)
+        except Exception:
+            logger.exception("graceful shutdown failed; stopping now")
+        finally:
+            self.stop()
+
+    async def _drain_and_close(self, reason: str) -> None:
         from polls.consumers import IN_FLIGHT
         from polls.fanout import Hub
 
         started = time.monotonic()
         logger.warning(
-            "%s: draining (%d sockets, %d commands in flight)", reason, len(self._websockets()), IN_FLIGHT.count
+            "%s: draining (%d sockets, %d frames in flight)", reason, len(self._websockets()), IN_FLIGHT.count
         )
         for port in self.ports:
             port.stopListening()
-        drained = await self._wait(lambda: self._busy() == 0, self.drain_timeout)
+        # Three quiet checks in a row: a frame taken off a socket's queue is counted as in flight
+        # only once the consumer dispatches it, a loop turn later.
+        drained = await self._wait(lambda: self._busy() == 0, self.drain_timeout, settle=3)
         if not drained:
-            logger.warning("drain timeout: %d commands still busy; closing anyway", self._busy())
+            logger.warning("drain timeout: %d frames still busy; closing anyway", self._busy())
         sockets = self._websockets()
         for protocol in sockets:
             if protocol.state == WebSocketProtocol.STATE_OPEN:
-                protocol.serverClose(code=CLOSE_GOING_AWAY)
+                # serverClose() only allows 1000 and 3000-4999; 1001 (going away) is the right code here.
+                protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
 
         def instances_done() -> bool:
             return all(
@@ -120,17 +135,16 @@ class GracefulServer(Server):
         hub = Hub.for_running_loop()
         if hub is not None:
             try:
-                await hub.close()
+                await asyncio.wait_for(hub.close(), CLOSE_HANDSHAKE_TIMEOUT_S)
             except Exception:
                 logger.warning("hub close failed during shutdown", exc_info=True)
         logger.warning(
-            "stopped after %.2fs: %d commands completed, %d sockets closed with %d",
+            "stopped after %.2fs: %d frames handled, %d sockets closed with %d",
             time.monotonic() - started,
             IN_FLIGHT.completed,
             len(sockets),
             CLOSE_GOING_AWAY,
         )
-        self.stop()
 
 
 class GracefulCommandLineInterface(CommandLineInterface):

@@ -29,7 +29,11 @@ CLOSE_SERVER_ERROR = 1011
 
 
 class InFlight:
-    """Commands this process is executing; a graceful shutdown (caseboard/serve.py) waits for them."""
+    """Client frames this process is handling; a graceful shutdown (caseboard/serve.py) waits for them.
+
+    Counted from dispatch, not from receive(): Channels hops to the database thread
+    (close_old_connections) before every handler, so a frame can wait there behind a slow query.
+    """
 
     def __init__(self) -> None:
         self.count = 0
@@ -162,6 +166,13 @@ class EventConsumer(AsyncWebsocketConsumer):
 
     # -------------------------------------------------------------- frames
 
+    async def dispatch(self, message: dict) -> None:
+        if message.get("type") != "websocket.receive":
+            await super().dispatch(message)
+            return
+        with IN_FLIGHT.command():
+            await super().dispatch(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing:
             return  # frames queued behind a close
@@ -179,12 +190,11 @@ class EventConsumer(AsyncWebsocketConsumer):
             if command.type == "ping":
                 await self.reply({"type": "pong", "ref": command.ref})
                 return
-            with IN_FLIGHT.command():
-                reply = await database_sync_to_async(commands.execute)(
-                    command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
-                )
-                await self.after_ack(reply)
-                await self.reply(reply)
+            reply = await database_sync_to_async(commands.execute)(
+                command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
+            )
+            await self.after_ack(reply)
+            await self.reply(reply)
         except DomainError as exc:
             await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message))
         except DatabaseError:

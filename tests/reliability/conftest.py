@@ -45,3 +45,16 @@ async def ws_from():
     hub = Hub.for_running_loop()
     if hub is not None:
         await hub.close()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """A private redis-server, a throwaway database and daphne workers started on demand (see cluster.py)."""
+    from tests.reliability.cluster import Cluster
+
+    cluster = Cluster(tmp_path_factory.mktemp("chaos"))
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
