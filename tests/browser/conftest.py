@@ -48,9 +48,12 @@ def skip_or_fail(reason: str) -> None:
 @dataclass
 class Server:
     url: str
+    port: int
     env: dict[str, str]
     workdir: Path
     password: str
+    process: subprocess.Popen | None = None
+    starts: int = 0
 
     def manage(self, *args: str) -> str:
         """Run a management command against the server's database."""
@@ -67,9 +70,39 @@ class Server:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
+    def start(self) -> None:
+        self.starts += 1
+        log_path = self.workdir / f"daphne-{self.starts}.log"
+        with open(log_path, "wb") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "caseboard.asgi:application"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_healthy(self.url, self.process, log_path)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
     def reset_demo(self) -> None:
-        """A fresh CASE2: no votes, every poll a draft, no teaching point revealed."""
+        """A fresh CASE2 (no votes, every poll a draft, nothing revealed) served by a fresh process.
+
+        The reset recreates the event under a new id; restarting daphne drops every per-process
+        cache of the old one (join code to event id, the fan-out hub's state) at once.
+        """
+        self.stop()
         self.manage("load_demo", "--reset")
+        self.start()
 
 
 def _free_port() -> int:
@@ -123,28 +156,14 @@ def server(tmp_path_factory, chromium: str) -> Server:
     if os.environ.get("CASEBOARD_SCREENSHOTS") == "1":
         env["PUBLIC_BASE_URL"] = "https://caseboard.example.org"  # a tidy join URL and QR code in the images
     port = _free_port()
-    srv = Server(url=f"http://127.0.0.1:{port}", env=env, workdir=workdir, password=password)
+    srv = Server(url=f"http://127.0.0.1:{port}", port=port, env=env, workdir=workdir, password=password)
     srv.manage("migrate", "--noinput")
     srv.manage("load_demo")
-    log_path = workdir / "daphne.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "caseboard.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_healthy(srv.url, process, log_path)
-            yield srv
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 @pytest.fixture(scope="module")
