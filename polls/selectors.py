@@ -231,7 +231,7 @@ def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:
 
 
 _EVENT_IDS: dict[str, tuple[float, int]] = {}
-EVENT_ID_CACHE_S = 30.0
+EVENT_ID_CACHE_S = 10.0
 
 
 def event_id_by_code(*, code: str) -> int:
