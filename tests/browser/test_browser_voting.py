@@ -96,3 +96,15 @@ def test_vote_can_be_changed_while_open_and_is_refused_after_close(demo, context
     close_poll(console, poll)
     expect(phone.get_by_test_id("poll-state")).to_have_text("Poll closed")
     expect(phone.get_by_test_id("results")).to_be_hidden()
+
+
+def test_join_code_typed_in_lower_case_leads_to_the_event(server, contexts):
+    phone = contexts(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto("/")
+    field = phone.get_by_label("Event code")
+    expect(field).to_have_attribute("autocapitalize", "characters")
+    expect(field).to_have_attribute("inputmode", "text")
+    field.fill(CODE.lower())
+    phone.get_by_role("button", name="Join").click()
+    expect(phone).to_have_url(re.compile(f"/e/{CODE}/$"))
+    expect_live(phone)
