@@ -12,6 +12,7 @@ const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const FALLBACK_AFTER_FAILURES = 3;
 const POLL_INTERVAL_MS = 3000;
+const CONNECT_TIMEOUT_MS = 10000;
 const HEARTBEAT_MS = 20000;
 const SILENCE_LIMIT_MS = 50000;
 const RETRY_VOTE_MS = 2000;
@@ -153,7 +154,10 @@ export class LiveConnection {
     }
     this.ws = ws;
     let opened = false;
+    // A handshake that hangs (some proxies never answer) counts as a failure too.
+    const handshake = setTimeout(() => ws.close(), CONNECT_TIMEOUT_MS);
     ws.addEventListener("open", () => {
+      clearTimeout(handshake);
       opened = true;
       this.failures = 0;
       this.synced = false;
@@ -174,6 +178,7 @@ export class LiveConnection {
       this.handleFrame(frame, "ws");
     });
     ws.addEventListener("close", () => {
+      clearTimeout(handshake);
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopHeartbeat();

@@ -155,3 +155,37 @@ def test_phone_falls_back_to_http_when_websockets_are_blocked(demo, contexts, mo
     # The websocket keeps being retried in the background.
     attempts = phone.evaluate("window.__socketAttempts")
     phone.wait_for_function("n => window.__socketAttempts > n", arg=attempts)
+
+
+def test_older_state_and_results_frames_are_dropped(server, contexts):
+    page = contexts().new_page()
+    page.goto("/")  # any page of the app: live.js is imported from its static URL
+    seen = page.evaluate(
+        """async () => {
+          const { LiveConnection } = await import("/static/js/live.js");
+          const seen = [];
+          const live = new LiveConnection({ code: "TEST", ws_path: "/ws/none/" }, {
+            onState: (s) => seen.push(`state ${s.version}`),
+            onResults: (r) => seen.push(`results ${r.poll}@${r.version}`),
+          });
+          const event = { id: 1, code: "TEST", title: "t", status: "live" };
+          const state = (version, results = null) => ({ type: "state", version, event, results });
+          live.handleFrame(state(5), "ws");
+          live.handleFrame(state(4), "ws");  // overtaken in flight: dropped
+          live.handleFrame(state(5), "ws");  // the same version again (a resync): applied
+          live.handleFrame({ type: "results", poll: 7, total: 2, version: 100 }, "ws");
+          live.handleFrame({ type: "results", poll: 7, total: 1, version: 90 }, "ws");  // older: dropped
+          live.handleFrame({ type: "results", poll: 8, total: 1, version: 50 }, "ws");  // another poll
+          live.handleFrame(state(6, { type: "results", poll: 7, total: 0, version: 80 }), "ws");
+          seen.push(`poll 7 total ${live.resultsFor(7).latest.total}`);
+          return seen;
+        }"""
+    )
+    assert seen == [
+        "state 5",
+        "state 5",
+        "results 7@100",
+        "results 8@50",
+        "state 6",
+        "poll 7 total 2",  # the state's embedded tally was older than the one already shown
+    ]
