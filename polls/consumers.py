@@ -222,10 +222,13 @@ class ParticipantConsumer(EventConsumer):
     role = Role.PARTICIPANT
 
     def authorise(self, code: str) -> int | None:
+        session = self.scope.get("session")
         event_id = selectors.event_id_by_code(code=code)
-        self.participant_id = selectors.participant_id_from_session(
-            session=self.scope.get("session"), event_id=event_id
-        )
+        self.participant_id = selectors.participant_id_from_session(session=session, event_id=event_id)
+        if self.participant_id is None:
+            # The cached id may belong to an event since deleted and recreated under the same code.
+            event_id = selectors.event_id_by_code(code=code, fresh=True)
+            self.participant_id = selectors.participant_id_from_session(session=session, event_id=event_id)
         if self.participant_id is None:
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)

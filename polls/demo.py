@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
 
-from cases.models import Case, HistoryItem, Reference, Sex, StagingItem, TeachingPoint, TherapyLine
+from cases.models import Case, CaseFact, HistoryItem, Reference, Sex, StagingItem, TeachingPoint, TherapyLine
 from polls.models import AgendaItem, Event, EventStatus, Option, Poll, PollKind, PollState
 
 DEMO_CODE = "CASE2"
@@ -163,18 +163,54 @@ POLLS: list[dict[str, Any]] = [
     {
         "question": "What would you recommend for this patient at second relapse?",
         "options": ["Refer for CAR T", "Bispecific on a clinical trial", "Conventional doublet or triplet", "Other"],
+        "preferred": ["Refer for CAR T"],
+        "preferred_rationale": (
+            "He has had no BCMA-directed therapy yet. IMWG guidance (2025) prefers CAR T ahead of a BCMA "
+            "bispecific, and a bispecific given first narrows what CAR T can achieve later."
+        ),
     },
     {
         "question": "How likely are you to refer patients like this for CAR T at second relapse?",
-        "options": ["Very likely", "Somewhat likely", "Unsure", "Somewhat unlikely", "Very unlikely"],
+        "kind": PollKind.LIKERT,
+        "options": ["Very unlikely", "Somewhat unlikely", "Unsure", "Somewhat likely", "Very likely"],
+    },
+    {
+        "question": "After a BCMA bispecific, how many months would you wait before CAR T?",
+        "kind": PollKind.NUMERIC,
+        "options": [],
+        "numeric": {"numeric_min": 0, "numeric_max": 24, "numeric_unit": "months"},
+    },
+    {
+        "question": "Rank these options for his next line of therapy",
+        "kind": PollKind.RANKING,
+        "options": [
+            "Cilta-cel (CAR T)",
+            "BCMA bispecific",
+            "Talquetamab (GPRC5D bispecific)",
+            "Belantamab combination",
+        ],
+    },
+    {
+        "question": "What most often stops you referring a patient for CAR T?",
+        "kind": PollKind.TEXT,
+        "options": [],
     },
 ]
+
+# A case item the moderator reveals mid-discussion.
+HIDDEN_FACTS: list[dict[str, Any]] = [
+    {
+        "label": "Travel",
+        "text": "He lives about 90 minutes' drive from the nearest CAR T centre and has a daughter who can drive him.",
+    },
+]
+PROFILE_FIELDS = ["specialty", "setting", "experience"]
 
 # What an organiser may do in the admin: author cases, events and polls; read the audit log and turnout.
 ORGANISER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "cases": {
         model: ("add", "change", "delete", "view")
-        for model in ("case", "stagingitem", "historyitem", "therapyline", "teachingpoint", "reference")
+        for model in ("case", "stagingitem", "historyitem", "therapyline", "casefact", "teachingpoint", "reference")
     },
     "polls": {
         **{model: ("add", "change", "delete", "view") for model in ("event", "agendaitem", "poll", "option")},
@@ -243,6 +279,9 @@ def _sync_case(changes: Counter) -> Case:
             _sync(Reference, {"teaching_point": tp, "position": ref_position}, values, changes)
         _prune(Reference.objects.filter(teaching_point=tp, position__gt=len(point["references"])), changes)
     _prune(TeachingPoint.objects.filter(case=case, position__gt=len(TEACHING_POINTS)), changes)
+    for position, fact in enumerate(HIDDEN_FACTS, start=1):
+        _sync(CaseFact, {"case": case, "position": position}, {**fact, "hidden_until_revealed": True}, changes)
+    _prune(CaseFact.objects.filter(case=case, position__gt=len(HIDDEN_FACTS)), changes)
     return case
 
 
@@ -251,14 +290,17 @@ def _sync_poll(event: Event, case: Case, position: int, spec: dict[str, Any], ch
     poll = Poll.objects.filter(event=event, position=position).order_by("pk").first()
     if poll is not None and (poll.state != PollState.DRAFT or poll.votes.exists()):
         return  # opened or voted on: live state, left exactly as it is
-    poll = _sync(
-        Poll,
-        {"event": event, "position": position},
-        {"case": case, "kind": PollKind.SINGLE, "question": spec["question"]},
-        changes,
-    )
+    values = {
+        "case": case,
+        "kind": spec.get("kind", PollKind.SINGLE),
+        "question": spec["question"],
+        "preferred_rationale": spec.get("preferred_rationale", ""),
+        **spec.get("numeric", {}),
+    }
+    poll = _sync(Poll, {"event": event, "position": position}, values, changes)
     for opt_position, label in enumerate(spec["options"], start=1):
-        _sync(Option, {"poll": poll, "position": opt_position}, {"label": label}, changes)
+        preferred = label in spec.get("preferred", ())
+        _sync(Option, {"poll": poll, "position": opt_position}, {"label": label, "is_preferred": preferred}, changes)
     _prune(Option.objects.filter(poll=poll, position__gt=len(spec["options"])), changes)
 
 
@@ -266,7 +308,9 @@ def _sync_event(case: Case, changes: Counter) -> tuple[Event, bool]:
     event = Event.objects.filter(code=DEMO_CODE).first()
     created = event is None
     if created:
-        event = Event.objects.create(code=DEMO_CODE, title=DEMO_EVENT_TITLE, status=EventStatus.DRAFT)
+        event = Event.objects.create(
+            code=DEMO_CODE, title=DEMO_EVENT_TITLE, status=EventStatus.DRAFT, profile_fields=PROFILE_FIELDS
+        )
         changes["created"] += 1
     if not AgendaItem.objects.filter(event=event, case=case).exists():
         AgendaItem.objects.create(event=event, case=case, position=1)

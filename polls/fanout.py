@@ -353,10 +353,11 @@ def _build_results_message(event_id: int, poll_id: int) -> dict[str, Any] | None
     from polls import selectors
     from polls.models import Poll
 
-    poll = Poll.objects.filter(pk=poll_id, event_id=event_id).first()
+    version = time.time_ns() // 1000  # before the poll is read, so a stale visibility never looks newer
+    poll = Poll.objects.select_related("event").filter(pk=poll_id, event_id=event_id).first()
     if poll is None:
         return None
-    frames = selectors.results_frames(poll=poll)
+    frames = selectors.results_frames(poll=poll, version=version)
     return frames_message(
         event_id=event_id,
         kind="results",

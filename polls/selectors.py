@@ -92,14 +92,15 @@ def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
     return total, counts
 
 
-def results_frames(*, poll: Poll) -> dict[str, dict[str, Any]]:
+def results_frames(*, poll: Poll, version: int | None = None) -> dict[str, dict[str, Any]]:
     """The results frame per audience: counts and statistics for the public only once revealed.
 
     The moderator always sees everything, including every profile split; the public sees the
     panel, rounds and (if the moderator chose one) one profile split, once results are revealed.
     Every split is small-cell suppressed for both.
     """
-    version = time.time_ns() // 1000  # taken before the read: a later frame never holds less
+    # Taken before the reads (callers may take it before reading the poll): a later frame never holds less.
+    version = version or time.time_ns() // 1000
     event = poll.event
     result = tallies.tally(poll)
     shared = {
@@ -234,13 +235,13 @@ _EVENT_IDS: dict[str, tuple[float, int]] = {}
 EVENT_ID_CACHE_S = 10.0
 
 
-def event_id_by_code(*, code: str) -> int:
+def event_id_by_code(*, code: str, fresh: bool = False) -> int:
     """The event id for a join code, remembered briefly per process: a join burst of thousands
     of phones then costs no event lookup each."""
     key = normalise_code(code)
     cached = _EVENT_IDS.get(key)
     now = time.monotonic()
-    if cached and now - cached[0] < EVENT_ID_CACHE_S:
+    if cached and not fresh and now - cached[0] < EVENT_ID_CACHE_S:
         return cached[1]
     event_id = Event.objects.filter(code=key).values_list("id", flat=True).first()
     if event_id is None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from polls import timers
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, EventStatus, Poll, PollState
-from polls.services._common import audit, lock_event, poll_locked, publish_state
+from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,8 @@ def _set_results_visible(*, event_id: int, poll_id: int, user, visible: bool) ->
         event.save(update_fields=["current_poll", "current_case"])
     audit(event, user, "reveal_results" if visible else "hide_results", f"poll:{poll.id}")
     publish_state(event)
+    # A results frame read before this commit may carry the old visibility; one read after supersedes it.
+    publish_results(event.id, poll.id)
     return poll
 
 

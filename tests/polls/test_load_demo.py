@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "demo-password-for-tests"
 PRE_LABELS = ["Refer for CAR T", "Bispecific on a clinical trial", "Conventional doublet or triplet", "Other"]
-POST_LABELS = ["Very likely", "Somewhat likely", "Unsure", "Somewhat unlikely", "Very unlikely"]
+POST_LABELS = ["Very unlikely", "Somewhat unlikely", "Unsure", "Somewhat likely", "Very likely"]
 
 
 def run_demo(*args: str) -> str:
@@ -86,19 +86,30 @@ def test_teaching_points_are_ordered_and_referenced(demo_password):
     assert "acyclovir" in points[4].text and "G-CSF" in points[4].text
 
 
-def test_event_has_the_case_on_its_agenda_and_two_polls(demo_password):
+def test_event_has_the_case_on_its_agenda_and_its_polls(demo_password):
     run_demo()
     event = Event.objects.get(code="CASE2")
     case = Case.objects.get(title="Case Summary 2")
     assert event.status == "draft"
     assert list(event.cases.all()) == [case]
-    pre, post = event.polls.all()
+    assert event.profile_fields == ["specialty", "setting", "experience"]
+    pre, post, washout, ranking, barrier = event.polls.all()
     assert pre.question == "What would you recommend for this patient at second relapse?"
     assert post.question == "How likely are you to refer patients like this for CAR T at second relapse?"
     assert [o.label for o in pre.options.all()] == PRE_LABELS
+    assert [o.label for o in pre.options.filter(is_preferred=True)] == ["Refer for CAR T"]
     assert [o.label for o in post.options.all()] == POST_LABELS
-    for poll in (pre, post):
-        assert (poll.case, poll.kind, poll.state, poll.results_visible) == (case, "single", "draft", False)
+    assert [p.kind for p in (pre, post, washout, ranking, barrier)] == [
+        "single",
+        "likert",
+        "numeric",
+        "ranking",
+        "text",
+    ]
+    assert (washout.numeric_min, washout.numeric_max, washout.numeric_unit) == (0, 24, "months")
+    for poll in event.polls.all():
+        assert (poll.case, poll.state, poll.results_visible) == (case, "draft", False)
+    assert [f.hidden_until_revealed for f in case.facts.all()] == [True]
 
 
 def test_moderator_can_log_in_with_the_configured_password(demo_password, client):
@@ -179,6 +190,6 @@ def test_reset_rebuilds_the_event_without_its_votes(demo_password):
     rebuilt = Event.objects.get(code="CASE2")
     assert rebuilt.pk != event.pk and rebuilt.status == "draft"
     assert not Vote.objects.exists()
-    assert list(Poll.objects.filter(event=rebuilt).values_list("state", flat=True)) == ["draft", "draft"]
+    assert set(Poll.objects.filter(event=rebuilt).values_list("state", flat=True)) == {"draft"}
     assert rebuilt.moderators.filter(username="moderator").exists()
     assert Case.objects.filter(title="Case Summary 2").count() == 1
