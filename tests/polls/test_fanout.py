@@ -1,0 +1,116 @@
+"""The per-process fan-out hub: coalescing, ordering, one serialisation per broadcast, recovery."""
+
+import asyncio
+
+import pytest
+
+from polls import fanout
+from polls.fanout import Hub
+
+
+class FakeSocket:
+    def __init__(self, role="participant"):
+        self.role = role
+        self.received = []
+
+    async def deliver(self, message):
+        self.received.append(message)
+
+
+@pytest.fixture
+async def hub():
+    hub = Hub.current()
+    yield hub
+    await hub.close()
+
+
+async def test_a_burst_of_votes_yields_few_non_overlapping_flushes_and_a_final_one_after_the_last(
+    hub, monkeypatch, settings
+):
+    settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.2}
+    calls, running = [], []
+
+    async def publish(*, event_id, poll_id):
+        running.append(1)
+        assert len(running) == 1, "two flushes of one poll overlapped"
+        calls.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.05)  # a slow database read
+        running.pop()
+
+    monkeypatch.setattr(fanout, "publish_results", publish)
+    last_mark = 0.0
+    for _ in range(100):  # 100 votes over ~0.5 s
+        hub.mark_dirty(1, 7)
+        last_mark = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.005)
+    await hub.drain()
+    assert 2 <= len(calls) <= 5  # bounded by the interval, not by the number of votes
+    assert calls[-1] >= last_mark  # the final frame is read after the last vote was marked
+    gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
+    assert all(gap >= 0.19 for gap in gaps)
+
+
+async def test_polls_are_coalesced_independently(hub, monkeypatch):
+    seen = []
+
+    async def publish(*, event_id, poll_id):
+        seen.append(poll_id)
+
+    monkeypatch.setattr(fanout, "publish_results", publish)
+    for poll_id in (1, 2, 1, 2, 3):
+        hub.mark_dirty(9, poll_id)
+    await hub.drain()
+    assert sorted(seen) == [1, 2, 3]
+
+
+async def test_one_serialised_frame_reaches_every_socket_and_older_results_are_dropped(hub):
+    hub.channel = "test-channel"  # no layer reader needed for dispatch
+    phones = [FakeSocket() for _ in range(3)]
+    console = FakeSocket("moderator")
+    hub.sockets[5] = {*phones, console}
+    newer = fanout.frames_message(event_id=5, kind="results", poll_id=7, version=20, public="P20", moderator="M20")
+    older = fanout.frames_message(event_id=5, kind="results", poll_id=7, version=10, public="P10", moderator="M10")
+    await hub.dispatch(newer)
+    await hub.dispatch(older)
+    for phone in phones:
+        assert phone.received == [newer]
+    assert console.received == [newer]
+    assert hub.latest_results(5, 7) is newer
+    hub.sockets.clear()
+
+
+async def test_state_versions_never_go_backwards_in_the_cache(hub):
+    hub.channel = "test-channel"
+    hub.sockets[5] = {FakeSocket()}
+    first = fanout.frames_message(event_id=5, kind="state", poll_id=None, version=3, public="s3", moderator="m3")
+    stale = fanout.frames_message(event_id=5, kind="state", poll_id=None, version=2, public="s2", moderator="m2")
+    await hub.dispatch(first)
+    await hub.dispatch(stale)
+    assert hub._state[5][1] is first
+    hub.sockets.clear()
+
+
+async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(hub, monkeypatch):
+    socket = FakeSocket()
+    await hub.attach(42, socket)
+    assert await hub.probe(42)
+    # A channel layer that restarted empty forgets its groups.
+    await hub.layer.group_discard("event.42", hub.channel)
+    monkeypatch.setattr(fanout, "PROBE_TIMEOUT_S", 0.3)
+    assert not await hub.probe(42)
+    resynced = []
+
+    async def resync_all():
+        resynced.append(True)
+
+    monkeypatch.setattr(hub, "resync_all", resync_all)
+    assert await hub._rejoin()
+    assert resynced and await hub.probe(42)
+    message = fanout.frames_message(event_id=42, kind="results", poll_id=1, version=1, public="x", moderator="y")
+    await hub.layer.group_send("event.42", message)
+    for _ in range(50):
+        if socket.received:
+            break
+        await asyncio.sleep(0.02)
+    assert socket.received == [message]
+    await hub.detach(42, socket)
