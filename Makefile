@@ -57,3 +57,8 @@ cluster: install-dev
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# Fault injection (tests/reliability): prints the figures and writes them into docs/reliability.md.
+.PHONY: chaos
+chaos: install-dev
+	$(BIN)/python -m tests.reliability.report
