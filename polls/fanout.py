@@ -374,15 +374,6 @@ async def publish_results(*, event_id: int, poll_id: int) -> None:
         await get_channel_layer().group_send(event_group(event_id), message)
 
 
-async def _results_changed(event_id: int, poll_id: int) -> None:
-    hub = Hub.for_running_loop()
-    if hub is not None and hub.channel is not None:
-        hub.mark_dirty(event_id, poll_id)
-    else:
-        # No sockets are served from this loop (admin, management command): send at once.
-        await publish_results(event_id=event_id, poll_id=poll_id)
-
-
 def results_changed(*, event_id: int, poll_id: int) -> None:
     """Called after a vote commits (sync context): schedule a coalesced results frame.
 
@@ -396,7 +387,11 @@ def results_changed(*, event_id: int, poll_id: int) -> None:
             return
         except RuntimeError:  # the loop closed in between
             pass
+    # No sockets are served from this process (admin, management command): read and send now,
+    # synchronously, on the caller's own database connection.
     try:
-        async_to_sync(_results_changed)(event_id, poll_id)
+        message = _build_results_message(event_id, poll_id)
+        if message is not None:
+            async_to_sync(get_channel_layer().group_send)(event_group(event_id), message)
     except Exception:
-        logger.exception("could not schedule results for poll %s", poll_id)
+        logger.exception("could not send results for poll %s", poll_id)
