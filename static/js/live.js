@@ -3,8 +3,9 @@
 // - Reconnects by itself: exponential backoff from 0.5 s doubling to 15 s, with +/-50% jitter.
 // - Resynchronises from the `state` frame sent on every (re)connect; older `state` frames and
 //   older `results` frames of the same poll are dropped.
-// - Votes go through an outbox kept in localStorage: a vote is resent with the SAME ref after a
-//   reconnect or a reload until the server acks or refuses it.
+// - Votes go through an outbox kept in localStorage: a vote (the whole ballot: options, value, text,
+//   confidence) is resent unchanged with the SAME ref after a reconnect or a reload until the
+//   server acks or refuses it.
 // - After several failed websocket attempts in a row, phones fall back to plain HTTP (polling the
 //   state every 3 s, POSTing votes) while the websocket keeps being retried in the background.
 
@@ -18,6 +19,10 @@ const SILENCE_LIMIT_MS = 50000;
 const RETRY_VOTE_MS = 2000;
 // Errors after which the same vote may be sent again with the same ref.
 const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
+// The fields of a ballot, by poll kind (docs/protocol.md, "vote").
+export const BALLOT_FIELDS = ["options", "value", "text", "confidence"];
+// Fields every results frame has; anything more is the revealed detail (counts, numeric, answers...).
+const RESULTS_ENVELOPE = new Set(["type", "poll", "total", "version"]);
 
 export const STATUS_TEXT = {
   connecting: "Connecting…",
@@ -56,6 +61,21 @@ export function readCookie(name) {
 function csrfToken() {
   const field = document.querySelector("input[name=csrfmiddlewaretoken]");
   return readCookie("csrftoken") || (field ? field.value : "");
+}
+
+function hasDetail(results) {
+  return Object.keys(results).some((key) => !RESULTS_ENVELOPE.has(key));
+}
+
+/** The ballot fields of an object, copied (lists too); absent and null fields are left out. */
+export function ballotFields(source) {
+  const ballot = {};
+  for (const key of BALLOT_FIELDS) {
+    const value = source ? source[key] : undefined;
+    if (value === undefined || value === null) continue;
+    ballot[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return ballot;
 }
 
 /** One pending vote per event, kept across reloads. */
@@ -274,11 +294,14 @@ export class LiveConnection {
     const previous = this.results.get(results.poll);
     if (previous && results.version < previous.version) return false;
     this.results.set(results.poll, results);
-    if (results.counts) this.countedResults.set(results.poll, results);
+    if (hasDetail(results)) this.countedResults.set(results.poll, results);
     return true;
   }
 
-  /** The newest results of a poll, and the newest that carried counts (revealed results). */
+  /**
+   * The newest results of a poll, and the newest that carried revealed detail (`counted`): counts
+   * for choice kinds, `numeric` or `answers` for the others.
+   */
   resultsFor(pollId) {
     return { latest: this.results.get(pollId) || null, counted: this.countedResults.get(pollId) || null };
   }
@@ -314,8 +337,13 @@ export class LiveConnection {
     return this.outbox.get();
   }
 
-  vote(poll, options) {
-    const entry = { ref: newRef(), poll, options: [...options] };
+  /**
+   * Queue a vote and send it. `ballot` is {options, value, text, confidence} (only the fields the
+   * poll's kind takes), or a plain list of option ids. The entry is kept whole in the outbox, so a
+   * resend after a drop or a reload carries exactly the same ballot under the same ref.
+   */
+  vote(poll, ballot) {
+    const entry = { ref: newRef(), poll, ...ballotFields(Array.isArray(ballot) ? { options: ballot } : ballot) };
     this.outbox.set(entry);
     this.notifyOutbox();
     this.flushOutbox();
@@ -329,7 +357,7 @@ export class LiveConnection {
   flushOutbox() {
     const entry = this.outbox.get();
     if (!entry) return;
-    const frame = { type: "vote", ref: entry.ref, poll: entry.poll, options: entry.options };
+    const frame = { type: "vote", ref: entry.ref, poll: entry.poll, ...ballotFields(entry) };
     if (this.send(frame)) return;
     if (this.fallbackActive) this.postVote(frame);
   }

@@ -1,11 +1,14 @@
-// The participant's phone: the case, the open poll, a vote receipt, results and teaching points.
+// The participant's phone (and the faculty panel view): the case, the open poll with the voting
+// controls of its kind (ballot.js), a vote receipt, results, the preferred answer, teaching points
+// and the optional profile questions (profile.js).
 
-import { LiveConnection, readConfig } from "./live.js";
+import { ballotKey, buildBallot, kindHint, voteErrorText } from "./ballot.js";
+import { LiveConnection, ballotFields, readConfig } from "./live.js";
+import { ProfileForm } from "./profile.js";
 import {
   POLL_STATE_TEXT,
   byTestId,
   changed,
-  h,
   plural,
   renderCase,
   renderResults,
@@ -16,6 +19,7 @@ import {
 } from "./render.js";
 
 const config = readConfig();
+const isPanel = config.role === "panelist";
 const ui = {
   status: byTestId("connection-status"),
   pageError: byTestId("page-error"),
@@ -23,14 +27,19 @@ const ui = {
   waitingText: byTestId("waiting-text"),
   poll: byTestId("poll"),
   pollState: byTestId("poll-state"),
+  round: byTestId("poll-round"),
   question: byTestId("poll-question"),
   hint: byTestId("poll-hint"),
   countdown: byTestId("countdown"),
-  options: byTestId("options"),
+  ballotArea: byTestId("ballot-area"),
   receipt: byTestId("vote-receipt"),
+  preferred: byTestId("preferred"),
+  preferredAnswer: byTestId("preferred-answer"),
+  preferredRationale: byTestId("preferred-rationale"),
   results: byTestId("results"),
   resultsTotal: byTestId("results-total"),
   resultsList: byTestId("results-list"),
+  profile: byTestId("profile"),
   teaching: byTestId("teaching-points"),
   teachingList: byTestId("teaching-list"),
   caseSection: byTestId("case"),
@@ -38,10 +47,10 @@ const ui = {
 };
 
 let state = null;
-let myVote = null; // {poll, options}: the ballot the server has recorded
+let myVote = null; // {poll, options, value, text, confidence}: the ballot the server has recorded
 let voteError = null; // {poll, message}: why the last vote was refused
-// Kinds answered by picking one option; other kinds (multi, ranking, numeric, text) need their own inputs.
-const ONE_CHOICE_KINDS = new Set(["single", "likert"]);
+let widget = null; // the voting controls of the current poll
+let closeTimer = null;
 
 const live = new LiveConnection(config, {
   onState(next) {
@@ -51,15 +60,19 @@ const live = new LiveConnection(config, {
   },
   onResults: () => renderPoll(),
   onAck(ack, vote) {
-    if (vote && Array.isArray(ack.options)) {
-      myVote = { poll: ack.poll, options: ack.options };
-      voteError = null;
+    if (profile && profile.handleAck(ack)) return;
+    const pending = live.pendingVote();
+    // The answer to our queued vote, or to an earlier vote of a poll with nothing newer pending.
+    if (Array.isArray(ack.options) && (vote || !pending || pending.poll !== ack.poll)) {
+      myVote = { poll: ack.poll, ...ballotFields(ack) };
+      if (vote) voteError = null;
     }
     renderPoll();
   },
   onError(error, vote) {
+    if (profile && profile.handleError(error)) return;
     if (vote) {
-      voteError = { poll: vote.poll, message: error.message };
+      voteError = { poll: vote.poll, message: voteErrorText(error) };
     } else if (error.code === "not_joined") {
       ui.pageError.textContent = "Your session expired. Reload the page to join again.";
       show(ui.pageError, true);
@@ -67,69 +80,73 @@ const live = new LiveConnection(config, {
     renderPoll();
   },
   onOutbox: () => renderPoll(),
-  onStatus: (status) => setStatusPill(ui.status, status),
+  onStatus(status) {
+    setStatusPill(ui.status, status);
+    if (status !== "live" && profile) profile.connectionLost();
+  },
 });
+
+// The panel view asks no profile questions (there is no section for them).
+const profile = ui.profile ? new ProfileForm(ui.profile, { code: config.code, send: (f) => live.send(f) }) : null;
 
 function currentPoll() {
   return state && state.poll ? state.poll : null;
 }
 
-function chosenOptions(poll) {
-  const pending = live.pendingVote();
-  if (pending && pending.poll === poll.id) return { ids: new Set(pending.options), pending: true };
-  if (myVote && myVote.poll === poll.id) return { ids: new Set(myVote.options), pending: false };
-  return { ids: new Set(), pending: false };
+function pendingFor(poll) {
+  const entry = live.pendingVote();
+  return entry && entry.poll === poll.id ? ballotFields(entry) : null;
 }
 
-function choose(optionId) {
+function recordedFor(poll) {
+  return myVote && myVote.poll === poll.id ? ballotFields(myVote) : null;
+}
+
+function submit(ballot) {
   const poll = currentPoll();
-  if (!poll || poll.state !== "open") return;
-  const chosen = chosenOptions(poll);
-  if (chosen.ids.size === 1 && chosen.ids.has(optionId)) return; // already this answer
+  if (!poll || !votingOpen(poll)) return;
   voteError = null;
-  live.vote(poll.id, [optionId]);
+  live.vote(poll.id, ballot);
 }
 
-function optionButton(option) {
-  return h(
-    "button",
-    {
-      type: "button",
-      class: "option",
-      "data-testid": "option",
-      "data-option-id": option.id,
-      "aria-pressed": "false",
-      onclick: () => choose(option.id),
-    },
-    h("span", { class: "option-mark", "aria-hidden": "true" }),
-    h("span", { class: "option-label", text: option.label }),
-  );
+function edited() {
+  const poll = currentPoll();
+  if (voteError && poll && voteError.poll === poll.id) voteError = null;
+  if (widget) widget.setServerError("");
+  renderReceipt(poll);
 }
 
-function renderOptions(poll, chosen) {
-  if (changed(ui.options, { poll: poll.id, options: poll.options })) {
-    ui.options.replaceChildren(...poll.options.map(optionButton));
+/** Open and not past its countdown (the server closes it at zero; controls stop a moment earlier). */
+function votingOpen(poll) {
+  return poll.state === "open" && !(poll.closes_at && Date.now() >= poll.closes_at);
+}
+
+function scheduleCloseCheck(poll) {
+  clearTimeout(closeTimer);
+  closeTimer = null;
+  if (poll && poll.state === "open" && poll.closes_at) {
+    const wait = poll.closes_at - Date.now();
+    if (wait > 0) closeTimer = setTimeout(renderPoll, Math.min(wait + 50, 2 ** 31 - 1));
   }
-  const open = poll.state === "open";
-  ui.options.querySelectorAll("button.option").forEach((button) => {
-    const selected = chosen.ids.has(Number(button.dataset.optionId));
-    button.setAttribute("aria-pressed", selected ? "true" : "false");
-    button.classList.toggle("is-selected", selected);
-    button.classList.toggle("is-pending", selected && chosen.pending);
-    button.disabled = !open;
-  });
 }
 
-function renderReceipt(poll, chosen) {
+function hintText(poll) {
+  if (poll.state === "draft") return "Voting opens soon.";
+  if (poll.state === "closed") return "Voting has closed.";
+  if (!votingOpen(poll)) return "Time is up: voting is closing.";
+  return kindHint(poll);
+}
+
+function renderReceipt(poll) {
   let text = "";
   let kind = "none";
-  if (chosen.pending) {
+  if (poll && pendingFor(poll)) {
     text = "Saving…";
     kind = "saving";
-  } else if (voteError && voteError.poll === poll.id) {
-    text = voteError.message;
+  } else if (poll && voteError && voteError.poll === poll.id) {
+    text = recordedFor(poll) ? "Not recorded. Your earlier answer still counts." : "Not recorded.";
     kind = "error";
-  } else if (myVote && myVote.poll === poll.id) {
+  } else if (poll && recordedFor(poll)) {
     text = "Vote recorded";
     kind = "recorded";
   }
@@ -137,40 +154,70 @@ function renderReceipt(poll, chosen) {
   if (ui.receipt.textContent !== text) ui.receipt.textContent = text;
 }
 
+function renderBallot(poll) {
+  if (changed(ui.ballotArea, ballotKey(poll))) {
+    widget = buildBallot(poll, { submit, edited });
+    ui.ballotArea.replaceChildren(...(widget ? [widget.root] : []));
+  }
+  if (!widget) return;
+  const pending = pendingFor(poll);
+  widget.setEnabled(votingOpen(poll));
+  widget.show(pending || recordedFor(poll), { pending: Boolean(pending) });
+  widget.setServerError(voteError && voteError.poll === poll.id ? voteError.message : "");
+  widget.setPreferred(new Set(poll.preferred ? poll.preferred.options : []));
+}
+
+function renderPreferred(poll) {
+  const preferred = poll && poll.preferred && poll.preferred.revealed !== false ? poll.preferred : null;
+  show(ui.preferred, Boolean(preferred));
+  if (!preferred) return;
+  const ids = new Set(preferred.options);
+  const labels = poll.options.filter((o) => ids.has(o.id)).map((o) => o.label);
+  ui.preferredAnswer.textContent = labels.join("; ");
+  ui.preferredRationale.textContent = preferred.rationale || "";
+  show(ui.preferredRationale, Boolean(preferred.rationale));
+}
+
+/** The options to mark "Your vote" in the results: a ranking lists every option, so none there. */
+function mineInResults(poll) {
+  const mine = recordedFor(poll);
+  if (!mine || !mine.options || poll.kind === "ranking") return new Set();
+  return new Set(mine.options);
+}
+
 function renderPoll() {
   const poll = currentPoll();
   show(ui.poll, Boolean(poll));
+  scheduleCloseCheck(poll);
+  if (changed(ui.countdown, poll ? [poll.id, poll.state, poll.closes_at] : null)) runCountdown(ui.countdown, poll);
   if (!poll) {
-    runCountdown(ui.countdown, null);
+    widget = null;
+    changed(ui.ballotArea, null);
+    ui.ballotArea.replaceChildren();
     return;
   }
-  const chosen = chosenOptions(poll);
   ui.poll.dataset.pollId = String(poll.id);
   ui.poll.dataset.state = poll.state;
+  ui.poll.dataset.kind = poll.kind;
   ui.pollState.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
   ui.pollState.dataset.state = poll.state;
-  ui.question.textContent = poll.question;
-  const answerable = ONE_CHOICE_KINDS.has(poll.kind);
-  ui.hint.textContent = answerable
-    ? {
-        open: "Choose one answer. You can change it until the poll closes.",
-        closed: "Voting has closed.",
-        draft: "Voting opens soon.",
-      }[poll.state]
-    : "This kind of question cannot be answered on this page yet.";
-  if (changed(ui.countdown, [poll.id, poll.state, poll.closes_at])) runCountdown(ui.countdown, poll);
-  renderOptions(poll, chosen);
-  renderReceipt(poll, chosen);
+  show(ui.round, poll.round > 1);
+  ui.round.textContent = poll.round > 1 ? `Round ${poll.round}` : "";
+  if (ui.question.textContent !== poll.question) ui.question.textContent = poll.question;
+  const hint = hintText(poll);
+  if (ui.hint.textContent !== hint) ui.hint.textContent = hint;
+  renderBallot(poll);
+  renderReceipt(poll);
+  renderPreferred(poll);
 
   const { counted } = live.resultsFor(poll.id);
   const revealed = poll.results_visible && counted !== null;
   show(ui.results, revealed);
-  // Once the poll is closed and the results are out, the results replace the answer buttons.
-  show(ui.options, answerable && !(revealed && poll.state === "closed"));
+  // Once the poll is closed and the results are out, the results replace the voting controls.
+  show(ui.ballotArea, Boolean(widget) && !(revealed && poll.state === "closed"));
   if (revealed) {
-    const mine = myVote && myVote.poll === poll.id ? new Set(myVote.options) : new Set();
     ui.resultsTotal.textContent = plural(counted.total, "response", "responses");
-    renderResults(ui.resultsList, poll, counted, { mine });
+    renderResults(ui.resultsList, poll, counted, { mine: mineInResults(poll) });
   }
 }
 
@@ -187,6 +234,7 @@ function renderWaiting() {
 function render() {
   renderWaiting();
   renderPoll();
+  if (profile && !isPanel) profile.update(state && state.event.status !== "ended" ? state.event.profile_questions : []);
   const points = (state && state.teaching_points) || [];
   show(ui.teaching, points.length > 0);
   if (changed(ui.teachingList, points)) renderTeachingPoints(ui.teachingList, points, { level: 3 });
