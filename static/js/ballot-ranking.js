@@ -16,7 +16,7 @@ export class Ranking extends Widget {
       h(
         "div",
         { class: "rank-field" },
-        h("p", { class: "field-hint", id: help, text: "Best first. Use Move up and Move down to change the order." }),
+        h("p", { class: "field-hint", id: help, text: "Use the arrow buttons to move an option up or down." }),
         this.list,
         this.status,
       ),

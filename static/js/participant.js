@@ -213,8 +213,10 @@ function renderPoll() {
   const { counted } = live.resultsFor(poll.id);
   const revealed = poll.results_visible && counted !== null;
   show(ui.results, revealed);
-  // Once the poll is closed and the results are out, the results replace the voting controls.
-  show(ui.ballotArea, Boolean(widget) && !(revealed && poll.state === "closed"));
+  // Once the poll is closed and the results are out, the results replace the voting controls
+  // (unless they carry a refusal the person has not seen yet).
+  const refused = Boolean(voteError && voteError.poll === poll.id);
+  show(ui.ballotArea, Boolean(widget) && (refused || !(revealed && poll.state === "closed")));
   if (revealed) {
     ui.resultsTotal.textContent = plural(counted.total, "response", "responses");
     renderResults(ui.resultsList, poll, counted, { mine: mineInResults(poll) });

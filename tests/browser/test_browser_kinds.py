@@ -255,6 +255,45 @@ def test_multiple_choice_with_confidence_and_a_one_tap_confidence_on_single_choi
     assert eventually(lambda: moderator.results(single["id"])["confidence"].get(str(car_t))) == {"mean": 2, "n": 1}
 
 
+def test_a_queued_ballot_is_resent_whole_with_the_same_ref_after_a_reload(demo, moderator, contexts):
+    multi_id = int(shell(demo, ADD_MULTI_POLL))
+    moderator.open(multi_id)
+    phone = contexts(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    votes: list[dict] = []
+    hold = [True]
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "vote":
+                votes.append(frame)
+                if hold[0]:
+                    return  # lost with the page
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    phone.route_web_socket(SOCKET, route)
+    phone.goto(f"/e/{CODE}/")
+    expect(phone.get_by_test_id("ballot")).to_have_attribute("data-kind", "multi")
+    phone.get_by_label("Cardiac function").check()
+    phone.get_by_label("Renal function").check()
+    phone.get_by_test_id("confidence").get_by_label("5").check()
+    phone.get_by_test_id("ballot-submit").click()
+    expect(phone.get_by_test_id("vote-receipt")).to_have_text("Saving…")
+
+    hold[0] = False
+    phone.reload()
+    expect(phone.get_by_test_id("vote-receipt")).to_have_text("Vote recorded")
+    assert len(votes) == 2 and votes[0] == votes[1]
+    assert set(votes[0]) == {"type", "ref", "poll", "options", "confidence"} and votes[0]["confidence"] == 5
+    expect(phone.get_by_label("Cardiac function")).to_be_checked()
+    expect(phone.get_by_test_id("confidence").get_by_label("5")).to_be_checked()
+    assert moderator.results(multi_id)["total"] == 1
+
+
 def test_a_vote_arriving_after_the_close_is_refused_plainly(moderator, contexts):
     likert = moderator.poll("likert")
     moderator.open(likert["id"])
@@ -288,6 +327,10 @@ def test_a_vote_arriving_after_the_close_is_refused_plainly(moderator, contexts)
     )
     expect(phone.get_by_test_id("vote-receipt")).to_have_text("Not recorded.")
     assert moderator.results(likert["id"])["total"] == 0
+    # Revealed results replace the controls, but not before the refusal has been seen.
+    moderator.command("reveal_results", poll=likert["id"])
+    expect(phone.get_by_test_id("results")).to_be_visible()
+    expect(phone.get_by_test_id("ballot-error")).to_be_visible()
 
 
 def test_countdown_disables_the_controls_at_zero(moderator, contexts):
