@@ -27,7 +27,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 	@echo "Serving Caseboard with daphne on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) caseboard.asgi:application
+	$(BIN)/python -m caseboard.serve -b $(HOST) -p $(PORT) caseboard.asgi:application
 
 test: install-dev
 	$(BIN)/ruff check .

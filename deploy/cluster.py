@@ -78,7 +78,8 @@ def worker_command(server: str, port: int) -> list[str]:
             "--ws",
             "websockets",
         ]
-    return [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "caseboard.asgi:application"]
+    # caseboard.serve is daphne with a graceful SIGTERM: in-flight votes are acked before sockets close.
+    return [PYTHON, "-m", "caseboard.serve", "-b", "127.0.0.1", "-p", str(port), "caseboard.asgi:application"]
 
 
 class Cluster:

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
 from django.db import Error as DatabaseError
 
 from polls import commands, protocol, selectors
 from polls.errors import DomainError
 from polls.fanout import Hub, audience
+from polls.joins import join_blocked, record_join_failure
 from polls.protocol import Role
 from polls.ratelimit import TokenBucket
 
@@ -50,36 +50,6 @@ class InFlight:
 
 
 IN_FLIGHT = InFlight()
-
-
-# ------------------------------------------------- failed joins (per client IP)
-# The same cache key as the HTTP join views (polls/views.py): guesses over HTTP and over
-# websockets draw on one budget per IP.
-
-
-def _join_failures_key(ip: str) -> str:
-    return f"join-failures:{ip}"
-
-
-def join_blocked(ip: str) -> bool:
-    try:
-        return cache.get(_join_failures_key(ip), 0) >= settings.CASEBOARD["JOIN_FAILURES_PER_MINUTE"]
-    except Exception:  # the cache (Redis) is down: fail open, the event code check still applies
-        logger.warning("join limit unavailable: cache read failed")
-        return False
-
-
-def record_join_failure(ip: str) -> None:
-    key = _join_failures_key(ip)
-    try:
-        if cache.add(key, 1, timeout=60):
-            return
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=60)
-    except Exception:
-        logger.warning("join limit unavailable: cache write failed")
 
 
 class Refused(Exception):

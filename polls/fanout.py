@@ -28,7 +28,7 @@ from polls.groups import event_group
 logger = logging.getLogger(__name__)
 
 STATE_CACHE_TTL_S = 10.0
-MEMBERSHIP_CHECK_S = 15.0
+MEMBERSHIP_CHECK_S = 5.0
 PROBE_TIMEOUT_S = 5.0
 MESSAGE_TYPE = "fanout.frames"
 

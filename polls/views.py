@@ -9,7 +9,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db import Error as DatabaseError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,7 +18,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from polls import commands, exports, fanout, protocol, selectors, services
+from polls import commands, exports, fanout, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role
 
@@ -45,22 +44,12 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
 
 
-def _join_failures_key(request: HttpRequest) -> str:
-    return f"join-failures:{_client_ip(request)}"
-
-
 def _join_blocked(request: HttpRequest) -> bool:
-    return cache.get(_join_failures_key(request), 0) >= settings.CASEBOARD["JOIN_FAILURES_PER_MINUTE"]
+    return joins.join_blocked(_client_ip(request))
 
 
 def _record_join_failure(request: HttpRequest) -> None:
-    key = _join_failures_key(request)
-    if cache.add(key, 1, timeout=60):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=60)
+    joins.record_join_failure(_client_ip(request))
 
 
 def _event_or_404(request: HttpRequest, code: str):
@@ -330,7 +319,8 @@ def _check_database() -> str:
 
 async def _layer_roundtrip() -> None:
     layer = get_channel_layer()
-    channel = await layer.new_channel(prefix="healthz.")
+    # The default prefix: channels_redis serves every local channel of a process from one reader.
+    channel = await layer.new_channel()
     await layer.send(channel, {"type": "healthz"})
     await layer.receive(channel)
 

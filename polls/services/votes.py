@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -91,7 +93,8 @@ def vote_cast(
 
 @transaction.atomic
 def _vote_cast_once(*, participant_id: int, event_id: int, poll_id: int, ballot: Ballot, ref: str) -> VoteOutcome:
-    sent = ballot.as_json()
+    # A digest, not the raw ballot: what the phone sent may hold text no database can store (NUL).
+    sent = hashlib.sha256(json.dumps(ballot.as_json(), sort_keys=True).encode()).hexdigest()
     receipt = VoteReceipt.objects.filter(participant_id=participant_id, ref=ref).first()
     if receipt is not None:
         if receipt.poll_id == poll_id and receipt.ballot.get("sent") == sent:

@@ -73,7 +73,7 @@ async def test_http_and_websocket_guesses_share_one_budget(ws_from):
 
 async def test_guessing_works_again_when_the_cache_is_down(ws_from, monkeypatch):
     """Fail open: with the cache (Redis) unreachable the limit is off, but guesses still only get 4404."""
-    from polls import consumers
+    from polls import joins
 
     class Down:
         def __getattr__(self, name):
@@ -82,6 +82,6 @@ async def test_guessing_works_again_when_the_cache_is_down(ws_from, monkeypatch)
 
             return fail
 
-    monkeypatch.setattr(consumers, "cache", Down())
+    monkeypatch.setattr(joins, "cache", Down())
     _, ok, code = await ws_from(f"/ws/e/{guess()}/", ip=fresh_ip())
     assert (ok, code) == (False, 4404)

@@ -12,7 +12,6 @@ import asyncio
 import random
 import time
 
-import pytest
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from tests.reliability.cluster import http_get
@@ -112,12 +111,6 @@ async def test_redis_restart_during_an_event(cluster):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SESSION_ENGINE cached_db: SessionStore.load() calls cache.set() after a cache miss without catching "
-    "the Redis error, so AuthMiddlewareStack fails and daphne answers HTTP 500 to every new or reconnecting phone "
-    "while Redis is down (the database alone could serve them)",
-)
 async def test_a_phone_can_reconnect_while_redis_is_down(cluster):
     a = cluster.worker("a")
     seed = cluster.seed(phones=2)

@@ -11,8 +11,6 @@ import random
 import signal
 import time
 
-import pytest
-
 from tests.reliability.figures import record
 from tests.reliability.phones import Client, Phone
 
@@ -107,12 +105,6 @@ async def test_sigkill_of_a_worker_mid_burst_loses_no_acked_vote(cluster):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="polls/views.py _layer_roundtrip() receives on new_channel(prefix='healthz.'): a process-local channel "
-    "under another prefix than the hub's, whose blocking receive holds channels_redis' receive lock for up to "
-    "5 s; so /healthz times out (503) on any worker that serves a websocket. Fix: layer.new_channel() (default prefix)",
-)
 async def test_healthz_layer_check_works_beside_a_hub_that_is_receiving(cluster, monkeypatch):
     from channels_redis.core import RedisChannelLayer
 
