@@ -9,6 +9,10 @@
 // - After several failed websocket attempts in a row, phones fall back to plain HTTP (polling the
 //   state every 3 s, POSTing votes) while the websocket keeps being retried in the background.
 
+import { Outbox, ballotFields } from "./outbox.js";
+
+export { ballotFields } from "./outbox.js";
+
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 const FALLBACK_AFTER_FAILURES = 3;
@@ -19,8 +23,6 @@ const SILENCE_LIMIT_MS = 50000;
 const RETRY_VOTE_MS = 2000;
 // Errors after which the same vote may be sent again with the same ref.
 const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
-// The fields of a ballot, by poll kind (docs/protocol.md, "vote").
-export const BALLOT_FIELDS = ["options", "value", "text", "confidence"];
 // Fields every results frame has; anything more is the revealed detail (counts, numeric, answers...).
 const RESULTS_ENVELOPE = new Set(["type", "poll", "total", "version"]);
 
@@ -65,52 +67,6 @@ function csrfToken() {
 
 function hasDetail(results) {
   return Object.keys(results).some((key) => !RESULTS_ENVELOPE.has(key));
-}
-
-/** The ballot fields of an object, copied (lists too); absent and null fields are left out. */
-export function ballotFields(source) {
-  const ballot = {};
-  for (const key of BALLOT_FIELDS) {
-    const value = source ? source[key] : undefined;
-    if (value === undefined || value === null) continue;
-    ballot[key] = Array.isArray(value) ? [...value] : value;
-  }
-  return ballot;
-}
-
-/** One pending vote per event, kept across reloads. */
-class Outbox {
-  constructor(code) {
-    this.key = `caseboard:outbox:${code}`;
-    this.memory = null;
-  }
-
-  get() {
-    try {
-      const raw = window.localStorage.getItem(this.key);
-      return raw ? JSON.parse(raw) : null;
-    } catch {
-      return this.memory;
-    }
-  }
-
-  set(entry) {
-    this.memory = entry;
-    try {
-      window.localStorage.setItem(this.key, JSON.stringify(entry));
-    } catch {
-      // Private mode or storage full: the in-memory copy still survives reconnects.
-    }
-  }
-
-  clear() {
-    this.memory = null;
-    try {
-      window.localStorage.removeItem(this.key);
-    } catch {
-      // ignored, see set()
-    }
-  }
 }
 
 export class LiveConnection {

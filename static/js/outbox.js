@@ -1,0 +1,51 @@
+// The phone's outbox: the one vote of an event still waiting for the server's answer, kept in
+// localStorage so that a reload resends it whole (options, value, text, confidence) with its ref.
+
+// The fields of a ballot, by poll kind (docs/protocol.md, "vote").
+export const BALLOT_FIELDS = ["options", "value", "text", "confidence"];
+
+/** The ballot fields of an object, copied (lists too); absent and null fields are left out. */
+export function ballotFields(source) {
+  const ballot = {};
+  for (const key of BALLOT_FIELDS) {
+    const value = source ? source[key] : undefined;
+    if (value === undefined || value === null) continue;
+    ballot[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return ballot;
+}
+
+/** One pending vote per event, kept across reloads. */
+export class Outbox {
+  constructor(code) {
+    this.key = `caseboard:outbox:${code}`;
+    this.memory = null;
+  }
+
+  get() {
+    try {
+      const raw = window.localStorage.getItem(this.key);
+      return raw ? JSON.parse(raw) : null;
+    } catch {
+      return this.memory;
+    }
+  }
+
+  set(entry) {
+    this.memory = entry;
+    try {
+      window.localStorage.setItem(this.key, JSON.stringify(entry));
+    } catch {
+      // Private mode or storage full: the in-memory copy still survives reconnects.
+    }
+  }
+
+  clear() {
+    this.memory = null;
+    try {
+      window.localStorage.removeItem(this.key);
+    } catch {
+      // ignored, see set()
+    }
+  }
+}
