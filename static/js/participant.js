@@ -174,6 +174,7 @@ function renderPreferred(poll) {
   const ids = new Set(preferred.options);
   const labels = poll.options.filter((o) => ids.has(o.id)).map((o) => o.label);
   ui.preferredAnswer.textContent = labels.join("; ");
+  show(ui.preferredAnswer, labels.length > 0);
   ui.preferredRationale.textContent = preferred.rationale || "";
   show(ui.preferredRationale, Boolean(preferred.rationale));
 }
