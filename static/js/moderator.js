@@ -1,7 +1,10 @@
-// The moderator console: event status, the agenda with its commands, live counts.
+// The moderator console: event status, the agenda with its commands, the poll on screen with
+// its live results, comparisons, free-text queue and profile split.
 
+import { agendaShape, createAgenda } from "./console-agenda.js";
+import { createNowPanel } from "./console-now.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
-import { POLL_STATE_TEXT, byTestId, changed, h, plural, renderResults, setStatusPill, show } from "./render.js";
+import { byTestId, changed, h, plural, setStatusPill, show } from "./render.js";
 
 const config = readConfig();
 const ui = {
@@ -10,6 +13,7 @@ const ui = {
   start: byTestId("start-event"),
   end: byTestId("end-event"),
   errors: byTestId("console-errors"),
+  notice: byTestId("console-notice"),
   agenda: byTestId("agenda"),
   agendaEmpty: byTestId("agenda-empty"),
   nowCase: byTestId("now-case"),
@@ -18,6 +22,19 @@ const ui = {
   nowMeta: byTestId("now-poll-meta"),
   total: byTestId("results-total"),
   results: byTestId("results-list"),
+  comparisons: byTestId("now-comparisons"),
+  queuePanel: byTestId("answer-queue-panel"),
+  queue: byTestId("answer-queue"),
+  queueEmpty: byTestId("answer-queue-empty"),
+  pendingCount: byTestId("pending-count"),
+  segmentsPanel: byTestId("segments-panel"),
+  segmentSelect: byTestId("segment-select"),
+  segments: byTestId("console-segments"),
+  segmentsHint: byTestId("segments-hint"),
+  presenterSegment: byTestId("presenter-segment-select"),
+  presenterSegmentNote: byTestId("presenter-segment-note"),
+  resetDialog: byTestId("reset-dialog"),
+  resetText: byTestId("reset-text"),
 };
 
 const EVENT_STATUS_TEXT = { draft: "Event not started", live: "Event live", ended: "Event ended" };
@@ -26,6 +43,16 @@ const COMMAND_TEXT = {
   close_poll: "close the poll",
   reveal_results: "reveal the results",
   hide_results: "hide the results",
+  reveal_preferred: "reveal the preferred answer",
+  hide_preferred: "hide the preferred answer",
+  reset_poll: "reset the votes",
+  duplicate_poll: "duplicate the poll",
+  new_round: "add a new round",
+  approve_answer: "approve the answer",
+  reject_answer: "reject the answer",
+  reveal_fact: "reveal the case fact",
+  hide_fact: "hide the case fact",
+  show_segments: "change the presenter's split",
   show_case: "show the case",
   reveal_teaching_point: "reveal the teaching point",
   hide_teaching_point: "hide the teaching point",
@@ -37,13 +64,19 @@ let state = null;
 const pending = new Map(); // ref -> {type, button}
 let refocus = null;
 
-/** A button disabled while its command ran loses focus: give it back, or to its nearest usable neighbour. */
-function keepFocus(button) {
+function isBusy(control) {
+  return Boolean(control) && control.getAttribute("aria-busy") === "true";
+}
+
+/** A control disabled while its command ran loses focus: give it back, or to its nearest usable neighbour. */
+function keepFocus(control) {
+  // A rebuilt agenda (a poll added) replaced the node: find its successor by test id.
+  const button = control && !control.isConnected && control.dataset.testid ? byTestId(control.dataset.testid) : control;
   const active = document.activeElement;
   if (!button || !button.isConnected || (active && active !== document.body && active !== button)) return;
-  const group = button.closest(".actions, .agenda-point, .agenda-case-head, .event-controls");
+  const group = button.closest(".actions, .agenda-point, .agenda-case-head, .event-controls, .field-row");
   const usable = (b) => !b.disabled && !b.hidden;
-  const target = usable(button) ? button : group && [...group.querySelectorAll("button")].find(usable);
+  const target = usable(button) ? button : group && [...group.querySelectorAll("button, select")].find(usable);
   if (target && target !== active) target.focus({ preventScroll: true });
 }
 
@@ -54,8 +87,11 @@ const live = new LiveConnection(config, {
     keepFocus(refocus);
     refocus = null;
   },
-  onResults: () => renderCounts(),
-  onAck: (ack) => settle(ack.ref),
+  onResults: () => renderLive(),
+  onAck(ack) {
+    const command = settle(ack.ref);
+    if (command) announce(command.type, ack);
+  },
   onError(error) {
     const command = settle(error.ref);
     const what = command ? `Could not ${COMMAND_TEXT[command.type] || command.type}: ` : "";
@@ -72,14 +108,29 @@ const live = new LiveConnection(config, {
 });
 
 function report(message) {
+  ui.notice.replaceChildren();
   ui.errors.replaceChildren(
     h(
       "p",
       { class: "console-error", "data-testid": "console-error" },
       h("span", { text: message }),
-      h("button", { type: "button", class: "button button-quiet", onclick: () => ui.errors.replaceChildren() }, "Dismiss"),
+      h(
+        "button",
+        { type: "button", class: "button button-quiet", onclick: () => ui.errors.replaceChildren() },
+        "Dismiss",
+      ),
     ),
   );
+}
+
+/** Say what a command that adds something did (the new poll appears further down the agenda). */
+function announce(type, ack) {
+  const text = {
+    duplicate_poll: "A draft copy of the poll was added to the agenda.",
+    new_round: `Round ${ack.round} was added to the agenda as a draft: open it when the room is ready.`,
+    reset_poll: "The poll's votes were deleted.",
+  }[type];
+  ui.notice.replaceChildren(text ? h("p", { class: "console-notice", text }) : "");
 }
 
 function settle(ref) {
@@ -100,6 +151,7 @@ function send(type, fields, button) {
     return;
   }
   ui.errors.replaceChildren();
+  ui.notice.replaceChildren();
   pending.set(ref, { type, button });
   if (button) {
     button.setAttribute("aria-busy", "true");
@@ -107,143 +159,65 @@ function send(type, fields, button) {
   }
 }
 
-function busy(button) {
-  return button.getAttribute("aria-busy") === "true";
+// ------------------------------------------------------------- reset votes
+
+let resetTarget = null;
+
+function askReset(poll, button) {
+  const latest = resultsOf(poll.id);
+  const votes = latest ? latest.total : 0;
+  resetTarget = { poll, button };
+  const which = `“${poll.question}”${poll.round > 1 ? ` (round ${poll.round})` : ""}`;
+  ui.resetText.textContent =
+    `Delete every vote on ${which}? ${plural(votes, "response", "responses")} will be removed for good ` +
+    "and its results hidden again. The reset is recorded in the audit log.";
+  ui.resetDialog.returnValue = "";
+  ui.resetDialog.showModal();
 }
 
-function commandButton(testid, text, className, onclick) {
-  return h("button", { type: "button", class: `button ${className}`, "data-testid": testid, onclick }, text);
+ui.resetDialog.addEventListener("close", () => {
+  const target = resetTarget;
+  resetTarget = null;
+  if (!target) return;
+  if (ui.resetDialog.returnValue === "confirm" && target.button.isConnected) {
+    send("reset_poll", { poll: target.poll.id, confirm: true }, target.button);
+  }
+  if (target.button.isConnected) target.button.focus({ preventScroll: true });
+});
+
+// ----------------------------------------------------------------- render
+
+const agenda = createAgenda(ui.agenda, { send, askReset });
+const now = createNowPanel(ui, { send, isBusy, rerender: () => renderLive() });
+
+// Polls that are not on screen get no results frame until a vote arrives: read them once.
+const fetched = new Map(); // poll id -> results.json, superseded by any live frame
+const fetching = new Set();
+
+function resultsOf(pollId) {
+  return live.resultsFor(pollId).latest || fetched.get(pollId) || null;
 }
 
-// ------------------------------------------------------------------ agenda
-
-function pollItem(poll) {
-  const actions = h(
-    "div",
-    { class: "actions", role: "group", "aria-label": "Poll controls" },
-    commandButton(`open-poll-${poll.id}`, "Open poll", "button-primary", (e) =>
-      send("open_poll", { poll: poll.id }, e.currentTarget),
-    ),
-    commandButton(`close-poll-${poll.id}`, "Close poll", "button-secondary", (e) =>
-      send("close_poll", { poll: poll.id }, e.currentTarget),
-    ),
-    commandButton(`reveal-results-${poll.id}`, "Reveal results", "button-secondary", (e) =>
-      send("reveal_results", { poll: poll.id }, e.currentTarget),
-    ),
-    commandButton(`hide-results-${poll.id}`, "Hide results", "button-quiet", (e) =>
-      send("hide_results", { poll: poll.id }, e.currentTarget),
-    ),
-  );
-  const options = poll.options.map((option) =>
-    h(
-      "li",
-      { "data-option-id": option.id },
-      h("span", { class: "opt-label", text: option.label }),
-      h("span", { class: "opt-count", "data-testid": `option-count-${option.id}` }),
-    ),
-  );
-  return h(
-    "li",
-    { class: "agenda-poll", "data-testid": "agenda-poll", "data-poll-id": poll.id },
-    h("h4", { class: "agenda-poll-question", text: poll.question }),
-    h(
-      "p",
-      { class: "agenda-meta" },
-      h("span", { class: "badge", "data-testid": `poll-state-${poll.id}` }),
-      h("span", { class: "meta-text", "data-testid": `poll-visibility-${poll.id}` }),
-      h("span", { class: "meta-count", "data-testid": `poll-count-${poll.id}` }),
-    ),
-    h("ol", { class: "agenda-options" }, options),
-    actions,
-  );
-}
-
-function pointItem(point) {
-  return h(
-    "li",
-    { class: "agenda-point", "data-testid": "agenda-point", "data-teaching-point-id": point.id },
-    h("span", { class: "point-title", text: point.title }),
-    h("span", { class: "badge", "data-testid": `tp-state-${point.id}` }),
-    h("button", {
-      type: "button",
-      class: "button button-secondary",
-      "data-testid": `reveal-tp-${point.id}`,
-      onclick: (e) => send("reveal_teaching_point", { teaching_point: point.id }, e.currentTarget),
-      text: "Reveal",
-    }),
-    h("button", {
-      type: "button",
-      class: "button button-quiet",
-      "data-testid": `hide-tp-${point.id}`,
-      onclick: (e) => send("hide_teaching_point", { teaching_point: point.id }, e.currentTarget),
-      text: "Hide",
-    }),
-  );
-}
-
-function caseItem(item, index) {
-  const headingId = `agenda-case-${item.id}`;
-  return h(
-    "li",
-    { class: "agenda-case panel", "data-testid": "agenda-case", "data-case-id": item.id },
-    h(
-      "div",
-      { class: "agenda-case-head" },
-      h("h3", { id: headingId }, h("span", { class: "agenda-index", text: `${index + 1}.` }), " ", item.title),
-      h("span", { class: "badge badge-live", "data-testid": `on-screen-${item.id}`, text: "On screen" }),
-      commandButton(`show-case-${item.id}`, "Show case", "button-secondary", (e) =>
-        send("show_case", { case: item.id }, e.currentTarget),
-      ),
-    ),
-    item.polls.length
-      ? [h("h4", { class: "agenda-sub", text: "Polls" }), h("ul", { class: "agenda-polls" }, item.polls.map(pollItem))]
-      : h("p", { class: "quiet", text: "No polls for this case." }),
-    item.teaching_points.length
-      ? [
-          h("h4", { class: "agenda-sub", text: "Teaching points" }),
-          h("ul", { class: "agenda-points" }, item.teaching_points.map(pointItem)),
-        ]
-      : null,
-  );
-}
-
-function setButton(testid, enabled, visible = true) {
-  const button = byTestId(testid, ui.agenda);
-  if (!button) return;
-  button.hidden = !visible;
-  if (!busy(button)) button.disabled = !enabled;
-}
-
-function updateAgenda() {
-  const onScreenCase = state.case ? state.case.id : null;
-  for (const item of state.agenda) {
-    show(byTestId(`on-screen-${item.id}`, ui.agenda), item.id === onScreenCase);
-    setButton(`show-case-${item.id}`, item.id !== onScreenCase);
+function fetchMissing() {
+  for (const item of state.agenda || []) {
     for (const poll of item.polls) {
-      const open = byTestId(`open-poll-${poll.id}`, ui.agenda);
-      open.textContent = poll.state === "closed" ? "Reopen poll" : "Open poll";
-      setButton(`open-poll-${poll.id}`, poll.state !== "open" && state.event.status !== "ended");
-      setButton(`close-poll-${poll.id}`, poll.state === "open");
-      setButton(`reveal-results-${poll.id}`, poll.state !== "draft" && !poll.results_visible, !poll.results_visible);
-      setButton(`hide-results-${poll.id}`, poll.results_visible, poll.results_visible);
-      const badge = byTestId(`poll-state-${poll.id}`, ui.agenda);
-      badge.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
-      badge.dataset.state = poll.state;
-      byTestId(`poll-visibility-${poll.id}`, ui.agenda).textContent = poll.results_visible
-        ? "Results shown to the room"
-        : "Results hidden from the room";
-    }
-    for (const point of item.teaching_points) {
-      const badge = byTestId(`tp-state-${point.id}`, ui.agenda);
-      badge.textContent = point.revealed ? "Shown" : "Hidden";
-      badge.dataset.state = point.revealed ? "shown" : "hidden";
-      setButton(`reveal-tp-${point.id}`, !point.revealed, !point.revealed);
-      setButton(`hide-tp-${point.id}`, point.revealed, point.revealed);
+      const known = live.resultsFor(poll.id).latest || fetched.has(poll.id) || fetching.has(poll.id);
+      if (poll.state === "draft" || known) continue;
+      fetching.add(poll.id);
+      fetch(`/e/${encodeURIComponent(config.code)}/polls/${poll.id}/results.json`, {
+        credentials: "same-origin",
+        cache: "no-store",
+      })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((data) => {
+          if (data) fetched.set(poll.id, data);
+          renderLive();
+        })
+        .catch(() => {}) // offline: the live frames fill in later
+        .finally(() => fetching.delete(poll.id));
     }
   }
 }
-
-// ------------------------------------------------------------------ counts
 
 function currentPoll() {
   if (!state || !state.poll) return null;
@@ -254,30 +228,11 @@ function currentPoll() {
   return state.poll;
 }
 
-function renderCounts() {
+function renderLive() {
   if (!state) return;
-  for (const item of state.agenda || []) {
-    for (const poll of item.polls) {
-      const { latest } = live.resultsFor(poll.id);
-      const count = byTestId(`poll-count-${poll.id}`, ui.agenda);
-      if (count) count.textContent = latest ? plural(latest.total, "response", "responses") : "";
-      for (const option of poll.options) {
-        const cell = byTestId(`option-count-${option.id}`, ui.agenda);
-        const n = latest && latest.counts ? latest.counts[String(option.id)] || 0 : null;
-        if (cell) cell.textContent = n === null ? "" : String(n);
-      }
-    }
-  }
+  agenda.counts(state, resultsOf);
   const poll = currentPoll();
-  show(ui.nowPoll, Boolean(poll));
-  if (!poll) return;
-  const { latest } = live.resultsFor(poll.id);
-  ui.nowQuestion.textContent = poll.question;
-  ui.nowMeta.textContent = `${POLL_STATE_TEXT[poll.state] || poll.state} · ${
-    poll.results_visible ? "results shown to the room" : "results hidden from the room"
-  }`;
-  ui.total.textContent = plural(latest ? latest.total : 0, "response", "responses");
-  renderResults(ui.results, poll, latest || { total: 0, counts: {} });
+  now.render(state, poll, poll ? resultsOf(poll.id) : null);
 }
 
 function render() {
@@ -286,22 +241,17 @@ function render() {
   ui.eventStatus.textContent = EVENT_STATUS_TEXT[status] || status;
   ui.eventStatus.dataset.state = status;
   ui.start.textContent = status === "ended" ? "Resume event" : "Start event";
-  if (!busy(ui.start)) ui.start.disabled = status === "live";
-  if (!busy(ui.end)) ui.end.disabled = status !== "live";
+  if (!isBusy(ui.start)) ui.start.disabled = status === "live";
+  if (!isBusy(ui.end)) ui.end.disabled = status !== "live";
 
-  const agenda = state.agenda || [];
-  show(ui.agendaEmpty, agenda.length === 0);
+  const items = state.agenda || [];
+  show(ui.agendaEmpty, items.length === 0);
   ui.agendaEmpty.textContent = "No cases on this event's agenda yet.";
-  const shape = agenda.map((item) => [
-    item.id,
-    item.title,
-    item.polls.map((p) => [p.id, p.question, p.options]),
-    item.teaching_points.map((p) => [p.id, p.title]),
-  ]);
-  if (changed(ui.agenda, shape)) ui.agenda.replaceChildren(...agenda.map(caseItem));
-  updateAgenda();
+  if (changed(ui.agenda, agendaShape(items))) agenda.build(items);
+  agenda.update(state);
   ui.nowCase.textContent = state.case ? `Case: ${state.case.title}` : "No case on screen.";
-  renderCounts();
+  renderLive();
+  fetchMissing();
 }
 
 ui.start.addEventListener("click", () => send("start_event", {}, ui.start));

@@ -1,50 +1,15 @@
 // Rendering shared by the three screens. Server data (case text, labels, references) is
 // untrusted: every string goes through textContent or a checked attribute, never innerHTML.
 
+import { h, heading, plural, show } from "./dom.js";
 import { STATUS_TEXT } from "./live.js";
 
-/** Create an element: h("p", {class: "x", text: "y"}, child, ...). */
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = String(value);
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-export function byTestId(id, root = document) {
-  return root.querySelector(`[data-testid="${id}"]`);
-}
-
-export function show(node, visible) {
-  if (node) node.hidden = !visible;
-}
+export { byTestId, changed, h, percent, plural, show } from "./dom.js";
+export { hasDetail, renderResults } from "./charts.js";
 
 export function setStatusPill(node, status) {
   node.dataset.state = status;
   node.textContent = STATUS_TEXT[status] || status;
-}
-
-const renderedWith = new WeakMap();
-
-/** Re-render only when the data changed (keeps focus, selection and scroll position stable). */
-export function changed(node, data) {
-  const key = JSON.stringify(data);
-  if (renderedWith.get(node) === key) return false;
-  renderedWith.set(node, key);
-  return true;
-}
-
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export const POLL_STATE_TEXT = { draft: "Not open yet", open: "Poll open", closed: "Poll closed" };
@@ -52,10 +17,6 @@ export const POLL_STATE_TEXT = { draft: "Not open yet", open: "Poll open", close
 // ------------------------------------------------------------------- case
 
 const PERSON = { male: "man", female: "woman" };
-
-function heading(level, attrs, text) {
-  return h(`h${Math.min(Math.max(level, 1), 6)}`, { ...attrs, text });
-}
 
 function fact(label, value, testid) {
   if (value === null || value === undefined || value === "") return null;
@@ -91,7 +52,12 @@ function therapyLine(line, level) {
 }
 
 function caseSection(title, level, className, ...content) {
-  return h("section", { class: `case-part ${className}` }, heading(level, { class: "case-part-title" }, title), ...content);
+  return h(
+    "section",
+    { class: `case-part ${className}` },
+    heading(level, { class: "case-part-title" }, title),
+    ...content,
+  );
 }
 
 /** The case as a card; `level` is the heading level of its title. */
@@ -120,7 +86,11 @@ export function renderCase(data, { level = 2 } = {}) {
   );
   const facts = (data.facts || []).filter((f) => f.revealed !== false);
   if (facts.length) {
-    const items = facts.map((f) => fact(f.label, f.text, "case-fact"));
+    const items = facts.map((f) => {
+      const node = fact(f.label, f.text, "case-fact");
+      if (node && f.id !== undefined) node.dataset.factId = String(f.id);
+      return node;
+    });
     card.append(caseSection("Findings", level + 1, "case-findings", h("dl", { class: "finding-list" }, items)));
   }
   if (data.history && data.history.length) {
@@ -159,53 +129,6 @@ export function runCountdown(node, poll) {
   tick();
   show(node, Boolean(closesAt));
   if (closesAt) node.countdownTimer = setInterval(tick, 1000);
-}
-
-// ---------------------------------------------------------------- results
-
-export function percent(count, total) {
-  return total > 0 ? Math.round((100 * count) / total) : 0;
-}
-
-function resultRow(option) {
-  const fill = h("span", { class: "result-fill" });
-  return h(
-    "li",
-    { class: "result-row", "data-testid": "result-row", "data-option-id": option.id },
-    h(
-      "span",
-      { class: "result-line" },
-      h("span", { class: "result-label", "data-testid": "result-label", text: option.label }),
-      h("span", { class: "result-percent", "data-testid": "result-percent" }),
-    ),
-    h("span", { class: "result-bar", "aria-hidden": "true" }, fill),
-  );
-}
-
-/**
- * Fill `list` with one row per option: label, "70% (7)" and a bar. Rows are updated in place
- * when the options are unchanged, so the bars animate instead of flashing.
- * `mine` is a set of option ids to mark as the viewer's own vote.
- */
-export function renderResults(list, poll, results, { mine = new Set() } = {}) {
-  const ids = poll.options.map((o) => String(o.id)).join(",");
-  if (list.dataset.options !== ids) {
-    list.replaceChildren(...poll.options.map(resultRow));
-    list.dataset.options = ids;
-  }
-  const total = results.total || 0;
-  const counts = results.counts || {};
-  const top = Math.max(0, ...poll.options.map((o) => counts[String(o.id)] || 0));
-  list.querySelectorAll(".result-row").forEach((row, index) => {
-    const option = poll.options[index];
-    const count = counts[String(option.id)] || 0;
-    const pct = percent(count, total);
-    row.querySelector(".result-percent").textContent = `${pct}% (${count})`;
-    row.querySelector(".result-fill").style.width = `${pct}%`;
-    row.classList.toggle("is-top", count > 0 && count === top);
-    row.classList.toggle("is-mine", mine.has(option.id));
-    row.setAttribute("aria-label", `${option.label}: ${pct}%, ${plural(count, "vote", "votes")}`);
-  });
 }
 
 // ---------------------------------------------------------- teaching points

@@ -1,0 +1,378 @@
+// Results of every poll kind (docs/protocol.md, `results`): used by the presenter, the console
+// and phones, from 360 px up to a projector. Rows go into the given list; summaries (scale mean
+// and median, numeric statistics, the word cloud, the preferred answer's rationale) go into a
+// companion block placed right after the list.
+
+import { changed, forget, h, num, percent, plural } from "./dom.js";
+
+const DETAIL_KEYS = ["counts", "numeric", "answers", "ranking", "scale"];
+const CLOUD_SIZES = 5;
+
+/** Whether a results frame carries the tally itself (revealed, or the moderator's), not just a total. */
+export function hasDetail(frame) {
+  return Boolean(frame) && DETAIL_KEYS.some((key) => key in frame);
+}
+
+// ------------------------------------------------------------- containers
+
+const companions = new WeakMap();
+
+function listFor(target) {
+  if (target.tagName === "UL" || target.tagName === "OL") return target;
+  let list = target.querySelector(":scope > .results");
+  if (!list) {
+    list = h("ul", { class: "results" });
+    target.prepend(list);
+  }
+  return list;
+}
+
+/** The block after the list that holds a kind's summary; re-created if a page replaced it. */
+function extraFor(list) {
+  let extra = companions.get(list);
+  if (!extra || !extra.isConnected || extra.previousElementSibling !== list) {
+    if (extra) extra.remove();
+    extra = h("div", { class: "results-extra", "data-testid": "results-extra" });
+    if (list.parentNode) list.after(extra);
+    companions.set(list, extra);
+  }
+  return extra;
+}
+
+/** The preferred option ids to highlight, or null (hidden ones only for the moderator). */
+export function preferredIds(poll, { showHiddenPreferred = false } = {}) {
+  const preferred = poll.preferred;
+  if (!preferred || !preferred.options || !preferred.options.length) return null;
+  if (preferred.revealed === false && !showHiddenPreferred) return null;
+  return new Set(preferred.options.map(String));
+}
+
+function preferredNote(poll, ids) {
+  if (!ids) return null;
+  const labels = poll.options.filter((o) => ids.has(String(o.id))).map((o) => o.label);
+  const hidden = poll.preferred.revealed === false;
+  return h(
+    "div",
+    { class: `preferred-note${hidden ? " is-hidden-from-room" : ""}`, "data-testid": "preferred-note" },
+    h(
+      "p",
+      { class: "preferred-title" },
+      h("span", { class: "tag tag-preferred", text: "Preferred" }),
+      labels.join(", "),
+    ),
+    poll.preferred.rationale ? h("p", { class: "preferred-rationale", text: poll.preferred.rationale }) : null,
+    hidden ? h("p", { class: "quiet", text: "Not shown to the room yet." }) : null,
+  );
+}
+
+function confidenceText(entry) {
+  return entry && entry.n ? `confidence ${num(entry.mean)}/5` : "";
+}
+
+function overallConfidence(results) {
+  const all = results.confidence && results.confidence.all;
+  if (!all || !all.n) return null;
+  return h("p", {
+    class: "confidence-summary",
+    "data-testid": "confidence-summary",
+    text: `Mean confidence ${num(all.mean)}/5 (${plural(all.n, "answer", "answers")} rated)`,
+  });
+}
+
+// ------------------------------------------------------- one bar per option
+
+function barRow(attrs, label) {
+  return h(
+    "li",
+    { class: "result-row", "data-testid": "result-row", ...attrs },
+    h(
+      "span",
+      { class: "result-line" },
+      h("span", { class: "result-label", "data-testid": "result-label", text: label }),
+      h("span", { class: "result-percent", "data-testid": "result-percent" }),
+    ),
+    h("span", { class: "result-bar", "aria-hidden": "true" }, h("span", { class: "result-fill" })),
+    h("span", { class: "result-meta", "data-testid": "result-meta", hidden: true }),
+  );
+}
+
+function setMeta(row, parts) {
+  const meta = row.querySelector(".result-meta");
+  const shown = parts.filter(Boolean);
+  meta.replaceChildren(
+    ...shown.map((part) =>
+      part === "Preferred" ? h("span", { class: "tag tag-preferred", text: part }) : h("span", { text: part }),
+    ),
+  );
+  meta.hidden = shown.length === 0;
+}
+
+function renderChoices(list, poll, results, { mine, preferred }) {
+  const key = `${poll.kind}:${poll.options.map((o) => o.id).join(",")}`;
+  if (list.dataset.options !== key) {
+    list.replaceChildren(
+      ...poll.options.map((o, i) => barRow({ "data-option-id": o.id, "data-point": i + 1 }, o.label)),
+    );
+    list.dataset.options = key;
+  }
+  const total = results.total || 0;
+  const counts = results.counts || {};
+  const confidence = results.confidence || {};
+  const top = Math.max(0, ...poll.options.map((o) => counts[String(o.id)] || 0));
+  list.querySelectorAll(":scope > .result-row").forEach((row, index) => {
+    const option = poll.options[index];
+    const count = counts[String(option.id)] || 0;
+    const pct = percent(count, total);
+    const isPreferred = Boolean(preferred && preferred.has(String(option.id)));
+    row.querySelector(".result-percent").textContent = `${pct}% (${count})`;
+    row.querySelector(".result-fill").style.width = `${pct}%`;
+    row.classList.toggle("is-top", count > 0 && count === top);
+    row.classList.toggle("is-mine", mine.has(option.id));
+    row.classList.toggle("is-preferred", isPreferred);
+    const conf = confidenceText(confidence[String(option.id)]);
+    setMeta(row, [isPreferred ? "Preferred" : "", conf]);
+    const said = [`${option.label}: ${pct}%, ${plural(count, "vote", "votes")}`];
+    if (isPreferred) said.push("preferred answer");
+    if (conf) said.push(conf);
+    row.setAttribute("aria-label", said.join(", "));
+  });
+}
+
+// ------------------------------------------------------------------ scale
+
+function scalePosition(value, points) {
+  return points > 1 ? ((value - 1) / (points - 1)) * 100 : 50;
+}
+
+function scaleMarker(kind, value, points) {
+  const marker = h(
+    "span",
+    { class: `scale-marker scale-${kind}` },
+    h("span", { class: "scale-marker-label", text: `${kind} ${num(value)}` }),
+  );
+  const position = scalePosition(value, points);
+  marker.style.left = `${position}%`;
+  marker.classList.toggle("is-right", position > 60); // the label then ends at the line
+  return marker;
+}
+
+function scaleSummary(poll, scale) {
+  const points = scale.points || poll.options.length;
+  if (scale.mean === null || scale.mean === undefined) {
+    return h("p", { class: "scale-summary quiet", "data-testid": "scale-summary", text: "No ratings yet." });
+  }
+  const label = (value) => {
+    const option = poll.options[Math.round(value) - 1];
+    return option && Number.isInteger(Number(value)) ? ` (${option.label})` : "";
+  };
+  const first = poll.options[0] ? poll.options[0].label : "1";
+  const last = poll.options[points - 1] ? poll.options[points - 1].label : String(points);
+  const stats = `Mean ${num(scale.mean)} and median ${num(scale.median)}${label(scale.median)}`;
+  const caption = `${stats} on a ${points}-point scale (1 = ${first}, ${points} = ${last}).`;
+  const ticks = Array.from({ length: points }, (_, i) => h("li", { text: String(i + 1) }));
+  return h(
+    "figure",
+    { class: "scale-summary", "data-testid": "scale-summary" },
+    h(
+      "div",
+      { class: "scale-axis", "aria-hidden": "true" },
+      h("ol", { class: "scale-ticks" }, ticks),
+      h("span", { class: "scale-track" }),
+      scaleMarker("median", scale.median, points),
+      scaleMarker("mean", scale.mean, points),
+      h("span", { class: "scale-end scale-end-low", text: first }),
+      h("span", { class: "scale-end scale-end-high", text: last }),
+    ),
+    h("figcaption", { class: "scale-caption", "data-testid": "scale-caption", text: caption }),
+  );
+}
+
+// ---------------------------------------------------------------- numeric
+
+function binLabel(bin) {
+  return Number(bin.from) === Number(bin.to) ? num(bin.from) : `${num(bin.from)}\u2013${num(bin.to)}`;
+}
+
+function renderNumeric(list, extra, poll, results, { myValue }) {
+  const stats = results.numeric || { n: 0, histogram: [] };
+  const unit = stats.unit || (poll.numeric && poll.numeric.unit) || "";
+  const bins = stats.histogram || [];
+  const n = stats.n || 0;
+  const most = Math.max(1, ...bins.map((b) => b.count));
+  const medianIndex = stats.median === null || stats.median === undefined ? -1 : binIndex(bins, stats.median);
+  const myIndex = typeof myValue === "number" ? binIndex(bins, myValue) : -1;
+  list.setAttribute("aria-label", `Answers${unit ? ` in ${unit}` : ""} by range`);
+  list.replaceChildren(
+    ...bins.map((bin, index) => {
+      const row = barRow({ "data-testid": "histogram-bin", "data-bin": index }, binLabel(bin));
+      const pct = percent(bin.count, n);
+      row.querySelector(".result-percent").textContent = `${pct}% (${bin.count})`;
+      const fill = row.querySelector(".result-fill");
+      fill.style.width = `${(100 * bin.count) / most}%`;
+      fill.style.setProperty("--share", String(bin.count / most));
+      row.classList.toggle("is-median", index === medianIndex);
+      row.classList.toggle("is-mine", index === myIndex);
+      setMeta(row, [index === medianIndex ? "median" : ""]);
+      row.setAttribute(
+        "aria-label",
+        `${binLabel(bin)}${unit ? ` ${unit}` : ""}: ${plural(bin.count, "answer", "answers")}`,
+      );
+      return row;
+    }),
+  );
+  const facts = n
+    ? [
+        ["Median", `${num(stats.median)}${unit ? ` ${unit}` : ""}`, "numeric-median"],
+        ["Mean", num(stats.mean), "numeric-mean"],
+        ["Range", `${num(stats.min)}\u2013${num(stats.max)}`, "numeric-range"],
+        ["Answers", `n = ${n}`, "numeric-n"],
+      ]
+    : [];
+  if (n && unit) extra.append(h("p", { class: "quiet histogram-caption", text: `Ranges in ${unit}.` }));
+  extra.append(
+    n
+      ? h(
+          "dl",
+          { class: "numeric-summary", "data-testid": "numeric-summary" },
+          facts.map(([term, value, testid]) =>
+            h("div", { class: "stat" }, h("dt", { text: term }), h("dd", { "data-testid": testid, text: value })),
+          ),
+        )
+      : h("p", { class: "quiet", "data-testid": "numeric-summary", text: "No answers yet." }),
+  );
+}
+
+function binIndex(bins, value) {
+  const index = bins.findIndex((b) => value >= b.from && value < b.to);
+  return index >= 0 ? index : bins.length - 1;
+}
+
+// ------------------------------------------------------------------- text
+
+function cloud(words) {
+  if (!words.length) return h("p", { class: "quiet", "data-testid": "word-cloud", text: "No words yet." });
+  const most = Math.max(...words.map((w) => w.count));
+  const least = Math.min(...words.map((w) => w.count));
+  const sorted = [...words].sort((a, b) => a.word.localeCompare(b.word));
+  return h(
+    "ul",
+    { class: "word-cloud", "data-testid": "word-cloud", "aria-label": "Word cloud of approved answers" },
+    sorted.map((w) => {
+      const size = most === least ? 3 : 1 + Math.round(((w.count - least) / (most - least)) * (CLOUD_SIZES - 1));
+      return h(
+        "li",
+        { class: `cloud-word cloud-size-${size}`, "data-testid": "cloud-word", "data-count": w.count },
+        w.word,
+        h("span", { class: "visually-hidden", text: ` (${w.count})` }),
+      );
+    }),
+  );
+}
+
+function renderText(list, extra, results, { textView }) {
+  const approved = (results.answers || []).filter((a) => !a.status || a.status === "approved");
+  list.setAttribute("aria-label", "Approved answers");
+  list.replaceChildren(
+    ...(textView === "cloud" ? [] : approved).map((answer) =>
+      h("li", { class: "answer", "data-testid": "answer", "data-answer-id": answer.id, text: answer.text }),
+    ),
+  );
+  if (textView !== "cloud" && !approved.length) {
+    extra.append(h("p", { class: "quiet", "data-testid": "no-answers", text: "No answers shown yet." }));
+  }
+  if (textView !== "list") extra.append(cloud(results.words || []));
+}
+
+// ---------------------------------------------------------------- ranking
+
+function renderRanking(list, poll, results, { preferred }) {
+  const ranking = results.ranking || [];
+  const total = results.total || 0;
+  const n = poll.options.length;
+  const best = Math.max(1, (n - 1) * total);
+  list.setAttribute("aria-label", "Options ranked by Borda score");
+  list.replaceChildren(
+    ...ranking.map((entry, index) => {
+      const label = (poll.options.find((o) => o.id === entry.option) || { label: `Option ${entry.option}` }).label;
+      const row = barRow(
+        { "data-option-id": entry.option, "data-testid": "ranking-row", "data-rank": index + 1 },
+        label,
+      );
+      row.querySelector(".result-line").prepend(h("span", { class: "rank-position", text: `${index + 1}` }));
+      const score = row.querySelector(".result-percent");
+      score.textContent = `Borda ${entry.borda}`;
+      score.dataset.testid = "rank-borda";
+      row.querySelector(".result-fill").style.width = `${(100 * entry.borda) / best}%`;
+      const isPreferred = Boolean(preferred && preferred.has(String(entry.option)));
+      row.classList.toggle("is-top", index === 0 && total > 0);
+      row.classList.toggle("is-preferred", isPreferred);
+      const mean = entry.mean_rank === null ? "not ranked yet" : `mean rank ${num(entry.mean_rank)}`;
+      setMeta(row, [isPreferred ? "Preferred" : "", mean]);
+      row.setAttribute("aria-label", `${index + 1}. ${label}: Borda score ${entry.borda}, ${mean}`);
+      return row;
+    }),
+  );
+}
+
+// ----------------------------------------------------------------- entry
+
+/**
+ * Show `results` of `poll` in `target` (a list, or a block that gets one), every kind.
+ * Options: `mine` (set of option ids voted by this screen's user), `myValue` (their numeric
+ * answer), `textView` ("both", "list" or "cloud" for free text), `showHiddenPreferred` (the
+ * moderator sees the preferred answer before the room does), `rationale` (false: highlight the
+ * preferred options without repeating the rationale, for a page that shows it elsewhere).
+ * Choice rows are updated in place when the options are unchanged, so bars animate.
+ */
+export function renderResults(target, poll, results, options = {}) {
+  const {
+    mine = new Set(),
+    myValue = null,
+    textView = "both",
+    showHiddenPreferred = false,
+    rationale = true,
+  } = options;
+  const list = listFor(target);
+  const extra = extraFor(list);
+  const kind = poll.kind || "single";
+  if (list.dataset.kind !== kind) {
+    list.replaceChildren();
+    delete list.dataset.options;
+    list.removeAttribute("aria-label");
+    list.dataset.kind = kind;
+    forget(list);
+  }
+  const preferred = preferredIds(poll, { showHiddenPreferred });
+  if (kind === "single" || kind === "multi" || kind === "likert") {
+    renderChoices(list, poll, results, { mine, preferred });
+    if (!changed(extra, [kind, results.scale, poll.preferred, preferred && [...preferred], poll.max_choices])) return;
+    extra.replaceChildren();
+    if (kind === "likert" && results.scale) extra.append(scaleSummary(poll, results.scale));
+    if (kind === "multi" && poll.max_choices > 1) {
+      extra.append(
+        h("p", { class: "quiet", text: "People could choose more than one answer: shares add up to more than 100%." }),
+      );
+    }
+  } else {
+    if (
+      !changed(list, [kind, results, poll.options, poll.preferred, textView, [...mine], myValue, showHiddenPreferred])
+    )
+      return;
+    forget(extra);
+    extra.replaceChildren();
+    if (kind === "numeric") renderNumeric(list, extra, poll, results, { myValue });
+    else if (kind === "text") renderText(list, extra, results, { textView });
+    else if (kind === "ranking") {
+      renderRanking(list, poll, results, { preferred });
+      const n = poll.options.length;
+      const points = plural(n - 1, "point", "points");
+      const rankings = plural(results.total || 0, "ranking", "rankings");
+      const how = `Borda score: ${points} for a first place down to 0 for the last, added up over ${rankings}.`;
+      extra.append(h("p", { class: "quiet ranking-note", text: how }));
+    }
+    const confidence = overallConfidence(results);
+    if (confidence) extra.append(confidence);
+  }
+  const note = rationale ? preferredNote(poll, preferred) : null;
+  if (note) extra.append(note);
+}

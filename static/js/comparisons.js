@@ -1,0 +1,362 @@
+// Did the discussion change minds? Rounds side by side, the transition matrix, panel versus
+// audience with the concordance figure, and results split by a profile attribute (segments).
+// Tables carry the numbers (accessible); bars and the flow drawing are decoration on top.
+
+import { changed, h, heading, num, optionLabel, percent, plural, pointsText } from "./dom.js";
+import { preferredIds } from "./charts.js";
+import { flowDrawing } from "./flow.js";
+
+const CHOICE_KINDS = new Set(["single", "multi", "likert", "ranking"]);
+
+function bar(share, className = "") {
+  const fill = h("span", { class: `mini-fill ${className}` });
+  fill.style.width = `${Math.max(0, Math.min(100, share))}%`;
+  return h("span", { class: "mini-bar", "aria-hidden": "true" }, fill);
+}
+
+function valueCell(pct, count, className, attrs = {}) {
+  return h(
+    "td",
+    { class: "value-cell", ...attrs },
+    h("span", { class: "cell-value", text: `${pct}%` }),
+    count === null ? null : h("span", { class: "cell-count", text: ` (${count})` }),
+    bar(pct, className),
+  );
+}
+
+function labelCell(text, isPreferred) {
+  return h(
+    "th",
+    { scope: "row", class: "row-label" },
+    h("span", { text }),
+    isPreferred ? h("span", { class: "tag tag-preferred", text: "Preferred" }) : null,
+  );
+}
+
+// -------------------------------------------------- rounds, panel, audience
+
+/** Votes for option `i` in round `r`: exact for the poll shown; for another round (whose option
+ * ids this screen does not know) recovered from its one-decimal percentage, exact below 1000. */
+function roundCount(poll, r, i) {
+  if (r.poll === poll.id && poll.options[i]) return (r.counts || {})[String(poll.options[i].id)] || 0;
+  const share = (r.percent || [])[i];
+  return share === undefined || r.total >= 1000 ? null : Math.round((share * r.total) / 100);
+}
+
+function columnHead(title, sub) {
+  return h("th", { scope: "col" }, title, h("span", { class: "th-sub", text: sub }));
+}
+
+/**
+ * One table, one row per answer: every round side by side with the change in points between
+ * the two latest (from the percentages shown), and the expert panel next to the audience.
+ */
+function compareTable(poll, results, preferred) {
+  const rounds = Array.isArray(results.rounds) && results.rounds.length > 1 ? results.rounds : null;
+  const panel = results.panel || null;
+  const shown = rounds ? rounds.map((r) => (r.percent || []).map((p) => Math.round(p))) : [];
+  const last = shown.length - 1;
+  const counts = results.counts || {};
+  const head = [h("th", { scope: "col", text: "Answer" })];
+  if (rounds) {
+    head.push(rounds.map((r) => columnHead(`Round ${r.round}`, plural(r.total, "response", "responses"))));
+    head.push(h("th", { scope: "col", text: "Change" }));
+  } else {
+    head.push(columnHead("Audience", plural(results.total, "vote", "votes")));
+  }
+  if (panel) head.push(columnHead("Expert panel", plural(panel.total, "panelist", "panelists")));
+  const body = poll.options.map((option, i) => {
+    const key = String(option.id);
+    const cells = [labelCell(option.label, preferred && preferred.has(key))];
+    if (rounds) {
+      rounds.forEach((r, k) => {
+        const attrs = { "data-testid": "round-percent", "data-round": r.round };
+        cells.push(valueCell(shown[k][i] || 0, roundCount(poll, r, i), k === last ? "fill-now" : "fill-before", attrs));
+      });
+      const delta = (shown[last][i] || 0) - (shown[last - 1][i] || 0);
+      cells.push(
+        h("td", {
+          class: `shift ${delta > 0 ? "shift-up" : delta < 0 ? "shift-down" : "shift-none"}`,
+          "data-testid": "round-shift",
+          text: pointsText(delta),
+        }),
+      );
+    } else {
+      const n = counts[key] || 0;
+      cells.push(valueCell(percent(n, results.total), n, "fill-now", { "data-testid": "audience-percent" }));
+    }
+    if (panel) {
+      const n = (panel.counts || {})[key] || 0;
+      cells.push(valueCell(percent(n, panel.total), n, "fill-panel", { "data-testid": "panel-percent" }));
+    }
+    return h("tr", { "data-option-id": option.id, "data-testid": "compare-row" }, cells);
+  });
+  const caption = [
+    rounds
+      ? "Share of respondents choosing each answer in each round, and the change in percentage points " +
+        "since the previous round"
+      : "Share of the audience choosing each answer",
+    panel ? "and the share of the expert panel" : "",
+  ].join(" ");
+  return h(
+    "table",
+    { class: "compare-table", "data-testid": rounds ? "rounds-table" : "panel-table" },
+    h("caption", { class: "visually-hidden", text: caption.trim() }),
+    h("thead", {}, h("tr", {}, head)),
+    h("tbody", {}, body),
+  );
+}
+
+function compareSection(poll, results, preferred, level) {
+  const rounds = Array.isArray(results.rounds) && results.rounds.length > 1 ? results.rounds : null;
+  let title = "Expert panel and audience";
+  if (rounds) {
+    title =
+      rounds.length > 2
+        ? "Every round side by side"
+        : `Round ${rounds[0].round} and round ${rounds[1].round} side by side`;
+    if (results.panel) title += ", with the expert panel";
+  }
+  return h(
+    "section",
+    { class: "compare", "data-testid": rounds ? "rounds" : "panel-compare", "aria-label": title },
+    heading(level, { class: "compare-title" }, title),
+    h("div", { class: "table-scroll" }, compareTable(poll, results, preferred)),
+  );
+}
+
+// ------------------------------------------------------------- transitions
+
+/** Shading 0 (nobody) to 4 (the largest cell) of a matrix cell. */
+function heat(count, most) {
+  return count ? 1 + Math.min(3, Math.floor((3 * count) / most)) : 0;
+}
+
+function transitionsSection(poll, results, level) {
+  const t = results.transitions;
+  const roundOf = (pollId) => (results.rounds || []).find((r) => r.poll === pollId);
+  const before = roundOf(t.from_poll);
+  const after = roundOf(t.to_poll);
+  const fromName = before ? `Round ${before.round}` : "Before";
+  const toName = after ? `Round ${after.round}` : "Now";
+  const fromLabels = t.from_options.map((_, i) => (poll.options[i] ? poll.options[i].label : `Option ${i + 1}`));
+  const toLabels = t.to_options.map((id, j) => optionLabel(poll, id) || fromLabels[j]);
+  const most = Math.max(1, ...t.matrix.flat());
+  const letter = (i) => String.fromCharCode(65 + (i % 26));
+  // Column heads show the answer's letter (the label is read out, and shown on hover); rows show both.
+  const head = h(
+    "tr",
+    {},
+    h(
+      "th",
+      { scope: "col", class: "corner" },
+      `${fromName} \u2193`,
+      h("span", { class: "th-sub", text: `${toName} \u2192` }),
+    ),
+    toLabels.map((label, j) =>
+      h(
+        "th",
+        { scope: "col", class: "matrix-head", title: label },
+        h("span", { class: "option-key", "aria-hidden": "true", text: letter(j) }),
+        h("span", { class: "visually-hidden", text: label }),
+      ),
+    ),
+  );
+  const body = t.matrix.map((row, i) =>
+    h(
+      "tr",
+      {},
+      h(
+        "th",
+        { scope: "row", class: "row-label" },
+        h("span", { class: "option-key", "aria-hidden": "true", text: letter(i) }),
+        h("span", { text: fromLabels[i] }),
+      ),
+      row.map((count, j) => {
+        const cell = h("td", {
+          class: `matrix-cell heat-${heat(count, most)}${i === j ? " is-same" : ""}`,
+          "data-testid": "transition-cell",
+          "data-from": i,
+          "data-to": j,
+          text: String(count),
+        });
+        cell.setAttribute(
+          "aria-label",
+          `${fromLabels[i]} to ${toLabels[j]}: ${plural(count, "participant", "participants")}`,
+        );
+        return cell;
+      }),
+    ),
+  );
+  const who = plural(t.participants, "participant", "participants");
+  const summary = `${who} answered both rounds; ${t.changed} changed their answer.`;
+  const flow = flowDrawing(
+    t.matrix,
+    fromLabels.map((_, i) => letter(i)),
+    toLabels.map((_, j) => letter(j)),
+  );
+  return h(
+    "section",
+    { class: "compare compare-transitions", "data-testid": "transitions", "aria-label": "How answers changed" },
+    heading(
+      level,
+      { class: "compare-title" },
+      `How answers moved from ${fromName.toLowerCase()} to ${toName.toLowerCase()}`,
+    ),
+    h("p", { class: "compare-summary", "data-testid": "transition-summary", text: summary }),
+    h(
+      "div",
+      { class: "transition-views" },
+      h(
+        "div",
+        { class: "table-scroll" },
+        h(
+          "table",
+          { class: "compare-table matrix-table", "data-testid": "transition-matrix" },
+          h("caption", {
+            class: "visually-hidden",
+            text:
+              `Participants by their ${fromName.toLowerCase()} answer (rows) and ${toName.toLowerCase()} answer ` +
+              "(columns); only those who answered both rounds",
+          }),
+          h("thead", {}, head),
+          h("tbody", {}, body),
+        ),
+      ),
+      flow ? h("div", { class: "flow-box" }, flow) : null,
+    ),
+  );
+}
+
+// ------------------------------------------------------- panel and audience
+
+function concordanceFigures(poll, results, preferred) {
+  const c = results.concordance || {};
+  const figures = [];
+  if (c.preferred && preferred) {
+    figures.push(["preferred", c.preferred, "of the audience chose the preferred answer"]);
+  }
+  if (c.panel_majority && results.panel) {
+    figures.push(["panel", c.panel_majority, "of the audience chose the panel\u2019s majority answer"]);
+  }
+  if (!figures.length) return null;
+  return h(
+    "div",
+    { class: "concordance", "data-testid": "concordance" },
+    figures.map(([name, figure, text]) =>
+      h(
+        "p",
+        { class: "concordance-figure", "data-testid": `concordance-${name}` },
+        h("span", { class: "concordance-value", text: `${Math.round(100 * figure.share)}%` }),
+        h("span", { class: "concordance-text", text: ` ${text}` }),
+        h("span", { class: "concordance-count", text: ` (${figure.agreeing} of ${results.total})` }),
+      ),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ entry
+
+/**
+ * Rounds, transitions, panel versus audience and concordance for `results` of `poll`, in
+ * `container`. Returns true when there was anything to show.
+ */
+export function renderComparisons(container, poll, results, { level = 3, showHiddenPreferred = false } = {}) {
+  const preferred = poll && results ? preferredIds(poll, { showHiddenPreferred }) : null;
+  const key =
+    poll && results
+      ? [
+          poll,
+          results.rounds,
+          results.transitions,
+          results.panel,
+          results.concordance,
+          results.counts,
+          results.total,
+          showHiddenPreferred,
+        ]
+      : null;
+  const rounds = results && Array.isArray(results.rounds) && results.rounds.length > 1;
+  const panel = results && results.panel && CHOICE_KINDS.has(poll.kind);
+  const hasAny = Boolean(poll && results && (rounds || results.transitions || panel || results.concordance));
+  if (!changed(container, hasAny ? key : null)) return container.childElementCount > 0;
+  if (!hasAny) {
+    container.replaceChildren();
+    return false;
+  }
+  const parts = [];
+  if (rounds || panel) parts.push(compareSection(poll, results, preferred, level));
+  const figures = CHOICE_KINDS.has(poll.kind) ? concordanceFigures(poll, results, preferred) : null;
+  if (figures) parts.push(figures);
+  if (results.transitions && results.transitions.matrix) parts.push(transitionsSection(poll, results, level));
+  container.replaceChildren(...parts);
+  return parts.length > 0;
+}
+
+// ---------------------------------------------------------------- segments
+
+function segmentName(entry) {
+  if (entry.segment === "other")
+    return entry.suppressed ? "Other (too few to show)" : "Other (smaller groups combined)";
+  if (entry.segment === "not stated") return "Not stated";
+  return entry.segment;
+}
+
+function segmentBody(poll, entry) {
+  if (entry.suppressed) {
+    return h("p", {
+      class: "segment-note",
+      text: "Hidden to protect privacy: fewer respondents than the minimum group size.",
+    });
+  }
+  if (!entry.counts || !CHOICE_KINDS.has(poll.kind)) return null;
+  const items = poll.options.map((option) => {
+    const n = entry.counts[String(option.id)] || 0;
+    const pct = percent(n, entry.total);
+    return h(
+      "li",
+      { class: "segment-row", "aria-label": `${option.label}: ${pct}%, ${plural(n, "vote", "votes")}` },
+      h("span", { class: "segment-option", text: option.label }),
+      h("span", { class: "segment-value", text: `${pct}%` }),
+      bar(pct, "fill-now"),
+    );
+  });
+  let mean = null;
+  if (poll.kind === "likert" && entry.total) {
+    const sum = poll.options.reduce((acc, o, i) => acc + (i + 1) * (entry.counts[String(o.id)] || 0), 0);
+    mean = h("p", { class: "segment-note", text: `Mean ${num(sum / entry.total)} of ${poll.options.length}` });
+  }
+  return [h("ul", { class: "segment-rows" }, items), mean];
+}
+
+/** Small multiples: one card per segment of `entries` (already small-cell suppressed by the server). */
+export function renderSegments(container, poll, entries, { label = "", level = 3 } = {}) {
+  if (!changed(container, [poll && poll.id, poll && poll.options, entries, label])) return;
+  if (!poll || !entries) {
+    container.replaceChildren();
+    return;
+  }
+  const cards = entries.map((entry) =>
+    h(
+      "li",
+      {
+        class: `segment-card${entry.suppressed ? " is-suppressed" : ""}${entry.segment === "other" ? " is-other" : ""}`,
+        "data-testid": "segment",
+        "data-segment": entry.segment,
+      },
+      heading(level + 1, { class: "segment-title" }, segmentName(entry)),
+      h("p", {
+        class: "segment-total",
+        "data-testid": "segment-total",
+        text: plural(entry.total, "response", "responses"),
+      }),
+      segmentBody(poll, entry),
+    ),
+  );
+  container.replaceChildren(
+    heading(level, { class: "compare-title" }, label ? `By ${label.toLowerCase()}` : "By profile"),
+    entries.length
+      ? h("ul", { class: "segment-grid", "data-testid": "segment-grid" }, cards)
+      : h("p", { class: "quiet", text: "No responses to split yet." }),
+  );
+}
