@@ -132,7 +132,10 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self.hub.detach(self.event_id, self)
 
     async def deliver(self, message: dict) -> None:
-        await self.send(text_data=message[audience(self.role)])
+        text = message[audience(self.role)]
+        if message["kind"] == "state":
+            text = protocol.with_server_time(text)
+        await self.send(text_data=text)
 
     # -------------------------------------------------------------- frames
 
@@ -209,7 +212,7 @@ class ParticipantConsumer(EventConsumer):
         if message["kind"] == "state":
             poll_id = message["poll"]
             ballot = self.ballots.get(poll_id) if poll_id else None
-            text = protocol.with_my_vote(text, protocol.my_vote(poll_id, ballot))
+            text = protocol.with_server_time(protocol.with_my_vote(text, protocol.my_vote(poll_id, ballot)))
         await self.send(text_data=text)
 
     async def after_ack(self, reply: dict) -> None:

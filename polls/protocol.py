@@ -6,6 +6,7 @@ Documented in docs/protocol.md; tests check every type and error code appears th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -184,6 +185,12 @@ def with_my_vote(state_text: str, my_vote: dict[str, Any] | None) -> str:
     the per-phone cost to a short string concatenation.
     """
     return state_text[:-1] + ',"my_vote":' + dumps(my_vote) + "}"  # type: ignore[arg-type]
+
+
+def with_server_time(state_text: str) -> str:
+    """Stamp a shared state frame with the server's clock as sent, so screens can correct
+    countdowns for their own clock's error."""
+    return state_text[:-1] + ',"server_time":' + str(time.time_ns() // 1_000_000) + "}"
 
 
 # ------------------------------------------------------------- client frames

@@ -10,6 +10,7 @@ urlpatterns = [
     path(f"e/{CODE}/", views.participant, name="participant"),
     path(f"e/{CODE}/state.json", views.participant_state, name="participant-state"),
     path(f"e/{CODE}/vote", views.participant_vote, name="participant-vote"),
+    path(f"e/{CODE}/profile", views.participant_vote, name="participant-profile"),
     path(f"e/{CODE}/present/", views.presenter, name="presenter"),
     path(f"e/{CODE}/moderate/", views.moderator, name="moderator"),
     path(f"e/{CODE}/panel/", views.panelist, name="panelist"),

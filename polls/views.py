@@ -167,14 +167,18 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     message = fanout.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
-    text = protocol.with_my_vote(message["public"], protocol.my_vote(poll_id, ballot))
+    text = protocol.with_server_time(protocol.with_my_vote(message["public"], protocol.my_vote(poll_id, ballot)))
     return HttpResponse(text, content_type="application/json")
+
+
+FALLBACK_COMMANDS = {"vote", "profile"}
 
 
 @never_cache
 @require_POST
 def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
-    """Fallback vote: the body is the websocket `vote` frame; the reply is the same `ack` or `error`."""
+    """Fallback for phones without websockets: the body is a `vote` (or `profile`) frame, the reply
+    the same `ack` or `error` as on the socket."""
     try:
         event, pid = _participant_context(request, code)
     except selectors.EventNotFound:
@@ -186,7 +190,7 @@ def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
         )
         ref = protocol.frame_ref(frame)
         command = protocol.parse(frame, role=Role.PARTICIPANT)
-        if command.type != "vote":
+        if command.type not in FALLBACK_COMMANDS:
             raise DomainError("unknown_type")
         return JsonResponse(commands.execute(command, event_id=event.id, participant_id=pid))
     except DomainError as exc:
