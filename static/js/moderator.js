@@ -4,7 +4,7 @@
 import { agendaShape, createAgenda } from "./console-agenda.js";
 import { createNowPanel } from "./console-now.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
-import { byTestId, changed, h, plural, setStatusPill, show } from "./render.js";
+import { byTestId, changed, h, plural, setStatusPill, show, syncClock } from "./render.js";
 
 const config = readConfig();
 const ui = {
@@ -82,6 +82,7 @@ function keepFocus(control) {
 
 const live = new LiveConnection(config, {
   onState(next) {
+    syncClock(next);
     state = next;
     render();
     keepFocus(refocus);

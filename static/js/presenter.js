@@ -17,6 +17,7 @@ import {
   runCountdown,
   setStatusPill,
   show,
+  syncClock,
 } from "./render.js";
 
 const config = readConfig();
@@ -49,6 +50,7 @@ const seenFacts = new Map(); // case id -> fact ids already on screen
 
 const live = new LiveConnection(config, {
   onState(next) {
+    syncClock(next);
     state = next;
     render();
   },

@@ -111,8 +111,20 @@ export function renderCase(data, { level = 2 } = {}) {
   return card;
 }
 
+let clockOffset = 0; // how far the server's clock is ahead of this device's, in ms
+
+/** Learn the device's clock error from a `state` frame's `server_time`; countdowns then follow the server. */
+export function syncClock(state) {
+  if (state && typeof state.server_time === "number") clockOffset = state.server_time - Date.now();
+}
+
+/** The server's time now, as far as this device can tell (epoch ms). */
+export function serverNow() {
+  return Date.now() + clockOffset;
+}
+
 /** "Closes in 1:05" for a poll with a countdown (closes_at in epoch ms), or "" without one. */
-export function countdownText(closesAt, now = Date.now()) {
+export function countdownText(closesAt, now = serverNow()) {
   if (!closesAt) return "";
   const left = Math.max(0, Math.ceil((closesAt - now) / 1000));
   if (left === 0) return "Closing…";
