@@ -35,6 +35,7 @@ function extraFor(list) {
     extra = h("div", { class: "results-extra", "data-testid": "results-extra" });
     if (list.parentNode) list.after(extra);
     companions.set(list, extra);
+    forget(list); // the list's rows may be current, but the new block is empty: render both again
   }
   return extra;
 }
@@ -285,7 +286,7 @@ function renderText(list, extra, results, { textView }) {
 
 // ---------------------------------------------------------------- ranking
 
-function renderRanking(list, poll, results, { preferred }) {
+function renderRanking(list, extra, poll, results, { preferred }) {
   const ranking = results.ranking || [];
   const total = results.total || 0;
   const n = poll.options.length;
@@ -310,6 +311,14 @@ function renderRanking(list, poll, results, { preferred }) {
       setMeta(row, [isPreferred ? "Preferred" : "", mean]);
       row.setAttribute("aria-label", `${index + 1}. ${label}: Borda score ${entry.borda}, ${mean}`);
       return row;
+    }),
+  );
+  const points = plural(n - 1, "point", "points");
+  const rankings = plural(total, "ranking", "rankings");
+  extra.append(
+    h("p", {
+      class: "quiet ranking-note",
+      text: `Borda score: ${points} for a first place down to 0 for the last, added up over ${rankings}.`,
     }),
   );
 }
@@ -345,7 +354,8 @@ export function renderResults(target, poll, results, options = {}) {
   const preferred = preferredIds(poll, { showHiddenPreferred });
   if (kind === "single" || kind === "multi" || kind === "likert") {
     renderChoices(list, poll, results, { mine, preferred });
-    if (!changed(extra, [kind, results.scale, poll.preferred, preferred && [...preferred], poll.max_choices])) return;
+    const key = [kind, results.scale, poll.preferred, preferred && [...preferred], poll.max_choices, rationale];
+    if (!changed(extra, key)) return;
     extra.replaceChildren();
     if (kind === "likert" && results.scale) extra.append(scaleSummary(poll, results.scale));
     if (kind === "multi" && poll.max_choices > 1) {
@@ -354,22 +364,13 @@ export function renderResults(target, poll, results, options = {}) {
       );
     }
   } else {
-    if (
-      !changed(list, [kind, results, poll.options, poll.preferred, textView, [...mine], myValue, showHiddenPreferred])
-    )
-      return;
+    const key = [kind, results, poll.options, poll.preferred, textView, [...mine], myValue, showHiddenPreferred];
+    if (!changed(list, [...key, rationale])) return;
     forget(extra);
     extra.replaceChildren();
     if (kind === "numeric") renderNumeric(list, extra, poll, results, { myValue });
     else if (kind === "text") renderText(list, extra, results, { textView });
-    else if (kind === "ranking") {
-      renderRanking(list, poll, results, { preferred });
-      const n = poll.options.length;
-      const points = plural(n - 1, "point", "points");
-      const rankings = plural(results.total || 0, "ranking", "rankings");
-      const how = `Borda score: ${points} for a first place down to 0 for the last, added up over ${rankings}.`;
-      extra.append(h("p", { class: "quiet ranking-note", text: how }));
-    }
+    else if (kind === "ranking") renderRanking(list, extra, poll, results, { preferred });
     const confidence = overallConfidence(results);
     if (confidence) extra.append(confidence);
   }
