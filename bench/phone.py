@@ -18,7 +18,7 @@ def wall_us() -> int:
 
 def error_name(exc: BaseException) -> str:
     if isinstance(exc, wsclient.HandshakeError):
-        return f"http_{exc.status}" if exc.status else "handshake_failed"
+        return f"http_{exc.status}" if exc.status else "closed_during_handshake"
     return type(exc).__name__
 
 
