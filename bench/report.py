@@ -26,7 +26,11 @@ LABELS = {key: label for key, label, _, _ in evaluate.METRICS}
 
 DEFINITIONS = """\
 - **phones connected**: sockets that completed the handshake and received their first `state`
-  within the open timeout. Connect→state is measured from dialling to that frame.
+  within the open timeout. Connect→state is measured from dialling to that frame. Failures are
+  counted by kind: `closed_during_handshake` (`handshake_failed` in older results) means the server
+  dropped the connection before answering the upgrade, which daphne does when the application has
+  not accepted the socket within its `--websocket_connect_timeout` (5 s by default);
+  `TimeoutError` means no `state` within the open timeout; `http_NNN` a refused upgrade.
 - **sent / acked / counted**: phones that sent their vote; votes answered with an `ack` (a vote
   answered `unavailable` is resent with the same `ref`, as the protocol asks); `Vote` rows in the
   database afterwards (for the ceiling: ballots in its memory). Acked must equal counted.
@@ -108,7 +112,8 @@ def settings_lines(results: dict, shown_path) -> list[str]:
         f"- Command `{results['command']}`, started {results['started']}, finished {results.get('finished', '—')};"
         f" raw results in `{shown_path}` (gitignored; server logs beside it).",
         f"- Code measured: {code.get('source', '?')} at `{(code.get('commit') or '?')[:12]}`.",
-        f"- Database: {results['database']}; channel layer: {results['channel_layer']}.",
+        f"- Database: {results['database']}; channel layer: {results['channel_layer']};"
+        f" settings `{results.get('settings', 'caseboard.settings')}`.",
         f"- Timings: join spread {t['join_spread_s']} s, vote window {t['vote_window_s']} s, reconnect spread"
         f" {t['reconnect_spread_s']} s, open timeout {t['open_timeout_s']} s, ack timeout {t['ack_timeout_s']} s,"
         f" settle timeout {t['settle_timeout_s']} s, reveal timeout {t['reveal_timeout_s']} s.",
@@ -213,10 +218,20 @@ def targets_section(results: dict) -> list[str]:
         ok = c.get("acked_equals_counted") and not any("doubled" in p for p in c["problems"])
         return f"{'✓' if ok else '✗'} acked {fmt(c.get('acked'))}, counted {fmt(c.get('counted'))}"
 
+    naive_reached = next(
+        (r["generator"]["scenarios"].get("reveal", {}).get("reached") for r in results["runs"]
+         if r["system"] == "naive" and r["phones"] == top and r.get("generator")),
+        None,
+    )  # fmt: skip
+
     def rate(system: str, key: str, versus: str, factor: float) -> str:
         entry = (table.get(system) or {}).get("reveal_rate")
+        if system not in table:
+            return "not run"
+        if entry and entry["value"] and key == "vs_naive" and naive_reached == 0:
+            return f"✓ {fmt(entry['value'])}/s; the naive baseline reached no phone"
         if not entry or entry[key] is None:
-            return "✗ no value" if system in table else "not run"
+            return "✗ no value"
         return f"{'✓' if entry[key] >= factor else '✗'} {entry[key]:g}× {versus}"
 
     rows = [
@@ -267,6 +282,8 @@ def run_section(results: dict, results_path: Path) -> list[str]:
     except ValueError:
         shown_path = Path(results_path).name
     title = f"{results['database'].split(' ')[0]}, {results['channel_layer']} channel layer"
+    if results.get("settings", "caseboard.settings") != "caseboard.settings":
+        title += f", settings `{results['settings']}` (experiment)"
     return [
         f"## Run: {title}",
         "",

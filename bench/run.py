@@ -78,10 +78,10 @@ def working_tree() -> dict:
     return {"commit": sha, "source": "working tree (may include uncommitted changes)"}
 
 
-def server_env(database_url: str, redis_url: str | None, prefix: str, src: Path) -> dict:
+def server_env(database_url: str, redis_url: str | None, prefix: str, src: Path, settings: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(
-        DJANGO_SETTINGS_MODULE="caseboard.settings",
+        DJANGO_SETTINGS_MODULE=settings,
         DEBUG="false",
         SECRET_KEY="bench-" + secrets.token_hex(24),
         SECURE_SSL_REDIRECT="false",
@@ -155,7 +155,7 @@ def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, 
         tmp = Path(tmpdir)
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
         prefix = f"bench{int(time.time())}{system_key}{phones}"
-        env = server_env(database_url, args.redis_url, prefix=prefix, src=args.src)
+        env = server_env(database_url, args.redis_url, prefix=prefix, src=args.src, settings=args.settings)
         server = None
         try:
             prep = prepare(system_key, phones, env, tmp)
@@ -201,6 +201,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--systems", help="comma-separated subset of " + ",".join(SYSTEMS))
     parser.add_argument("--database-url", help="PostgreSQL URL of a scratch database (dropped and recreated per run)")
     parser.add_argument("--redis-url", help="use the Redis channel layer in the Django systems")
+    parser.add_argument(
+        "--settings", default="caseboard.settings", help="Django settings module of the servers (experiments)"
+    )
     parser.add_argument("--out", help="results JSON path (default bench/results/<timestamp>.json)")
     parser.add_argument("--seed", type=int, default=20251125)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
@@ -261,6 +264,7 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
         "code": code,
         "database": "postgresql" if args.database_url else "sqlite (WAL, temp dir)",
         "channel_layer": "redis" if args.redis_url else "in-memory",
+        "settings": args.settings,
         "timing": profile["timing"],
         "runs": [],
     }
