@@ -140,6 +140,7 @@ def rounds_detail(poll: Poll) -> dict[str, Any]:
                 "round": p.round_number,
                 "total": total,
                 "counts": {str(k): v for k, v in counts.items()},
+                "counts_in_order": [counts[oid] for oid in option_ids],
                 "percent": [_percent(counts[oid], total) for oid in option_ids],
             }
         )

@@ -38,6 +38,7 @@ def event_payload(event) -> dict[str, Any]:
         "status": event.status,
         "profile_questions": questions_payload(list(event.profile_fields)),
         "segment": event.presenter_segment or None,
+        "min_cell_size": event.min_cell_size,
     }
 
 

@@ -116,6 +116,12 @@ def results_frames(*, poll: Poll, version: int | None = None) -> dict[str, dict[
     public = None
     if poll.results_visible:
         public = {**result.public, **shared}
+        if not poll.preferred_revealed and "concordance" in public:
+            # Agreement with the preferred answer would give the answer away before its reveal.
+            concordance = {k: v for k, v in public["concordance"].items() if k != "preferred"}
+            public.pop("concordance")
+            if concordance:
+                public["concordance"] = concordance
         if event.presenter_segment:
             public["segments"] = comparisons.segments_by_attribute(poll, [event.presenter_segment], k=k)
     return {

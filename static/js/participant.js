@@ -14,8 +14,10 @@ import {
   renderResults,
   renderTeachingPoints,
   runCountdown,
+  serverNow,
   setStatusPill,
   show,
+  syncClock,
 } from "./render.js";
 
 const config = readConfig();
@@ -54,6 +56,7 @@ let closeTimer = null;
 
 const live = new LiveConnection(config, {
   onState(next) {
+    syncClock(next); // countdowns follow the server's clock, not the phone's
     state = next;
     myVote = next.my_vote || (myVote && next.poll && myVote.poll === next.poll.id ? myVote : null);
     render();
@@ -118,14 +121,14 @@ function edited() {
 
 /** Open and not past its countdown (the server closes it at zero; controls stop a moment earlier). */
 function votingOpen(poll) {
-  return poll.state === "open" && !(poll.closes_at && Date.now() >= poll.closes_at);
+  return poll.state === "open" && !(poll.closes_at && serverNow() >= poll.closes_at);
 }
 
 function scheduleCloseCheck(poll) {
   clearTimeout(closeTimer);
   closeTimer = null;
   if (poll && poll.state === "open" && poll.closes_at) {
-    const wait = poll.closes_at - Date.now();
+    const wait = poll.closes_at - serverNow();
     if (wait > 0) closeTimer = setTimeout(renderPoll, Math.min(wait + 50, 2 ** 31 - 1));
   }
 }
@@ -220,7 +223,8 @@ function renderPoll() {
   show(ui.ballotArea, Boolean(widget) && (refused || !(revealed && poll.state === "closed")));
   if (revealed) {
     ui.resultsTotal.textContent = plural(counted.total, "response", "responses");
-    renderResults(ui.resultsList, poll, counted, { mine: mineInResults(poll) });
+    // The phone shows the preferred answer's rationale in its own panel.
+    renderResults(ui.resultsList, poll, counted, { mine: mineInResults(poll), rationale: false });
   }
 }
 

@@ -218,3 +218,16 @@ def test_concordance_with_the_preferred_answer(world):
         vote(poll, person(event), index)
     detail = comparisons.panel_and_concordance(Poll.objects.get(pk=poll.id), 4)
     assert detail == {"concordance": {"preferred": {"share": 0.75, "agreeing": 3}}}
+
+
+def test_public_frames_hold_back_agreement_with_the_preferred_answer_until_it_is_revealed(world):
+    moderator, event, poll = world
+    Poll.objects.get(pk=poll.id).options.filter(pk=option_ids(poll)[0]).update(is_preferred=True)
+    vote(poll, person(event), 0)
+    services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)
+    services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
+    frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+    assert "concordance" not in frames["public"] and "preferred" in frames["moderator"]["concordance"]
+    services.preferred_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
+    frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+    assert frames["public"]["concordance"]["preferred"] == {"share": 1.0, "agreeing": 1}

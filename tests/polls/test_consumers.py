@@ -67,6 +67,7 @@ async def test_participant_gets_state_on_connect(ws):
         "status": "draft",
         "profile_questions": [],
         "segment": None,
+        "min_cell_size": 5,
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
     assert "agenda" not in state
