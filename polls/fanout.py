@@ -257,14 +257,35 @@ class Hub:
             await self.deliver(event_id, "state", entry)
 
     async def _watch_membership(self) -> None:
-        """A layer that restarted empty forgets group members silently: probe through each group."""
+        """A layer that restarted empty forgets group members silently: check, rejoin, resync."""
         while True:
             await asyncio.sleep(MEMBERSHIP_CHECK_S)
             for event_id in list(self.sockets):
-                if not await self.probe(event_id):
+                try:
+                    member = await self.is_member(event_id)
+                except Exception:
+                    self.healthy = False  # the layer is down; the reader rejoins when it returns
+                    break
+                if not member:
                     logger.warning("fan-out lost group membership of event %s; rejoining", event_id)
                     await self._rejoin()
                     break
+
+    async def is_member(self, event_id: int) -> bool:
+        """Ask the layer itself whether this hub is still in the event's group.
+
+        Asking (one ZSCORE on Redis) rather than timing a probe message keeps a busy event loop
+        from looking like lost membership and resyncing every socket for nothing.
+        """
+        group = event_group(event_id)
+        layer = self.layer
+        if hasattr(layer, "_group_key") and hasattr(layer, "consistent_hash"):  # channels_redis
+            connection = layer.connection(layer.consistent_hash(group))
+            return await connection.zscore(layer._group_key(group), self.channel) is not None
+        groups = getattr(layer, "groups", None)
+        if isinstance(groups, dict):  # the in-memory layer
+            return self.channel in groups.get(group, {})
+        return await self.probe(event_id)
 
     async def probe(self, event_id: int) -> bool:
         token = uuid.uuid4().hex

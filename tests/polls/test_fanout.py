@@ -93,9 +93,10 @@ async def test_state_versions_never_go_backwards_in_the_cache(hub):
 async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(hub, monkeypatch):
     socket = FakeSocket()
     await hub.attach(42, socket)
-    assert await hub.probe(42)
+    assert await hub.probe(42) and await hub.is_member(42)
     # A channel layer that restarted empty forgets its groups.
     await hub.layer.group_discard("event.42", hub.channel)
+    assert not await hub.is_member(42)
     monkeypatch.setattr(fanout, "PROBE_TIMEOUT_S", 0.3)
     assert not await hub.probe(42)
     resynced = []
@@ -105,7 +106,7 @@ async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(
 
     monkeypatch.setattr(hub, "resync_all", resync_all)
     assert await hub._rejoin()
-    assert resynced and await hub.probe(42)
+    assert resynced and await hub.probe(42) and await hub.is_member(42)
     message = fanout.frames_message(event_id=42, kind="results", poll_id=1, version=1, public="x", moderator="y")
     await hub.layer.group_send("event.42", message)
     for _ in range(50):
