@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from polls import selectors, services
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, ModeratorAction, Option, Participant, Poll, PollState, Vote
+from polls.profiles import PROFILE_CHOICES
 
 LIVE_READONLY = ("state", "results_visible")
 AUTHORED_ONCE_OPENED = (
@@ -60,12 +61,24 @@ def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: int, refus
 
 
 class EventForm(forms.ModelForm):
+    profile_fields = forms.MultipleChoiceField(
+        choices=PROFILE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Profile questions at join",
+        help_text="Optional for participants; results can be split by them (small groups are merged).",
+    )
+
     class Meta:
         model = Event
-        fields = ("title", "code", "moderators")
+        fields = ("title", "code", "moderators", "panelists", "profile_fields", "min_cell_size")
 
     def clean_code(self) -> str:
         return selectors.normalise_code(self.cleaned_data["code"])
+
+    def clean_profile_fields(self) -> list[str]:
+        chosen = set(self.cleaned_data["profile_fields"])
+        return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
 
 
 class AgendaItemInline(admin.TabularInline):
@@ -104,11 +117,12 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ("title", "code", "status", "created_at", "started_at", "ended_at")
     list_filter = ("status",)
     search_fields = ("title", "code")
-    filter_horizontal = ("moderators",)
+    filter_horizontal = ("moderators", "panelists")
     live_fields = ("status", "current_case", "current_poll", "state_version", "created_at", "started_at", "ended_at")
     readonly_fields = (*live_fields, "screen_links")
     fieldsets = (
         (None, {"fields": ("title", "code", "moderators")}),
+        ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
         ("Screens", {"fields": ("screen_links",)}),
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )

@@ -107,7 +107,8 @@ def test_opened_poll_keeps_its_question_and_options(admin_client, pre_poll):
 
 def test_event_code_is_normalised_on_add(admin_client):
     inlines = {f"{prefix}-{key}": value for prefix in ("agenda", "polls") for key, value in EMPTY_FORMSET.items()}
-    response = admin_client.post(add(Event), {"title": "Breast board", "code": "brst7", **inlines})
+    form = {"title": "Breast board", "code": "brst7", "min_cell_size": 5}  # as the rendered form posts it
+    response = admin_client.post(add(Event), {**form, **inlines})
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Event.objects.filter(code="BRST7", status="draft").exists()
 
@@ -189,3 +190,30 @@ def test_demo_moderator_can_author_but_not_edit_the_audit_log(client, demo_event
         assert client.get(url).status_code == 200, url
     assert client.get(add(ModeratorAction)).status_code == 403
     assert get_user_model().objects.get(username="moderator").is_superuser is False
+
+
+def test_organiser_picks_profile_questions_panelists_and_cell_size(admin_client):
+    from django.contrib.auth import get_user_model
+
+    from polls.models import Event
+
+    faculty = get_user_model().objects.create_user(username="faculty", password="pw-for-tests-only")
+    response = admin_client.post(
+        "/admin/polls/event/add/",
+        {
+            "title": "Lymphoma tumor board",
+            "code": "lymf2",
+            "moderators": [],
+            "panelists": [faculty.pk],
+            "profile_fields": ["setting", "specialty"],
+            "min_cell_size": 7,
+            "agenda-TOTAL_FORMS": 0,
+            "agenda-INITIAL_FORMS": 0,
+            "polls-TOTAL_FORMS": 0,
+            "polls-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    event = Event.objects.get(code="LYMF2")
+    assert event.profile_fields == ["specialty", "setting"]
+    assert list(event.panelists.all()) == [faculty] and event.min_cell_size == 7
