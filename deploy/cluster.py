@@ -116,8 +116,13 @@ class Cluster:
                     stderr=subprocess.STDOUT,
                 )
             )
-        for worker_port in self.worker_ports:
-            wait_http(f"http://127.0.0.1:{worker_port}/healthz")
+        for worker_port, process in zip(self.worker_ports, self.processes, strict=True):
+            try:
+                # Generous: a loaded machine (CI beside other work) can take a while to import Django.
+                wait_http(f"http://127.0.0.1:{worker_port}/healthz", seconds=90)
+            except OSError:
+                log = (self.run_dir / f"worker-{worker_port}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"worker on :{worker_port} (exit {process.poll()}) did not answer:\n{log}") from None
         conf = (
             (ROOT / "deploy" / "nginx.conf.template")
             .read_text()
