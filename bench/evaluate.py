@@ -117,6 +117,7 @@ def _s(*path: str) -> Callable[[dict], object]:
 # (key, label, getter, higher_is_better)
 METRICS: list[tuple[str, str, Callable[[dict], object], bool]] = [
     ("join_connected", "join: phones connected", _s("join", "connected"), True),
+    ("join_refused", "join: refused (first attempt)", _s("join", "refused_first_attempt"), False),
     ("join_p99_ms", "join: p99 connect→state (ms)", _s("join", "join_latency", "p99_ms"), False),
     ("join_cpu_per_1000", "join: server CPU s per 1,000 phones", _s("join", "server_cpu_s_per_1000_phones"), False),
     ("rss_per_1000", "join: peak RSS MB per 1,000 phones", _s("join", "server_rss_peak_per_1000_mb"), False),
@@ -133,6 +134,7 @@ METRICS: list[tuple[str, str, Callable[[dict], object], bool]] = [
     ("reveal_rate", "reveal: phones reached per s", _reveal_rate, True),
     ("resync_p99_ms", "reconnect: p99 resync (ms)", _s("reconnect", "resync_latency", "p99_ms"), False),
     ("reconnected", "reconnect: phones back", _s("reconnect", "reconnected"), True),
+    ("storm_refused", "reconnect: refused (first attempt)", _s("reconnect", "refused_first_attempt"), False),
 ]
 
 

@@ -26,6 +26,11 @@ from bench.stats import latency_summary
 OPTION_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 
 
+def backoff_delay(attempt: int, rng: random.Random) -> float:
+    """static/js/live.js: 0.5 s doubling to 15 s, with +/-50% jitter."""
+    return min(15.0, 0.5 * 2 ** min(attempt, 10)) * (0.5 + rng.random())
+
+
 class Generator:
     def __init__(self, plan: dict) -> None:
         self.plan = plan
@@ -39,48 +44,69 @@ class Generator:
         self.vote_at = [rng.uniform(0, self.t["vote_window_s"]) for _ in range(n)]
         self.choice = rng.choices(plan["options"], weights=OPTION_WEIGHTS[: len(plan["options"])], k=n)
         self.rejoin_at = [rng.uniform(0, self.t["reconnect_spread_s"]) for _ in range(n)]
+        self.jitter = random.Random(plan["seed"] + 1)
         self.out: dict = {"phones": n, "scenarios": {}}
 
     def write(self, path: str) -> None:
         with open(path, "w") as fh:
             json.dump(self.out, fh, indent=1)
 
-    async def _connect_all(self, offsets: list[float]) -> tuple[list[float], Counter, float]:
+    async def _connect_all(self, offsets: list[float]) -> dict:
+        """Dial every phone at its offset; a failed phone retries with live.js's backoff until the window closes."""
         t0 = time.monotonic()
+        deadline = t0 + max(offsets, default=0) + self.t["retry_window_s"]
         times: list[float] = []
-        errors: Counter = Counter()
+        first: Counter = Counter()
+        every: Counter = Counter()
+        attempts = Counter()
         last = [t0]
 
         async def one(phone: Client, offset: float) -> None:
             await asyncio.sleep(offset)
-            try:
-                times.append(await asyncio.wait_for(phone.open(), self.t["open_timeout_s"]))
-                last[0] = max(last[0], time.monotonic())
-            except Exception as exc:
-                phone.drop()
-                errors[error_name(exc)] += 1
+            started = time.monotonic()
+            for attempt in range(1000):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                attempts["total"] += 1
+                try:
+                    await asyncio.wait_for(phone.open(), min(self.t["open_timeout_s"], remaining))
+                    times.append(time.monotonic() - started)
+                    last[0] = max(last[0], time.monotonic())
+                    return
+                except Exception as exc:
+                    phone.drop()
+                    every[error_name(exc)] += 1
+                    if attempt == 0:
+                        first[error_name(exc)] += 1
+                await asyncio.sleep(backoff_delay(attempt, self.jitter))
 
         tasks = [asyncio.ensure_future(one(p, o)) for p, o in zip(self.phones, offsets, strict=True)]
-        _, pending = await asyncio.wait(tasks, timeout=max(offsets, default=0) + self.t["open_timeout_s"] + 5)
+        _, pending = await asyncio.wait(tasks, timeout=deadline - t0 + 5)
         for task in pending:
             task.cancel()
-        errors["unfinished"] += len(pending)
-        return times, errors, last[0] - t0
-
-    async def join(self) -> dict:
-        start = self.monitor.snapshot()
-        times, errors, burst = await self._connect_all(self.join_at)
-        end = self.monitor.snapshot()
         connected = sum(p.connected for p in self.phones)
-        usage = self.monitor.phase(start, end, phones=connected)
-        added = max(0, usage["server_rss_peak_mb"] - usage["server_rss_start_mb"])
         return {
             "connected": connected,
             "failed": len(self.phones) - len(times),
-            "errors": dict(+errors),
-            "join_latency": latency_summary(times),
-            "last_state_after_s": round(burst, 2),
-            "server_rss_added_per_1000_mb": round(added / max(connected, 1) * 1000, 1),
+            "refused_first_attempt": sum(first.values()),
+            "first_attempt_errors": dict(first),
+            "errors": dict(every),
+            "attempts": attempts["total"],
+            "latency": latency_summary(times),
+            "last_state_after_s": round(last[0] - t0, 2),
+        }
+
+    async def join(self) -> dict:
+        start = self.monitor.snapshot()
+        dialled = await self._connect_all(self.join_at)
+        end = self.monitor.snapshot()
+        usage = self.monitor.phase(start, end, phones=dialled["connected"])
+        added = max(0, usage["server_rss_peak_mb"] - usage["server_rss_start_mb"])
+        dialled["join_latency"] = dialled.pop("latency")
+        return {
+            **dialled,
+            "server_rss_added_per_1000_mb": round(added / max(dialled["connected"], 1) * 1000, 1),
             **usage,
         }
 
@@ -194,18 +220,16 @@ class Generator:
             await asyncio.wait(closing, timeout=10)
         for phone in self.phones:
             phone.my_vote, phone.state_results_total = None, None
-        times, errors, burst = await self._connect_all(self.rejoin_at)
+        dialled = await self._connect_all(self.rejoin_at)
         end = self.monitor.snapshot()
         final = self.moderator.last_total
         voted = [p for p in self.phones if p.vote and "ack" in p.vote and p.connected]
         correct = [p for p in voted if p.my_vote and p.my_vote.get("options") == [p.vote["option"]]]
+        dialled["resync_latency"] = dialled.pop("latency")
         return {
             "phones": len(self.phones),
-            "reconnected": sum(p.connected for p in self.phones),
-            "failed": len(self.phones) - len(times),
-            "errors": dict(+errors),
-            "resync_latency": latency_summary(times),
-            "last_state_after_s": round(burst, 2),
+            "reconnected": dialled.pop("connected"),
+            **dialled,
             "my_vote_correct": len(correct),
             "my_vote_expected": len(voted),
             "state_total_final": sum(p.state_results_total == final for p in self.phones if p.connected),

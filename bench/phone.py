@@ -9,7 +9,9 @@ import time
 from bench import wsclient
 
 loads = json.loads
-RETRY_CODES = {"unavailable", "server_error"}
+# As static/js/live.js: these errors mean "send the same ref again", 2 s later.
+RETRY_CODES = {"unavailable", "server_error", "rate_limited"}
+VOTE_RETRY_S = 2.0
 
 
 def wall_us() -> int:
@@ -157,7 +159,7 @@ class Client:
             if record["error"] not in RETRY_CODES or attempt == 3:
                 return
             record["retries"] += 1
-            await asyncio.sleep(0.2 * 2**attempt)
+            await asyncio.sleep(VOTE_RETRY_S)
 
 
 def vote_to_screen(phone: Client, final_total: int | None) -> float | None:

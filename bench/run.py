@@ -39,7 +39,8 @@ PROFILES = {
         "systems": ["daphne"],
         "timing": {
             "join_spread_s": 5, "vote_window_s": 5, "reconnect_spread_s": 3, "open_timeout_s": 20,
-            "ack_timeout_s": 20, "settle_timeout_s": 15, "reveal_timeout_s": 10, "command_timeout_s": 15,
+            "retry_window_s": 20, "ack_timeout_s": 30, "settle_timeout_s": 15, "reveal_timeout_s": 10,
+            "command_timeout_s": 15,
         },
     },
     "full": {
@@ -47,12 +48,13 @@ PROFILES = {
         "systems": ["naive", "daphne", "uvicorn", "ceiling"],
         "timing": {
             "join_spread_s": 30, "vote_window_s": 10, "reconnect_spread_s": 10, "open_timeout_s": 20,
-            "ack_timeout_s": 20, "settle_timeout_s": 15, "reveal_timeout_s": 10, "command_timeout_s": 15,
+            "retry_window_s": 30, "ack_timeout_s": 40, "settle_timeout_s": 15, "reveal_timeout_s": 10,
+            "command_timeout_s": 15,
         },
     },
 }  # fmt: skip
 # Hard cap on one generator run: the scenario timeouts above sum to less than this.
-GENERATOR_HARD_TIMEOUT_S = 260
+GENERATOR_HARD_TIMEOUT_S = 300
 
 
 def snapshot_source(dest: Path) -> dict:
