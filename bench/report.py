@@ -66,7 +66,9 @@ DEFINITIONS = """\
 - **×a / ×c**: the figure divided by the same figure of (a) the naive baseline and (c) the ceiling
   at the same phone count. For latencies and costs lower is better; for counts and rates higher is.
 - **generator saturated**: the load generator used ≥ 90% of its core over a scenario;
-  **contended**: other processes on the machine used ≥ 20% of a core during the scenario.
+  **contended**: other processes on the machine used ≥ 20% of a core during the scenario (the
+  machine is shared with other work; in PostgreSQL runs this also counts the database server's own
+  processes, which do work for the system under test).
 """
 
 
@@ -105,9 +107,12 @@ def machine_section(results: dict) -> list[str]:
         "",
         f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram_gb']} GB; kernel {m['kernel']}",
         f"- Python {m['python']}, SQLite {m['sqlite']}; {packages}",
-        "- Server pinned to core 0, load generator (one asyncio process, uvloop, `websockets` client, no"
-        " compression, no client pings) and the harness pinned to core 1 with taskset; file-descriptor limit"
-        " raised to the hard limit in both. Django runs with `DEBUG=false`; daphne with `-v 0` (no access log),"
+        "- Server pinned to core 0, load generator and harness pinned to core 1 with taskset. The generator is"
+        " one asyncio process on uvloop driving the `websockets` library's sans-I/O client protocol from"
+        " callbacks (`bench/wsclient.py`; the library's asyncio client cost ~40 µs of generator CPU per"
+        " received frame, too much for 5,000 phones on one core), without compression or client pings;"
+        " file-descriptor limit raised to the hard limit in both. Django runs with `DEBUG=false`; daphne"
+        " with `-v 0` (no access log),"
         " uvicorn with `--no-access-log --lifespan off`; the ceiling runs on uvloop. Server and generator run"
         " at nice -10 so that other work on a shared machine disturbs them less (it is still measured, below).",
         "",
