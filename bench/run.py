@@ -136,7 +136,9 @@ def run_generator(plan: dict, tmp: Path, src: Path) -> dict:
         [sys.executable, "-m", "bench.loadgen", "--plan", str(plan_path), "--out", str(out_path)], GENERATOR_CORE
     )
     with open(tmp / "loadgen.log", "w") as log:
-        proc = subprocess.Popen(argv, cwd=src, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
+        proc = subprocess.Popen(
+            argv, cwd=src, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec, start_new_session=True
+        )
         try:
             proc.wait(timeout=GENERATOR_HARD_TIMEOUT_S)
         except subprocess.TimeoutExpired:
