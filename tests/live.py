@@ -55,3 +55,11 @@ async def ack_and_state(communicator: WebsocketCommunicator, ref: str, timeout: 
         elif frame["type"] == "state":
             state = frame
     return ack, state
+
+
+async def state_where(communicator: WebsocketCommunicator, predicate, timeout: float = 3) -> dict:
+    """The next `state` frame for which predicate holds (repeated states are skipped)."""
+    while True:
+        frame = await receive_type(communicator, "state", timeout=timeout)
+        if predicate(frame):
+            return frame
