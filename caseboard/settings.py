@@ -105,8 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
 
 def redis_channel_layer(url: str, prefix: str = "caseboard") -> dict:
     """channels-redis settings with redis-py's risky defaults overridden.
@@ -191,6 +191,8 @@ CASEBOARD = {
     "RATE_LIMIT_FRAMES": env_int("CASEBOARD_RATE_LIMIT_FRAMES", 20),
     "RATE_LIMIT_WINDOW_S": env_int("CASEBOARD_RATE_LIMIT_WINDOW_S", 10),
     "RESULTS_MIN_INTERVAL_S": float(env_str("CASEBOARD_RESULTS_MIN_INTERVAL_S", "0.25")),
+    # Ballots written per transaction by a process's vote writer (polls/votewriter.py).
+    "VOTE_BATCH_MAX": env_int("CASEBOARD_VOTE_BATCH_MAX", 500),
     "JOIN_FAILURES_PER_MINUTE": env_int("CASEBOARD_JOIN_FAILURES_PER_MINUTE", 10),
     "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL"),
 }

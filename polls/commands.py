@@ -10,13 +10,29 @@ from polls.errors import DomainError
 from polls.protocol import Command
 
 
-def _vote(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+def vote_request(command: Command, *, event_id: int, participant_id: int | None) -> services.VoteRequest:
+    """The ballot of a parsed `vote` command, for services.votes_cast or the process's vote writer."""
     if participant_id is None:
         raise DomainError("not_joined")
-    outcome = services.vote_cast(
-        participant_id=participant_id, event_id=event_id, poll_id=command.poll, ballot=command.ballot, ref=command.ref
+    return services.VoteRequest(
+        participant_id=participant_id, event_id=event_id, poll_id=command.poll, ref=command.ref, ballot=command.ballot
     )
+
+
+def vote_ack(command: Command, outcome: services.VoteOutcome) -> dict[str, Any]:
     return protocol.ack_for_vote(ref=command.ref, poll=outcome.poll_id, ballot=outcome.ballot.as_json())
+
+
+def _vote(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:
+    request = vote_request(command, event_id=event_id, participant_id=participant_id)
+    outcome = services.vote_cast(
+        participant_id=request.participant_id,
+        event_id=request.event_id,
+        poll_id=request.poll_id,
+        ref=request.ref,
+        ballot=request.ballot,
+    )
+    return vote_ack(command, outcome)
 
 
 def _poll_action(service: Callable[..., Any]) -> Callable[..., dict[str, Any]]:

@@ -17,6 +17,7 @@ from polls.fanout import Hub, audience
 from polls.joins import join_blocked, record_join_failure
 from polls.protocol import Role
 from polls.ratelimit import TokenBucket
+from polls.votewriter import VoteWriter
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +164,13 @@ class EventConsumer(AsyncWebsocketConsumer):
             if command.type == "ping":
                 await self.reply({"type": "pong", "ref": command.ref})
                 return
-            reply = await database_sync_to_async(commands.execute)(
-                command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
-            )
+            if command.type == "vote":
+                request = commands.vote_request(command, event_id=self.event_id, participant_id=self.participant_id)
+                reply = commands.vote_ack(command, await VoteWriter.current().cast(request))
+            else:
+                reply = await database_sync_to_async(commands.execute)(
+                    command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
+                )
             await self.after_ack(reply)
             await self.reply(reply)
         except DomainError as exc:

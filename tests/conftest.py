@@ -51,6 +51,9 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 async def ws():
     """Open websocket clients through the real ASGI app; all are closed and the hub stopped after the test."""
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
     from polls.fanout import Hub
     from tests.live import connect
 
@@ -70,3 +73,7 @@ async def ws():
     hub = Hub.for_running_loop()
     if hub is not None:
         await hub.close()
+    # The database thread's connection, closed from inside a call on that thread: seen from
+    # channels' own close_old_connections (outside asgiref's per-call context) it can look closed
+    # already, and an open one keeps PostgreSQL from dropping the test database.
+    await database_sync_to_async(connections.close_all)()

@@ -18,6 +18,7 @@ from polls.services.flow import (
     results_hide,
     results_reveal,
 )
+from polls.services.moderation import answer_moderate, poll_duplicate, poll_reset
 from polls.services.reveals import (
     fact_hide,
     fact_reveal,
@@ -26,19 +27,13 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
-from polls.services.votes import (
-    VoteOutcome,
-    answer_moderate,
-    participant_join,
-    poll_duplicate,
-    poll_reset,
-    vote_cast,
-)
+from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
     "EVENT_TRANSITIONS",
     "POLL_TRANSITIONS",
     "VoteOutcome",
+    "VoteRequest",
     "answer_moderate",
     "case_show",
     "event_end",
@@ -63,4 +58,5 @@ __all__ = [
     "teaching_point_hide",
     "teaching_point_reveal",
     "vote_cast",
+    "votes_cast",
 ]

@@ -28,7 +28,9 @@ def world():
 
 def vote(poll, participant, option_index, ref=None):
     services.vote_cast(
-        participant_id=participant.id, event_id=poll.event_id, poll_id=poll.id,
+        participant_id=participant.id,
+        event_id=poll.event_id,
+        poll_id=poll.id,
         ballot=Ballot(options=(option_ids(poll)[option_index],)),
         ref=ref or f"{poll.id}-{participant.id}-{option_index}",
     )

@@ -1,0 +1,94 @@
+"""Group commit of ballots: one writer per server process batches every socket's votes.
+
+Every `database_sync_to_async` call of a process runs on one thread, so a process that gave each
+ballot its own call and transaction wrote a few hundred ballots per second and made every
+other socket wait behind them. Here a socket hands its ballot to the process's writer and awaits
+the outcome; while one batch is in the database, the next one gathers. At a trickle each batch
+holds one ballot (no added delay); in a burst a batch holds everything that arrived during the
+previous write, up to VOTE_BATCH_MAX, and costs the same fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from polls import services
+from polls.errors import DomainError
+from polls.services import VoteOutcome, VoteRequest
+
+logger = logging.getLogger(__name__)
+
+
+class VoteWriter:
+    _by_loop: dict[asyncio.AbstractEventLoop, VoteWriter] = {}
+
+    @classmethod
+    def current(cls) -> VoteWriter:
+        loop = asyncio.get_running_loop()
+        writer = cls._by_loop.get(loop)
+        if writer is None:
+            for stale in [lp for lp in cls._by_loop if lp.is_closed()]:
+                del cls._by_loop[stale]
+            writer = cls._by_loop[loop] = cls(loop)
+        return writer
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.max_batch = max(1, int(settings.CASEBOARD["VOTE_BATCH_MAX"]))
+        self._queue: list[tuple[VoteRequest, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+        self.batches = 0  # written batches, for tests and diagnostics
+        self.largest_batch = 0
+
+    async def cast(self, request: VoteRequest) -> VoteOutcome:
+        """The outcome of the ballot once its batch committed; raises DomainError or a database error."""
+        future = self.loop.create_future()
+        self._queue.append((request, future))
+        if self._task is None or self._task.done():
+            # A fresh context, as for the Hub's tasks: the sender's may carry asgiref's per-call
+            # executor, which would run the database work on a thread that is gone afterwards.
+            self._task = self.loop.create_task(self._write_all(), context=contextvars.Context())
+        return await future
+
+    async def _write_all(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            waiting = [(request, future) for request, future in batch if not future.done()]
+            if not waiting:
+                continue  # every sender went away (closed sockets) before its turn
+            try:
+                outcomes = await database_sync_to_async(services.votes_cast)([request for request, _ in waiting])
+            except asyncio.CancelledError:
+                for _, future in waiting:
+                    future.cancel()
+                raise
+            except Exception as exc:
+                # The whole batch rolled back: every sender hears the database failed and resends.
+                for _, future in waiting:
+                    if not future.done():
+                        future.set_exception(_copy(exc))
+                continue
+            self.batches += 1
+            self.largest_batch = max(self.largest_batch, len(waiting))
+            for (_, future), outcome in zip(waiting, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, DomainError):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+
+def _copy(exc: Exception) -> Exception:
+    """One exception object per awaiting socket: a shared one would collect every raiser's traceback."""
+    try:
+        clone = type(exc)(*exc.args)
+    except Exception:
+        return exc
+    clone.__cause__ = exc
+    return clone

@@ -1,0 +1,194 @@
+"""Ballots written in batches (group commit): each decided as if alone, a fixed number of queries per batch."""
+
+import asyncio
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+
+from polls import services
+from polls.ballots import Ballot
+from polls.errors import DomainError
+from polls.models import PollKind, Vote, VoteChoice, VoteReceipt
+from polls.votewriter import VoteWriter
+from tests.factories import (
+    make_case,
+    make_event,
+    make_moderator,
+    make_participant,
+    make_poll,
+    option_ids,
+    participant_session,
+)
+from tests.live import receive_type, send
+
+
+def request(participant, poll, options=(), ref=None, **ballot):
+    return services.VoteRequest(
+        participant_id=participant.id,
+        event_id=participant.event_id,
+        poll_id=poll.id,
+        ref=ref or uuid.uuid4().hex[:12],
+        ballot=Ballot(options=tuple(options), **ballot),
+    )
+
+
+@pytest.fixture
+def world(db):
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(moderators=[moderator], cases=[case])
+    poll = make_poll(event, case)
+    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    return moderator, case, event, poll
+
+
+@pytest.mark.django_db
+def test_each_ballot_of_a_batch_is_decided_as_if_cast_alone(world):
+    moderator, case, event, poll = world
+    a, b = option_ids(poll)[:2]
+    closed = make_poll(event, case, question="Closed one")
+    services.poll_open(event_id=event.id, poll_id=closed.id, user=moderator)
+    services.poll_close(event_id=event.id, poll_id=closed.id, user=moderator)
+    other_event = make_event(cases=[case])
+    foreign = make_poll(other_event, case)
+    p1, p2, p3, p4 = (make_participant(event) for _ in range(4))
+
+    outcomes = services.votes_cast(
+        [
+            request(p1, poll, [a], ref="r1"),
+            request(p2, poll, [999_999]),  # not an option of the poll
+            request(p3, closed, [option_ids(closed)[0]]),
+            request(p3, foreign, [option_ids(foreign)[0]]),  # another event's poll
+            request(p1, poll, [a], ref="r1"),  # a resend inside the same batch
+            request(p1, poll, [b], ref="r1"),  # same ref, another ballot
+            request(p2, poll, [a]),
+            request(p2, poll, [b]),  # changed within the batch: the later ballot stands
+            request(p4, poll, [a, b]),  # a single-choice poll
+        ]
+    )
+    kinds = [o.code if isinstance(o, DomainError) else o.option_ids for o in outcomes]
+    assert kinds == [
+        (a,),
+        "invalid_option",
+        "poll_closed",
+        "unknown_poll",
+        (a,),
+        "idempotency_conflict",
+        (a,),
+        (b,),
+        "too_many_options",
+    ]
+    assert outcomes[0].changed and not outcomes[4].changed
+    assert dict(Vote.objects.filter(poll=poll).values_list("participant_id", "choices__option_id")) == {
+        p1.id: a,
+        p2.id: b,
+    }
+    assert VoteChoice.objects.filter(poll=poll).count() == 2
+    assert VoteReceipt.objects.filter(poll=poll).count() == 3  # r1, p2's two ballots
+    assert not Vote.objects.filter(poll__in=[closed, foreign]).exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_costs_the_same_queries_whatever_its_size(world):
+    _, _, event, poll = world
+    a, b = option_ids(poll)[:2]
+
+    def queries(n, options):
+        participants = [make_participant(event) for _ in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            outcomes = services.votes_cast([request(p, poll, options) for p in participants])
+        assert all(not isinstance(o, DomainError) for o in outcomes)
+        return len(ctx.captured_queries), participants
+
+    small, _ = queries(3, [a])
+    large, voters = queries(60, [a])
+    assert small == large
+    with CaptureQueriesContext(connection) as ctx:
+        services.votes_cast([request(p, poll, [b]) for p in voters])  # every ballot changed
+    assert len(ctx.captured_queries) <= large + 2
+    assert Vote.objects.filter(poll=poll).count() == 63
+    assert VoteChoice.objects.filter(poll=poll, option_id=b).count() == 60
+
+
+@pytest.mark.django_db
+def test_rewritten_ballots_keep_their_rows_and_go_back_to_moderation(world):
+    moderator, case, event, _ = world
+    poll = make_poll(event, case, question="Your view?", kind=PollKind.TEXT, labels=())
+    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    participant = make_participant(event)
+    (first,) = services.votes_cast([request(participant, poll, text="Refer early")])
+    vote = Vote.objects.get(poll=poll)
+    services.answer_moderate(event_id=event.id, answer_id=vote.id, approve=True, user=moderator)
+    services.votes_cast([request(participant, poll, text="Refer  early"), request(participant, poll, text="Trial")])
+    again = Vote.objects.get(poll=poll)
+    assert again.id == vote.id and again.value_text == "Trial" and again.text_status == "pending"
+    assert again.updated_at > vote.updated_at and again.created_at == vote.created_at
+    assert first.ballot.text == "Refer early"
+
+
+# ---------------------------------------------------------------- the process's writer
+
+
+@database_sync_to_async
+def live_world(phones):
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(moderators=[moderator], cases=[case])
+    poll = make_poll(event, case)
+    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    keys = [participant_session(make_participant(event)) for _ in range(phones)]
+    return event, poll, option_ids(poll), keys
+
+
+async def open_phones(ws, event, keys):
+    phones = []
+    for key in keys:
+        phone, ok, _ = await ws(f"/ws/e/{event.code}/", session_key=key)
+        assert ok
+        await receive_type(phone, "state")
+        phones.append(phone)
+    return phones
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_concurrent_votes_share_transactions_and_each_phone_gets_its_own_answer(ws):
+    event, poll, options, keys = await live_world(40)
+    phones = await open_phones(ws, event, keys)
+    writer = VoteWriter.current()
+    batches_before = writer.batches
+    for i, phone in enumerate(phones):
+        ballot = [999_999] if i == 7 else [options[i % 2]]
+        await send(phone, {"type": "vote", "ref": f"v{i}", "poll": poll.id, "options": ballot})
+    replies = await asyncio.gather(*(receive_type(p, "ack" if i != 7 else "error") for i, p in enumerate(phones)))
+    assert replies[7]["code"] == "invalid_option" and replies[7]["ref"] == "v7"
+    assert all(r["ref"] == f"v{i}" for i, r in enumerate(replies))
+    assert all(r["options"] == [options[i % 2]] for i, r in enumerate(replies) if i != 7)
+    assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 39
+    assert writer.batches - batches_before < 39  # ballots shared transactions
+    assert writer.largest_batch > 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_failed_batch_answers_unavailable_and_the_resend_counts_once(ws, monkeypatch):
+    event, poll, options, keys = await live_world(5)
+    phones = await open_phones(ws, event, keys)
+    real = services.votes_cast
+    failures = iter([True])
+
+    def flaky(requests):
+        if next(failures, False):
+            raise OperationalError("database is locked")
+        return real(requests)
+
+    monkeypatch.setattr(services, "votes_cast", flaky)
+    await send(phones[0], {"type": "vote", "ref": "x", "poll": poll.id, "options": [options[0]]})
+    error = await receive_type(phones[0], "error")
+    assert error["code"] == "unavailable" and error["ref"] == "x"
+    for phone in phones:
+        await send(phone, {"type": "vote", "ref": "x", "poll": poll.id, "options": [options[0]]})
+    for phone in phones:
+        assert (await receive_type(phone, "ack"))["ref"] == "x"
+    assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 5
