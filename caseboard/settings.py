@@ -191,6 +191,9 @@ CASEBOARD = {
     "RATE_LIMIT_FRAMES": env_int("CASEBOARD_RATE_LIMIT_FRAMES", 20),
     "RATE_LIMIT_WINDOW_S": env_int("CASEBOARD_RATE_LIMIT_WINDOW_S", 10),
     "RESULTS_MIN_INTERVAL_S": float(env_str("CASEBOARD_RESULTS_MIN_INTERVAL_S", "0.25")),
+    # At most this share of a process's time goes to results fan-out; larger audiences get
+    # results frames less often than RESULTS_MIN_INTERVAL_S (polls/fanout.py, results_spacing).
+    "RESULTS_FANOUT_SHARE": float(env_str("CASEBOARD_RESULTS_FANOUT_SHARE", "0.4")),
     # Ballots written per transaction by a process's vote writer (polls/votewriter.py).
     "VOTE_BATCH_MAX": env_int("CASEBOARD_VOTE_BATCH_MAX", 500),
     "JOIN_FAILURES_PER_MINUTE": env_int("CASEBOARD_JOIN_FAILURES_PER_MINUTE", 10),

@@ -31,6 +31,7 @@ STATE_CACHE_TTL_S = 10.0
 MEMBERSHIP_CHECK_S = 5.0
 PROBE_TIMEOUT_S = 5.0
 MESSAGE_TYPE = "fanout.frames"
+DELIVERY_CHUNK = 250
 
 
 class Socket(Protocol):
@@ -98,6 +99,7 @@ class Hub:
         self._dirty: dict[int, int] = {}
         self._flushers: dict[int, asyncio.Task] = {}
         self._last_flush: dict[int, float] = {}
+        self._fanout_s: dict[int, float] = {}  # event -> seconds its last results fan-out took here
         self._probes: dict[str, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._start_lock = asyncio.Lock()
@@ -155,6 +157,7 @@ class Hub:
             del self.sockets[event_id]
             self._state.pop(event_id, None)
             self._results.pop(event_id, None)
+            self._fanout_s.pop(event_id, None)
             try:
                 await self.layer.group_discard(event_group(event_id), self.channel)
             except Exception:  # the layer may be down; membership expires on its own
@@ -226,11 +229,21 @@ class Hub:
         await self.deliver(event_id, kind, message)
 
     async def deliver(self, event_id: int, kind: str, message: dict[str, Any]) -> None:
-        for socket in list(self.sockets.get(event_id, ())):
-            try:
-                await socket.deliver(message)
-            except Exception:
-                logger.debug("delivery to a closing socket failed", exc_info=True)
+        sockets = list(self.sockets.get(event_id, ()))
+        busy = 0.0
+        for start in range(0, len(sockets), DELIVERY_CHUNK):
+            if start:
+                # Let acks, ballots and handshakes through during a large fan-out.
+                await asyncio.sleep(0)
+            began = time.perf_counter()
+            for socket in sockets[start : start + DELIVERY_CHUNK]:
+                try:
+                    await socket.deliver(message)
+                except Exception:
+                    logger.debug("delivery to a closing socket failed", exc_info=True)
+            busy += time.perf_counter() - began
+        if kind == "results":
+            self._fanout_s[event_id] = busy
 
     # ----------------------------------------------- recovery after layer loss
 
@@ -333,10 +346,11 @@ class Hub:
             self._flushers[poll_id] = self._spawn(self._flush(poll_id))
 
     async def _flush(self, poll_id: int) -> None:
-        interval = settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"]
         try:
             while poll_id in self._dirty:
-                wait = self._last_flush.get(poll_id, 0.0) + interval - self.loop.time()
+                wait = (
+                    self._last_flush.get(poll_id, 0.0) + self.results_spacing(self._dirty[poll_id]) - self.loop.time()
+                )
                 if wait > 0:
                     await asyncio.sleep(wait)
                 event_id = self._dirty.pop(poll_id)
@@ -347,6 +361,13 @@ class Hub:
                     logger.exception("results broadcast for poll %s failed", poll_id)
         finally:
             self._flushers.pop(poll_id, None)
+
+    def results_spacing(self, event_id: int) -> float:
+        """Seconds between results frames of a poll: RESULTS_MIN_INTERVAL_S, or longer when this
+        process's last fan-out of the event took so long that frames at that pace would take more
+        than RESULTS_FANOUT_SHARE of the loop (thousands of sockets on a slow server)."""
+        limits = settings.CASEBOARD
+        return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / limits["RESULTS_FANOUT_SHARE"])
 
     async def drain(self) -> None:
         """Wait until every pending results frame has been sent (tests, shutdown)."""

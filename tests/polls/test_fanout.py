@@ -115,3 +115,41 @@ async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(
         await asyncio.sleep(0.02)
     assert socket.received == [message]
     await hub.detach(42, socket)
+
+
+class SlowSocket(FakeSocket):
+    """A socket whose write costs CPU time, as thousands of them do on a slow server."""
+
+    async def deliver(self, message):
+        import time
+
+        time.sleep(0.0004)  # noqa: ASYNC251 (blocking on purpose: CPU spent writing)
+        self.received.append(message)
+
+
+async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_results(hub, settings):
+    settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.25, "RESULTS_FANOUT_SHARE": 0.4}
+    sockets = [SlowSocket() for _ in range(3 * fanout.DELIVERY_CHUNK)]
+    hub.sockets[1] = set(sockets)
+    assert hub.results_spacing(1) == 0.25  # nothing measured yet
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    message = fanout.frames_message(event_id=1, kind="results", poll_id=7, version=1, public="{}", moderator="{}")
+    await hub.dispatch(message)
+    other.cancel()
+    assert all(s.received == [message] for s in sockets)
+    assert ticks - before >= 2  # the ticker ran between chunks, not only after the whole fan-out
+    busy = hub._fanout_s[1]
+    assert busy >= len(sockets) * 0.0004
+    assert hub.results_spacing(1) == pytest.approx(max(0.25, busy / 0.4))
+    assert hub.results_spacing(1) > 0.25  # 750 slow sockets: frames come less often
+    assert hub.results_spacing(2) == 0.25  # another event is unaffected
