@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import OperationalError
 
-from polls import commands, services
+from polls import services
 from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, participant_session
 from tests.live import receive_type, send
 
@@ -53,14 +53,14 @@ async def test_votes_failures_and_bad_frames_leave_no_participant_input_in_the_l
     def database_down(*args, **kwargs):
         raise OperationalError(f'duplicate key: Key (participant_id, ref)=(1, "{SECRET}")')
 
-    monkeypatch.setattr(commands, "execute", database_down)
+    monkeypatch.setattr(services, "votes_cast", database_down)  # the vote writer's batch
     await send(phone, {"type": "vote", "ref": f"s-{SECRET}", "poll": poll.id, "text": SECRET})
     assert (await receive_type(phone, "error"))["code"] == "unavailable"
 
     def crash(*args, **kwargs):
         raise RuntimeError(f"unexpected {SECRET}")
 
-    monkeypatch.setattr(commands, "execute", crash)
+    monkeypatch.setattr(services, "votes_cast", crash)
     await send(phone, {"type": "vote", "ref": f"t-{SECRET}", "poll": poll.id, "text": SECRET})
     assert (await receive_type(phone, "error"))["code"] == "server_error"
     await database_sync_to_async(client.get)(f"/e/{SECRET[:6]}/")  # a mistyped join code
