@@ -22,7 +22,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from polls import protocol
+from polls import frames, protocol
+from polls.frames import MESSAGE_TYPE
 from polls.groups import event_group
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 STATE_CACHE_TTL_S = 10.0
 MEMBERSHIP_CHECK_S = 5.0
 PROBE_TIMEOUT_S = 5.0
-MESSAGE_TYPE = "fanout.frames"
 DELIVERY_CHUNK = 250
 
 
@@ -38,20 +38,6 @@ class Socket(Protocol):
     role: str
 
     async def deliver(self, message: dict[str, Any]) -> None: ...
-
-
-def frames_message(
-    *, event_id: int, kind: str, public: str, moderator: str, poll_id: int | None = None, version: int = 0
-) -> dict[str, Any]:
-    return {
-        "type": MESSAGE_TYPE,
-        "event": event_id,
-        "kind": kind,
-        "poll": poll_id,
-        "version": version,
-        "public": public,
-        "moderator": moderator,
-    }
 
 
 def audience(role: str) -> str:
@@ -113,6 +99,8 @@ class Hub:
         return self.loop.create_task(coro, context=contextvars.Context())
 
     async def _ensure_started(self) -> None:
+        from polls import timers
+
         if self.channel is not None:
             return
         async with self._start_lock:
@@ -123,7 +111,7 @@ class Hub:
                 self._tasks = [
                     self._spawn(self._read_forever()),
                     self._spawn(self._watch_membership()),
-                    self._spawn(self._sweep_timers()),
+                    self._spawn(timers.sweep_forever()),
                 ]
 
     async def close(self) -> None:
@@ -175,7 +163,7 @@ class Hub:
             cached = self._state.get(event_id)
             if cached and time.monotonic() - cached[0] < STATE_CACHE_TTL_S:
                 return cached[1]
-            entry = await database_sync_to_async(build_state_message)(event_id)
+            entry = await database_sync_to_async(frames.build_state_message)(event_id)
             self._state[event_id] = (time.monotonic(), entry)
             return entry
 
@@ -317,26 +305,9 @@ class Hub:
     # ------------------------------------------------------------ poll timers
 
     def schedule_expiry(self, event_id: int, poll_id: int, delay: float) -> None:
-        self.loop.call_later(delay + 0.05, lambda: self._spawn(self._expire(event_id, poll_id)))
+        from polls import timers
 
-    async def _expire(self, event_id: int, poll_id: int) -> None:
-        from polls.services import poll_expire
-
-        try:
-            await database_sync_to_async(poll_expire)(event_id=event_id, poll_id=poll_id)
-        except Exception:
-            logger.exception("timer close of poll %s failed", poll_id)
-
-    async def _sweep_timers(self) -> None:
-        from polls.services import expire_due_polls
-        from polls.timers import SWEEP_INTERVAL_S
-
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL_S)
-            try:
-                await database_sync_to_async(expire_due_polls)()
-            except Exception:
-                logger.warning("sweep for overdue poll timers failed", exc_info=True)
+        self.loop.call_later(delay + 0.05, lambda: self._spawn(timers.expire(event_id, poll_id)))
 
     # ------------------------------------------------------ results coalescing
 
@@ -375,43 +346,8 @@ class Hub:
             await asyncio.gather(*list(self._flushers.values()), return_exceptions=True)
 
 
-def build_state_message(event_id: int) -> dict[str, Any]:
-    """The `state` frames of an event, serialised once per audience (sync: reads the database)."""
-    from polls import selectors
-
-    frames = selectors.event_state(event_id=event_id)
-    poll = frames["public"]["poll"]
-    return frames_message(
-        event_id=event_id,
-        kind="state",
-        poll_id=poll["id"] if poll else None,
-        version=frames["public"]["version"],
-        public=protocol.dumps(frames["public"]),
-        moderator=protocol.dumps(frames["moderator"]),
-    )
-
-
-def _build_results_message(event_id: int, poll_id: int) -> dict[str, Any] | None:
-    from polls import selectors
-    from polls.models import Poll
-
-    version = time.time_ns() // 1000  # before the poll is read, so a stale visibility never looks newer
-    poll = Poll.objects.select_related("event").filter(pk=poll_id, event_id=event_id).first()
-    if poll is None:
-        return None
-    frames = selectors.results_frames(poll=poll, version=version)
-    return frames_message(
-        event_id=event_id,
-        kind="results",
-        poll_id=poll_id,
-        version=frames["public"]["version"],
-        public=protocol.dumps(frames["public"]),
-        moderator=protocol.dumps(frames["moderator"]),
-    )
-
-
 async def publish_results(*, event_id: int, poll_id: int) -> None:
-    message = await database_sync_to_async(_build_results_message)(event_id, poll_id)
+    message = await database_sync_to_async(frames.build_results_message)(event_id, poll_id)
     if message is not None:
         await get_channel_layer().group_send(event_group(event_id), message)
 
@@ -432,7 +368,7 @@ def results_changed(*, event_id: int, poll_id: int) -> None:
     # No sockets are served from this process (admin, management command): read and send now,
     # synchronously, on the caller's own database connection.
     try:
-        message = _build_results_message(event_id, poll_id)
+        message = frames.build_results_message(event_id, poll_id)
         if message is not None:
             async_to_sync(get_channel_layer().group_send)(event_group(event_id), message)
     except Exception:

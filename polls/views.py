@@ -18,7 +18,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from polls import commands, exports, fanout, joins, protocol, selectors, services
+from polls import commands, exports, frames, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role
 
@@ -164,7 +164,7 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
         return _error_response("unknown_event")
     if pid is None:
         return _error_response("not_joined")
-    message = fanout.build_state_message(event.id)
+    message = frames.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
     text = protocol.with_server_time(protocol.with_my_vote(message["public"], protocol.my_vote(poll_id, ballot)))

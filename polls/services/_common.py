@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F
 
-from polls import fanout
+from polls import fanout, frames
 from polls.broadcast import broadcast_on_commit
 from polls.errors import DomainError
 from polls.groups import event_group
@@ -27,7 +27,7 @@ def audit(event: Event, user, action: str, target: str = "") -> None:
 
 def publish_state(event: Event) -> None:
     """Build the new state once, inside the transaction, and send it after commit."""
-    broadcast_on_commit(event_group(event.id), fanout.build_state_message(event.id))
+    broadcast_on_commit(event_group(event.id), frames.build_state_message(event.id))
 
 
 def publish_results(event_id: int, poll_id: int) -> None:

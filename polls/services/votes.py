@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from polls.ballots import Ballot, CleanBallot, validate
@@ -34,6 +34,7 @@ from polls.models import (
 from polls.services._common import publish_results
 
 WRITE_ATTEMPTS = 3
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 def participant_join(*, event: Event) -> Participant:
@@ -99,12 +100,19 @@ def votes_cast(requests: Sequence[VoteRequest]) -> list[VoteOutcome | DomainErro
     for attempt in range(WRITE_ATTEMPTS):
         try:
             return _votes_cast_once(requests)
-        except IntegrityError:
+        except (IntegrityError, OperationalError) as exc:
             # Another process wrote a ballot of the same participant (a second tab on another
-            # worker) between our read and our write: the batch rolled back; read and decide again.
-            if attempt == WRITE_ATTEMPTS - 1:
+            # worker) between our read and our write, or PostgreSQL broke a deadlock between two
+            # batches: this one rolled back whole; read and decide again.
+            if attempt == WRITE_ATTEMPTS - 1 or not _worth_retrying(exc):
                 raise
     raise AssertionError("unreachable")
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
 
 
 def _digest(ballot: Ballot) -> str:
@@ -225,7 +233,8 @@ def _write(batch: _Batch) -> None:
     now = timezone.now()
     fresh: list[Vote] = []
     rewritten: list[Vote] = []
-    for (poll_id, participant_id), clean in batch.writes.items():
+    # In key order, so that two processes' batches take row locks in the same order.
+    for (poll_id, participant_id), clean in sorted(batch.writes.items()):
         final = clean.ballot
         vote = batch.votes.get((poll_id, participant_id))
         if vote is None:
@@ -256,7 +265,7 @@ def _write(batch: _Batch) -> None:
             for option_id in clean.ballot.options
         )
     VoteChoice.objects.bulk_create(choices)
-    VoteReceipt.objects.bulk_create(batch.new_receipts)
+    VoteReceipt.objects.bulk_create(sorted(batch.new_receipts, key=lambda r: (r.participant_id, r.ref)))
 
 
 def _ballot_from_json(data: dict) -> Ballot:

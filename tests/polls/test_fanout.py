@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from polls import fanout
+from polls import fanout, frames
 from polls.fanout import Hub
 
 
@@ -68,8 +68,8 @@ async def test_one_serialised_frame_reaches_every_socket_and_older_results_are_d
     phones = [FakeSocket() for _ in range(3)]
     console = FakeSocket("moderator")
     hub.sockets[5] = {*phones, console}
-    newer = fanout.frames_message(event_id=5, kind="results", poll_id=7, version=20, public="P20", moderator="M20")
-    older = fanout.frames_message(event_id=5, kind="results", poll_id=7, version=10, public="P10", moderator="M10")
+    newer = frames.frames_message(event_id=5, kind="results", poll_id=7, version=20, public="P20", moderator="M20")
+    older = frames.frames_message(event_id=5, kind="results", poll_id=7, version=10, public="P10", moderator="M10")
     await hub.dispatch(newer)
     await hub.dispatch(older)
     for phone in phones:
@@ -82,8 +82,8 @@ async def test_one_serialised_frame_reaches_every_socket_and_older_results_are_d
 async def test_state_versions_never_go_backwards_in_the_cache(hub):
     hub.channel = "test-channel"
     hub.sockets[5] = {FakeSocket()}
-    first = fanout.frames_message(event_id=5, kind="state", poll_id=None, version=3, public="s3", moderator="m3")
-    stale = fanout.frames_message(event_id=5, kind="state", poll_id=None, version=2, public="s2", moderator="m2")
+    first = frames.frames_message(event_id=5, kind="state", poll_id=None, version=3, public="s3", moderator="m3")
+    stale = frames.frames_message(event_id=5, kind="state", poll_id=None, version=2, public="s2", moderator="m2")
     await hub.dispatch(first)
     await hub.dispatch(stale)
     assert hub._state[5][1] is first
@@ -107,7 +107,7 @@ async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(
     monkeypatch.setattr(hub, "resync_all", resync_all)
     assert await hub._rejoin()
     assert resynced and await hub.probe(42) and await hub.is_member(42)
-    message = fanout.frames_message(event_id=42, kind="results", poll_id=1, version=1, public="x", moderator="y")
+    message = frames.frames_message(event_id=42, kind="results", poll_id=1, version=1, public="x", moderator="y")
     await hub.layer.group_send("event.42", message)
     for _ in range(50):
         if socket.received:
@@ -143,7 +143,7 @@ async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_resul
     other = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     before = ticks
-    message = fanout.frames_message(event_id=1, kind="results", poll_id=7, version=1, public="{}", moderator="{}")
+    message = frames.frames_message(event_id=1, kind="results", poll_id=7, version=1, public="{}", moderator="{}")
     await hub.dispatch(message)
     other.cancel()
     assert all(s.received == [message] for s in sockets)

@@ -129,6 +129,35 @@ def test_rewritten_ballots_keep_their_rows_and_go_back_to_moderation(world):
     assert first.ballot.text == "Refer early"
 
 
+@pytest.mark.django_db
+def test_a_batch_broken_by_a_deadlock_is_decided_again_and_other_failures_surface(world, monkeypatch):
+    from polls.services import votes
+
+    _, _, event, poll = world
+    participant = make_participant(event)
+    real = votes._votes_cast_once
+    raised = []
+
+    def deadlock_once(requests):
+        if not raised:
+            raised.append(1)
+            exc = OperationalError("deadlock detected")
+            exc.__cause__ = type("PgError", (Exception,), {"sqlstate": "40P01"})()
+            raise exc
+        return real(requests)
+
+    monkeypatch.setattr(votes, "_votes_cast_once", deadlock_once)
+    (outcome,) = services.votes_cast([request(participant, poll, option_ids(poll)[:1])])
+    assert raised and outcome.changed and Vote.objects.filter(poll=poll).count() == 1
+
+    def locked(requests):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(votes, "_votes_cast_once", locked)
+    with pytest.raises(OperationalError):
+        services.votes_cast([request(participant, poll, option_ids(poll)[1:])])
+
+
 # ---------------------------------------------------------------- the process's writer
 
 
