@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 STATE_CACHE_TTL_S = 10.0
 MEMBERSHIP_CHECK_S = 5.0
 PROBE_TIMEOUT_S = 5.0
-DELIVERY_CHUNK = 250
 
 
 class Socket(Protocol):
@@ -218,13 +217,14 @@ class Hub:
 
     async def deliver(self, event_id: int, kind: str, message: dict[str, Any]) -> None:
         sockets = list(self.sockets.get(event_id, ()))
+        chunk = max(1, settings.CASEBOARD["FANOUT_CHUNK"])
         busy = 0.0
-        for start in range(0, len(sockets), DELIVERY_CHUNK):
+        for start in range(0, len(sockets), chunk):
             if start:
                 # Let acks, ballots and handshakes through during a large fan-out.
                 await asyncio.sleep(0)
             began = time.perf_counter()
-            for socket in sockets[start : start + DELIVERY_CHUNK]:
+            for socket in sockets[start : start + chunk]:
                 try:
                     await socket.deliver(message)
                 except Exception:

@@ -34,7 +34,9 @@ def publish_results(event_id: int, poll_id: int) -> None:
     """Schedule a coalesced results frame once the transaction commits."""
     from django.db import transaction
 
-    transaction.on_commit(lambda: fanout.results_changed(event_id=event_id, poll_id=poll_id))
+    # robust: the ballots are committed; a failed broadcast must not turn their acks into errors
+    # (the next change, or a reconnect, brings the screens up to date).
+    transaction.on_commit(lambda: fanout.results_changed(event_id=event_id, poll_id=poll_id), robust=True)
 
 
 def poll_locked(event: Event, poll_id: int) -> Poll:

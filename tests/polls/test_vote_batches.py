@@ -158,6 +158,24 @@ def test_a_batch_broken_by_a_deadlock_is_decided_again_and_other_failures_surfac
         services.votes_cast([request(participant, poll, option_ids(poll)[1:])])
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_broadcast_failing_after_commit_does_not_turn_committed_ballots_into_errors(monkeypatch):
+    from polls import fanout
+
+    moderator, case = make_moderator(), make_case()
+    event = make_event(moderators=[moderator], cases=[case])
+    poll = make_poll(event, case)
+    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+
+    def broken(**kwargs):
+        raise OSError("no route to the channel layer")
+
+    monkeypatch.setattr(fanout, "results_changed", broken)
+    (outcome,) = services.votes_cast([request(make_participant(event), poll, option_ids(poll)[:1])])
+    assert not isinstance(outcome, DomainError) and outcome.changed
+    assert Vote.objects.filter(poll=poll).count() == 1
+
+
 # ---------------------------------------------------------------- the process's writer
 
 
