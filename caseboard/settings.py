@@ -195,7 +195,7 @@ CASEBOARD = {
     # results frames less often than RESULTS_MIN_INTERVAL_S (polls/fanout.py, results_spacing).
     "RESULTS_FANOUT_SHARE": float(env_str("CASEBOARD_RESULTS_FANOUT_SHARE", "0.4")),
     # Sockets written between two yields to the event loop during a fan-out.
-    "FANOUT_CHUNK": env_int("CASEBOARD_FANOUT_CHUNK", 250),
+    "FANOUT_CHUNK": env_int("CASEBOARD_FANOUT_CHUNK", 1000),
     # Ballots written per transaction by a process's vote writer (polls/votewriter.py).
     "VOTE_BATCH_MAX": env_int("CASEBOARD_VOTE_BATCH_MAX", 500),
     "JOIN_FAILURES_PER_MINUTE": env_int("CASEBOARD_JOIN_FAILURES_PER_MINUTE", 10),

@@ -128,8 +128,13 @@ class SlowSocket(FakeSocket):
 
 
 async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_results(hub, settings):
-    settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.25, "RESULTS_FANOUT_SHARE": 0.4}
-    sockets = [SlowSocket() for _ in range(3 * settings.CASEBOARD["FANOUT_CHUNK"])]
+    settings.CASEBOARD = {
+        **settings.CASEBOARD,
+        "RESULTS_MIN_INTERVAL_S": 0.25,
+        "RESULTS_FANOUT_SHARE": 0.4,
+        "FANOUT_CHUNK": 250,
+    }
+    sockets = [SlowSocket() for _ in range(750)]
     hub.sockets[1] = set(sockets)
     assert hub.results_spacing(1) == 0.25  # nothing measured yet
     ticks = 0
