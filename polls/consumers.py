@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextlib import contextmanager
 
 from channels.consumer import get_handler_name
@@ -28,6 +29,7 @@ CLOSE_UNKNOWN_EVENT = 4404
 CLOSE_FLOOD = 1008
 CLOSE_TOO_MANY_JOINS = 4429
 CLOSE_SERVER_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class InFlight:
@@ -80,17 +82,26 @@ class EventConsumer(AsyncWebsocketConsumer):
         only connections whose session already belongs to the event get in; every other attempt
         gets 4429 whether the code exists or not, so guessing reveals nothing.
         """
-        blocked = join_blocked(ip)
+        if time.monotonic() - self.connect_started > settings.CASEBOARD["ADMIT_DEADLINE_S"]:
+            # This handshake waited too long for the database thread: daphne has dropped it
+            # already (5 s connect timeout) and a browser gives up after 10 s. Admitting it anyway
+            # only delays the ones still waiting; in a reconnect storm that turned into retries
+            # piling on retries until almost nobody got back in (measured, docs/benchmarks.md).
+            raise Refused(CLOSE_TRY_AGAIN_LATER)
+        # The limit is read only on the way to a refusal: an admitted phone gets in either way,
+        # and a join burst then costs no cache round trip per phone.
         try:
             event_id = self.authorise(code)
         except selectors.EventNotFound:
+            blocked = join_blocked(ip)
             record_join_failure(ip)
             raise Refused(CLOSE_TOO_MANY_JOINS if blocked else CLOSE_UNKNOWN_EVENT) from None
         if event_id is None:
-            raise Refused(CLOSE_TOO_MANY_JOINS if blocked else CLOSE_UNAUTHORISED)
+            raise Refused(CLOSE_TOO_MANY_JOINS if join_blocked(ip) else CLOSE_UNAUTHORISED)
         return event_id
 
     async def connect(self) -> None:
+        self.connect_started = time.monotonic()
         code = self.scope["url_route"]["kwargs"]["code"]
         client = self.scope.get("client") or ("unknown", 0)
         try:

@@ -260,3 +260,15 @@ async def test_ten_phones_seven_three(ws):
     state = await receive_type(phones[0][0], "state", version=version)
     assert state["results"]["counts"] == {str(world["options"][0]): 7, str(world["options"][1]): 3}
     assert (await receive(phones[9][0]))["type"] in {"state", "results"}
+
+
+async def test_a_handshake_that_waited_past_the_admission_deadline_is_refused_and_a_retry_gets_in(ws, settings):
+    world = await build_world()
+    key = await new_phone(world["event"])
+    settings.CASEBOARD = {**settings.CASEBOARD, "ADMIT_DEADLINE_S": -1.0}  # every wait is too long
+    _, ok, code = await ws(f"/ws/e/{world['event'].code}/", session_key=key)
+    assert not ok and code == 1013
+    settings.CASEBOARD = {**settings.CASEBOARD, "ADMIT_DEADLINE_S": 4.5}
+    phone, ok, _ = await ws(f"/ws/e/{world['event'].code}/", session_key=key)
+    assert ok
+    assert (await receive_type(phone, "state"))["event"]["id"] == world["event"].id
