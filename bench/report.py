@@ -340,7 +340,8 @@ def render(runs: list[tuple[dict, Path]]) -> str:
         "- **(a) naive**: `bench/naive/`, daphne. Every consumer joins the event group; each vote is"
         " written, counted with SQL and sent with `group_send` to every consumer, which serialises it"
         " itself; each connection builds its own snapshot.",
-        "- **(b) Caseboard**: `caseboard.asgi:application` unchanged, on daphne and on uvicorn.",
+        "- **(b) Caseboard**: `caseboard.asgi:application` unchanged, on daphne (through"
+        " `python -m caseboard.serve`, as `make run` and `make cluster` serve it) and on uvicorn.",
         "- **(c) ceiling**: `bench/ceiling.py`, plain `websockets` on uvloop, ballots in a dict, results"
         " coalesced like Caseboard (at most one frame per 0.25 s, one final frame) and serialised once.",
         "",

@@ -41,7 +41,9 @@ class System:
         if self.key == "naive":
             return [str(VENV_BIN / "daphne"), "-v", "0", "-b", host, "-p", p, "bench.naive.asgi:application"]
         if self.key == "daphne":
-            return [str(VENV_BIN / "daphne"), "-v", "0", "-b", host, "-p", p, "caseboard.asgi:application"]
+            # What `make run` and `make cluster` run: daphne through caseboard.serve.
+            return [str(VENV_BIN / "python"), "-m", "caseboard.serve", "-v", "0", "-b", host, "-p", p,
+                    "caseboard.asgi:application"]  # fmt: skip
         if self.key == "uvicorn":
             return [
                 str(VENV_BIN / "uvicorn"), "caseboard.asgi:application", "--host", host, "--port", p,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -160,6 +161,13 @@ class GracefulCommandLineInterface(CommandLineInterface):
         )
         ours, rest = extra.parse_known_args(args)
         GracefulServer.drain_timeout = ours.drain_timeout
+        # daphne drops a handshake the application has not accepted within its connect timeout;
+        # admission work for it after that is wasted, so stop admitting half a second before.
+        daphne_options = argparse.ArgumentParser(add_help=False)
+        daphne_options.add_argument("--websocket_connect_timeout", type=int, default=5)
+        timeout = daphne_options.parse_known_args(rest)[0].websocket_connect_timeout
+        if timeout > 0:
+            os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(max(0.5, timeout - 0.5)))
         super().run(rest)
 
 
