@@ -332,7 +332,8 @@ def render(runs: list[tuple[dict, Path]]) -> str:
         "```",
         "",
         "A full run rewrites this page from its own results. Each server run is bounded (about three"
-        " minutes at most); the full profile takes roughly an hour on this machine.",
+        " minutes at most); the full profile takes about 25 minutes on this machine (each run below"
+        " gives its start and finish).",
         "",
         *machine_section(first),
         "## Systems",
