@@ -25,6 +25,7 @@ from django.conf import settings
 from polls import frames, protocol
 from polls.frames import MESSAGE_TYPE
 from polls.groups import event_group
+from polls.loops import PerLoop
 
 logger = logging.getLogger(__name__)
 
@@ -43,20 +44,8 @@ def audience(role: str) -> str:
     return "moderator" if role == protocol.Role.MODERATOR else "public"
 
 
-class Hub:
+class Hub(PerLoop):
     """The fan-out point of one event loop (one per server process)."""
-
-    _by_loop: dict[asyncio.AbstractEventLoop, Hub] = {}
-
-    @classmethod
-    def current(cls) -> Hub:
-        loop = asyncio.get_running_loop()
-        hub = cls._by_loop.get(loop)
-        if hub is None:
-            for stale in [lp for lp in cls._by_loop if lp.is_closed()]:
-                del cls._by_loop[stale]
-            hub = cls._by_loop[loop] = cls(loop)
-        return hub
 
     @classmethod
     def serving(cls) -> Hub | None:
@@ -74,7 +63,7 @@ class Hub:
             return None
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        super().__init__(loop)
         self.layer = get_channel_layer()
         self.channel: str | None = None
         self.sockets: dict[int, set[Socket]] = {}

@@ -19,26 +19,15 @@ from django.conf import settings
 
 from polls import services
 from polls.errors import DomainError
+from polls.loops import PerLoop
 from polls.services import VoteOutcome, VoteRequest
 
 logger = logging.getLogger(__name__)
 
 
-class VoteWriter:
-    _by_loop: dict[asyncio.AbstractEventLoop, VoteWriter] = {}
-
-    @classmethod
-    def current(cls) -> VoteWriter:
-        loop = asyncio.get_running_loop()
-        writer = cls._by_loop.get(loop)
-        if writer is None:
-            for stale in [lp for lp in cls._by_loop if lp.is_closed()]:
-                del cls._by_loop[stale]
-            writer = cls._by_loop[loop] = cls(loop)
-        return writer
-
+class VoteWriter(PerLoop):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        super().__init__(loop)
         self.max_batch = max(1, int(settings.CASEBOARD["VOTE_BATCH_MAX"]))
         self._queue: list[tuple[VoteRequest, asyncio.Future]] = []
         self._task: asyncio.Task | None = None
