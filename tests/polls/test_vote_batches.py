@@ -35,14 +35,19 @@ def request(participant, poll, options=(), ref=None, **ballot):
     )
 
 
-@pytest.fixture
-def world(db):
+def open_poll_world():
+    """A moderator, a case, an event and an open poll on it."""
     moderator = make_moderator()
     case = make_case()
     event = make_event(moderators=[moderator], cases=[case])
     poll = make_poll(event, case)
     services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
     return moderator, case, event, poll
+
+
+@pytest.fixture
+def world(db):
+    return open_poll_world()
 
 
 @pytest.mark.django_db
@@ -162,10 +167,7 @@ def test_a_batch_broken_by_a_deadlock_is_decided_again_and_other_failures_surfac
 def test_a_broadcast_failing_after_commit_does_not_turn_committed_ballots_into_errors(monkeypatch):
     from polls import fanout
 
-    moderator, case = make_moderator(), make_case()
-    event = make_event(moderators=[moderator], cases=[case])
-    poll = make_poll(event, case)
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    _, _, event, poll = open_poll_world()
 
     def broken(**kwargs):
         raise OSError("no route to the channel layer")
@@ -181,11 +183,7 @@ def test_a_broadcast_failing_after_commit_does_not_turn_committed_ballots_into_e
 
 @database_sync_to_async
 def live_world(phones):
-    moderator = make_moderator()
-    case = make_case()
-    event = make_event(moderators=[moderator], cases=[case])
-    poll = make_poll(event, case)
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    _, _, event, poll = open_poll_world()
     keys = [participant_session(make_participant(event)) for _ in range(phones)]
     return event, poll, option_ids(poll), keys
 
