@@ -11,6 +11,7 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,8 @@ def ensure_postgres_database(url: str, *, fresh: bool = False) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def wait_http(url: str, seconds: float = 30) -> None:
+def wait_http(url: str, seconds: float = 30, alive: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers 200; give up early if the process meant to serve it (`alive`) has exited."""
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -58,9 +60,34 @@ def wait_http(url: str, seconds: float = 30) -> None:
                 if response.status == 200:
                     return
         except OSError:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (alive is not None and alive.poll() is not None):
                 raise
             time.sleep(0.3)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def any_free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def pick_worker_ports(port: int, workers: int) -> list[int]:
+    """`port + 101`, `+ 102`, ... as documented; a taken one (say, a client's ephemeral port) is swapped."""
+    ports: list[int] = []
+    for candidate in (port + 101 + i for i in range(workers)):
+        while candidate in ports or candidate > 65535 or not port_is_free(candidate):
+            candidate = any_free_port()
+        ports.append(candidate)
+    return ports
 
 
 def worker_command(server: str, port: int) -> list[str]:
@@ -95,34 +122,47 @@ class Cluster:
         }
         self.run_dir = Path(tempfile.mkdtemp(prefix="caseboard-cluster-"))
         self.processes: list[subprocess.Popen] = []
-        self.worker_ports = [port + 101 + i for i in range(workers)]
+        self.worker_ports = pick_worker_ports(port, workers)
 
     def manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
+
+    def worker_log(self, worker_port: int) -> str:
+        return (self.run_dir / f"worker-{worker_port}.log").read_text(errors="replace")[-3000:]
+
+    def start_worker(self, worker_port: int) -> subprocess.Popen:
+        log = open(self.run_dir / f"worker-{worker_port}.log", "wb")  # noqa: SIM115 (lives with the process)
+        return subprocess.Popen(
+            worker_command(self.server, worker_port), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
 
     def start(self, *, fresh: bool = False) -> None:
         ensure_postgres_database(self.env["DATABASE_URL"], fresh=fresh)
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")
         self.manage("load_demo")
-        for worker_port in self.worker_ports:
-            log = open(self.run_dir / f"worker-{worker_port}.log", "wb")  # noqa: SIM115 (lives with the process)
-            self.processes.append(
-                subprocess.Popen(
-                    worker_command(self.server, worker_port),
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        for worker_port, process in zip(self.worker_ports, self.processes, strict=True):
-            try:
-                # Generous: a loaded machine (CI beside other work) can take a while to import Django.
-                wait_http(f"http://127.0.0.1:{worker_port}/healthz", seconds=90)
-            except OSError:
-                log = (self.run_dir / f"worker-{worker_port}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"worker on :{worker_port} (exit {process.poll()}) did not answer:\n{log}") from None
+        self.processes = [self.start_worker(worker_port) for worker_port in self.worker_ports]
+        for index in range(self.workers):
+            # A port free when picked can be taken before the worker binds it (another process's
+            # outgoing connection); such a worker exits at once and is restarted on a fresh port.
+            for _attempt in range(3):
+                try:
+                    # Generous: a loaded machine (CI beside other work) can take a while to import Django.
+                    wait_http(
+                        f"http://127.0.0.1:{self.worker_ports[index]}/healthz", seconds=90, alive=self.processes[index]
+                    )
+                    break
+                except OSError:
+                    log = self.worker_log(self.worker_ports[index])
+                    if self.processes[index].poll() is None or "Address already in use" not in log:
+                        raise RuntimeError(
+                            f"worker on :{self.worker_ports[index]} (exit {self.processes[index].poll()}) "
+                            f"did not answer:\n{log}"
+                        ) from None
+                    self.worker_ports[index] = pick_worker_ports(any_free_port() - 101, 1)[0]
+                    self.processes[index] = self.start_worker(self.worker_ports[index])
+            else:
+                raise RuntimeError(f"no free port for worker {index} after 3 tries")
         conf = (
             (ROOT / "deploy" / "nginx.conf.template")
             .read_text()

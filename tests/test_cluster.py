@@ -10,8 +10,6 @@ import pytest
 
 from tests.conftest import REQUIRE_SERVICES, service_reachable
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -19,6 +17,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_worker_ports_skip_a_port_already_taken():
+    from deploy.cluster import pick_worker_ports, port_is_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        taken_port = taken.getsockname()[1]
+        ports = pick_worker_ports(taken_port - 101, 2)
+        assert taken_port not in ports
+        assert len(set(ports)) == 2
+        assert all(port_is_free(port) for port in ports)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
 def test_vote_on_one_worker_reaches_a_screen_on_another():
     missing = [
         what
