@@ -20,7 +20,7 @@ import time
 from collections import Counter
 
 from bench.monitor import Monitor
-from bench.phone import Client, error_name, vote_to_screen
+from bench.phone import Client, error_name, vote_to_broadcast, vote_to_screen
 from bench.stats import latency_summary
 
 OPTION_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
@@ -113,7 +113,7 @@ class Generator:
     async def vote(self) -> dict:
         for phone in self.phones:
             phone.recording, phone.frames = True, []
-        self.moderator.recording = True
+        self.moderator.recording, self.moderator.frames = True, []
         start = self.monitor.snapshot()
         opened = await self.moderator.request(
             {"type": "open_poll", "ref": "open-1", "poll": self.plan["poll"]}, self.t["command_timeout_s"]
@@ -147,7 +147,9 @@ class Generator:
         end = self.monitor.snapshot()
         final_total = self.moderator.last_total
         v2s = [x for x in (vote_to_screen(self.phones[i], final_total) for i in connected) if x is not None]
-        for phone in self.phones:
+        v2b = [x for x in (vote_to_broadcast(self.phones[i], self.phones[i], final_total) for i in connected)]
+        v2p = [x for x in (vote_to_broadcast(self.phones[i], self.moderator, final_total) for i in connected)]
+        for phone in [*self.phones, self.moderator]:
             phone.recording = False
         return {
             "connected": len(connected),
@@ -159,6 +161,8 @@ class Generator:
             "ack_latency": latency_summary(v["ack"] - v["send"] for v in votes if "ack" in v),
             "vote_to_screen": latency_summary(v2s),
             "saw_own_vote": len(v2s),
+            "vote_to_broadcast": latency_summary(x for x in v2b if x is not None),
+            "vote_to_console": latency_summary(x for x in v2p if x is not None),
             "final_total_seen_by_moderator": final_total,
             "last_total_histogram": dict(Counter(str(self.phones[i].last_total) for i in connected)),
             "converged_after_last_ack_s": None if converged_at is None else round(converged_at - last_ack, 2),

@@ -37,7 +37,7 @@ class Client:
         self.waiters: dict[str, asyncio.Future] = {}
         self.open_event = asyncio.Event()
         self.recording = False
-        self.frames: list[tuple[float, int, int]] = []
+        self.frames: list[tuple[float, int, int]] = []  # broadcast results seen while recording
         self.last_version = -1
         self.last_total: int | None = None
         self.results_received = 0
@@ -98,6 +98,9 @@ class Client:
             if self.state_fut is not None and not self.state_fut.done():
                 self.state_fut.set_result(now)
         elif kind in ("ack", "error"):
+            own = frame.get("results")
+            if kind == "ack" and isinstance(own, dict) and own.get("poll") == frame.get("poll"):
+                self.accept_own_total(own)
             fut = self.waiters.pop(frame.get("ref"), None)
             if fut is not None and not fut.done():
                 fut.set_result((now, wall_us(), frame))
@@ -116,6 +119,13 @@ class Client:
         self.results_received += 1
         if self.recording:
             self.frames.append((now, version, self.last_total))
+
+    def accept_own_total(self, results: dict) -> None:
+        """A vote ack's total (it includes the vote): shown like a results frame, not one more frame."""
+        version = results.get("version", 0)
+        if version >= self.last_version:
+            self.last_version = version
+            self.last_total = results.get("total")
 
     async def request(self, frame: dict, wait_s: float):
         """Send a frame with a ref and wait for its ack or error: (monotonic, wall µs, frame) or None."""
@@ -152,7 +162,7 @@ class Client:
                 return
             now, wall, reply = answer
             if reply["type"] == "ack":
-                record.update(ack=now, ack_wall=wall)
+                record.update(ack=now, ack_wall=wall, ack_total="results" in reply)
                 record.pop("error", None)
                 return
             record["error"] = reply.get("code")
@@ -163,11 +173,20 @@ class Client:
 
 
 def vote_to_screen(phone: Client, final_total: int | None) -> float | None:
-    """Send → first results frame that provably includes the vote (see docs/benchmarks.md)."""
+    """Send → the phone first shows a total that includes its vote: its ack's, or a broadcast's."""
+    vote = phone.vote or {}
+    if vote.get("ack_total"):
+        return vote["ack"] - vote["send"]
+    return vote_to_broadcast(phone, phone, final_total)
+
+
+def vote_to_broadcast(phone: Client, viewer: Client, final_total: int | None) -> float | None:
+    """Send → first broadcast results frame on `viewer` that provably includes the phone's vote
+    (see docs/benchmarks.md); `viewer` is the phone itself or the moderator's console."""
     vote = phone.vote or {}
     if "ack" not in vote:
         return None
-    for at, version, total in phone.frames:
+    for at, version, total in viewer.frames:
         if at < vote["send"]:
             continue
         if version > vote["ack_wall"] or (final_total is not None and total == final_total):

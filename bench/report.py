@@ -22,7 +22,7 @@ TABLES = [
         ["join_connected", "join_refused", "join_p99_ms", "join_cpu_per_1000", "rss_per_1000", "rss_added_per_1000"],
     ),
     ("Vote burst: acks", ["ack_p50_ms", "ack_p95_ms", "ack_p99_ms", "vote_cpu_pct", "us_per_frame"]),
-    ("Vote burst: screens", ["v2s_p50_ms", "v2s_p99_ms", "share_final"]),
+    ("Vote burst: screens", ["v2s_p50_ms", "v2s_p99_ms", "v2b_p99_ms", "v2c_p50_ms", "v2c_p99_ms", "share_final"]),
     ("Reveal and reconnect storm", ["reveal_last_ms", "reveal_rate", "resync_p99_ms", "reconnected", "storm_refused"]),
 ]
 LABELS = {key: label for key, label, _, _ in evaluate.METRICS}
@@ -43,11 +43,18 @@ DEFINITIONS = """\
 - **ack latency**: from sending the vote to receiving its `ack` (including any resend). A phone
   waits `ack_timeout_s` at most; a vote still unanswered then is counted as `ack_timeout` (it may
   still be recorded: compare with counted).
-- **vote-to-screen**: from sending the vote to the first `results` frame (or `state` carrying
-  `results`) that *provably* includes it: a frame whose `version` (the server's wall clock in µs,
-  taken before the tally was read; server and generator share one clock) is later than the moment
-  the phone received its ack, or a frame whose total already equals the final tally. It is an
-  upper bound: a frame read between the commit and the ack also held the vote but is not credited.
+- **vote-to-screen**: from sending the vote until the phone shows a total that includes it.
+  Caseboard's `ack` carries the poll's total read right after the ballot was written, so there it
+  is the ack latency; for the naive baseline and the ceiling (acks without a total) it is the
+  vote-to-broadcast time below.
+- **vote-to-broadcast on phones**: from sending the vote to the first broadcast `results` frame
+  (or `state` carrying `results`) on the same phone that *provably* includes it: a frame whose
+  `version` (the server's wall clock in µs, taken before the tally was read; server and generator
+  share one clock) is later than the moment the phone received its ack, or a frame whose total
+  already equals the final tally. It is an upper bound: a frame read between the commit and the
+  ack also held the vote but is not credited. This is how soon the *other* phones see a vote.
+- **vote-to-console**: the same, measured on the moderator's console socket: how soon a vote
+  shows on the screens of the room (the presenter screen gets the same frames, at the same time).
 - **share on final tally**: connected phones whose newest `results` total equals the counted
   total once the burst settled (the generator waits up to `settle_timeout_s` for that).
 - **reveal to last phone**: from the moderator sending `reveal_results` (after `close_poll` was
@@ -262,7 +269,18 @@ def targets_section(results: dict) -> list[str]:
         ),
         ("0 lost, 0 doubled votes (acked = counted)", lambda s: by_run(s, counts)),
         ("p99 ack ≤ 1 s", lambda s: check(s, "ack_p99_ms", lambda v: v <= 1000, ms)),
-        ("p99 vote-to-screen ≤ 1 s", lambda s: check(s, "v2s_p99_ms", lambda v: v <= 1000, ms)),
+        (
+            "p99 vote-to-screen ≤ 1 s (the voter's own phone: its ack's total)",
+            lambda s: check(s, "v2s_p99_ms", lambda v: v <= 1000, ms),
+        ),
+        (
+            "… p99 vote-to-broadcast on phones ≤ 1 s (how soon the other phones see it)",
+            lambda s: check(s, "v2b_p99_ms", lambda v: v <= 1000, ms),
+        ),
+        (
+            "… p99 vote-to-console ≤ 1 s (how soon the room's screens see it)",
+            lambda s: check(s, "v2c_p99_ms", lambda v: v <= 1000, ms),
+        ),
         ("every phone on the final tally", lambda s: check(s, "share_final", lambda v: v == 1.0, pct)),
         ("reveal reaches every phone in ≤ 1 s", lambda s: check(s, "reveal_last_ms", lambda v: v <= 1000, ms)),
         ("reveal delivery rate ≥ 3× naive", lambda s: rate(s, "vs_naive", "naive", 3.0)),

@@ -20,7 +20,12 @@ def vote_request(command: Command, *, event_id: int, participant_id: int | None)
 
 
 def vote_ack(command: Command, outcome: services.VoteOutcome) -> dict[str, Any]:
-    return protocol.ack_for_vote(ref=command.ref, poll=outcome.poll_id, ballot=outcome.ballot.as_json())
+    ack = protocol.ack_for_vote(ref=command.ref, poll=outcome.poll_id, ballot=outcome.ballot.as_json())
+    if outcome.total is not None and outcome.version is not None:
+        ack["results"] = protocol.results_payload(
+            poll_id=outcome.poll_id, total=outcome.total, version=outcome.version, detail=None
+        )
+    return ack
 
 
 def _vote(command: Command, *, event_id: int, user, participant_id: int | None) -> dict[str, Any]:

@@ -67,13 +67,18 @@ class Hub(PerLoop):
         self.layer = get_channel_layer()
         self.channel: str | None = None
         self.sockets: dict[int, set[Socket]] = {}
+        self.screens: dict[int, set[Socket]] = {}  # the few non-participant sockets: projector, console, panel
         self._state: dict[int, tuple[float, dict[str, Any]]] = {}
         self._results: dict[int, dict[str, Any]] = {}
         self._build_locks: dict[int, asyncio.Lock] = {}
         self._dirty: dict[int, int] = {}
         self._flushers: dict[int, asyncio.Task] = {}
         self._last_flush: dict[int, float] = {}
-        self._fanout_s: dict[int, float] = {}  # event -> seconds its last results fan-out took here
+        self._fanout_s: dict[int, float] = {}  # event -> seconds its last results fan-out to phones took here
+        self._audience_pending: dict[int, dict[str, Any]] = {}  # event -> newest results not yet on phones
+        self._audience_pacers: dict[int, asyncio.Task] = {}
+        self._last_audience: dict[int, float] = {}
+        self._build_s: dict[int, float] = {}  # poll -> seconds its last results read and broadcast took
         self._probes: dict[str, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._start_lock = asyncio.Lock()
@@ -104,9 +109,10 @@ class Hub(PerLoop):
 
     async def close(self) -> None:
         """Stop this hub's background tasks and leave its groups (tests, loop shutdown)."""
-        for task in [*self._tasks, *self._flushers.values()]:
+        background = [*self._tasks, *self._flushers.values(), *self._audience_pacers.values()]
+        for task in background:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._flushers.values(), return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
         if self.channel is not None:
             for event_id in list(self.sockets):
                 try:
@@ -114,6 +120,7 @@ class Hub(PerLoop):
                 except Exception:
                     logger.debug("group_discard on close failed", exc_info=True)
         self.sockets.clear()
+        self.screens.clear()
         self._by_loop.pop(self.loop, None)
 
     async def attach(self, event_id: int, socket: Socket) -> None:
@@ -123,14 +130,23 @@ class Hub(PerLoop):
             sockets = self.sockets[event_id] = set()
             await self.layer.group_add(event_group(event_id), self.channel)
         sockets.add(socket)
+        if socket.role != protocol.Role.PARTICIPANT:
+            self.screens.setdefault(event_id, set()).add(socket)
 
     async def detach(self, event_id: int, socket: Socket) -> None:
         sockets = self.sockets.get(event_id)
         if sockets is None:
             return
         sockets.discard(socket)
+        screens = self.screens.get(event_id)
+        if screens is not None:
+            screens.discard(socket)
+            if not screens:
+                del self.screens[event_id]
         if not sockets:
             del self.sockets[event_id]
+            self._audience_pending.pop(event_id, None)
+            self._last_audience.pop(event_id, None)
             self._state.pop(event_id, None)
             self._results.pop(event_id, None)
             self._fanout_s.pop(event_id, None)
@@ -205,7 +221,35 @@ class Hub(PerLoop):
         await self.deliver(event_id, kind, message)
 
     async def deliver(self, event_id: int, kind: str, message: dict[str, Any]) -> None:
-        sockets = list(self.sockets.get(event_id, ()))
+        if kind != "results":
+            await self._write(list(self.sockets.get(event_id, ())), message)
+            return
+        # Results reach the projector, the console and the panel at once, every time; the
+        # phones of a large audience get the newest one as often as this process can afford.
+        screens = self.screens.get(event_id, set())
+        await self._write(list(screens), message)
+        self._audience_pending[event_id] = message
+        if event_id not in self._audience_pacers:
+            self._audience_pacers[event_id] = self._spawn(self._pace_audience(event_id))
+
+    async def _pace_audience(self, event_id: int) -> None:
+        try:
+            while event_id in self._audience_pending:
+                wait = self._last_audience.get(event_id, 0.0) + self.results_spacing(event_id) - self.loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                message = self._audience_pending.pop(event_id, None)
+                if message is None:
+                    break
+                self._last_audience[event_id] = self.loop.time()
+                screens = self.screens.get(event_id, set())
+                phones = [socket for socket in self.sockets.get(event_id, ()) if socket not in screens]
+                self._fanout_s[event_id] = await self._write(phones, message)
+        finally:
+            self._audience_pacers.pop(event_id, None)
+
+    async def _write(self, sockets: list[Socket], message: dict[str, Any]) -> float:
+        """Write one frame to many sockets; returns the seconds spent writing."""
         chunk = max(1, settings.CASEBOARD["FANOUT_CHUNK"])
         busy = 0.0
         for start in range(0, len(sockets), chunk):
@@ -219,8 +263,7 @@ class Hub(PerLoop):
                 except Exception:
                     logger.debug("delivery to a closing socket failed", exc_info=True)
             busy += time.perf_counter() - began
-        if kind == "results":
-            self._fanout_s[event_id] = busy
+        return busy
 
     # ----------------------------------------------- recovery after layer loss
 
@@ -308,37 +351,49 @@ class Hub(PerLoop):
     async def _flush(self, poll_id: int) -> None:
         try:
             while poll_id in self._dirty:
-                wait = (
-                    self._last_flush.get(poll_id, 0.0) + self.results_spacing(self._dirty[poll_id]) - self.loop.time()
-                )
+                wait = self._last_flush.get(poll_id, 0.0) + self.flush_spacing(poll_id) - self.loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 event_id = self._dirty.pop(poll_id)
                 self._last_flush[poll_id] = self.loop.time()
                 try:
-                    await publish_results(event_id=event_id, poll_id=poll_id)
+                    self._build_s[poll_id] = await publish_results(event_id=event_id, poll_id=poll_id) or 0.0
                 except Exception:
                     logger.exception("results broadcast for poll %s failed", poll_id)
         finally:
             self._flushers.pop(poll_id, None)
 
+    def flush_spacing(self, poll_id: int) -> float:
+        """Seconds between results broadcasts of a poll: RESULTS_MIN_INTERVAL_S, or longer when
+        reading the tally took so long that it would hold the database thread a tenth of the time."""
+        return max(settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"], self._build_s.get(poll_id, 0.0) / 0.1)
+
     def results_spacing(self, event_id: int) -> float:
-        """Seconds between results frames of a poll: RESULTS_MIN_INTERVAL_S, or longer when this
-        process's last fan-out of the event took so long that frames at that pace would take more
-        than RESULTS_FANOUT_SHARE of the loop (thousands of sockets on a slow server)."""
+        """Seconds between results frames on the event's phones: RESULTS_MIN_INTERVAL_S, or longer
+        when this process's last fan-out to them took so long that frames at that pace would take
+        more than RESULTS_FANOUT_SHARE of the loop (thousands of sockets on a slow server)."""
         limits = settings.CASEBOARD
         return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / limits["RESULTS_FANOUT_SHARE"])
 
     async def drain(self) -> None:
         """Wait until every pending results frame has been sent (tests, shutdown)."""
-        while self._flushers:
-            await asyncio.gather(*list(self._flushers.values()), return_exceptions=True)
+        while self._flushers or self._audience_pacers:
+            await asyncio.gather(
+                *list(self._flushers.values()), *list(self._audience_pacers.values()), return_exceptions=True
+            )
 
 
-async def publish_results(*, event_id: int, poll_id: int) -> None:
-    message = await database_sync_to_async(frames.build_results_message)(event_id, poll_id)
+async def publish_results(*, event_id: int, poll_id: int) -> float:
+    """Read the poll's tally and broadcast it; returns the seconds the read held the database thread."""
+
+    def build() -> tuple[dict[str, Any] | None, float]:
+        began = time.perf_counter()
+        return frames.build_results_message(event_id, poll_id), time.perf_counter() - began
+
+    message, busy = await database_sync_to_async(build)()
     if message is not None:
         await get_channel_layer().group_send(event_group(event_id), message)
+    return busy
 
 
 def results_changed(*, event_id: int, poll_id: int) -> None:

@@ -43,6 +43,25 @@ def pytest_report_header(config):
     return [f"caseboard: database={db} channel_layer={layer} require_services={REQUIRE_SERVICES}"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_test_database(django_db_setup, django_db_blocker):
+    """Before PostgreSQL's test database is dropped, end sessions that async tests left behind.
+
+    asgiref's database thread can outlive a test with its connection open (see the `ws` fixture);
+    one such session makes DROP DATABASE fail the whole run at teardown.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

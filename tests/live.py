@@ -7,6 +7,7 @@ import json
 from channels.testing import WebsocketCommunicator
 
 from caseboard.asgi import application
+from tests.frames import BROADCASTS, answer_only
 
 
 async def connect(path: str, *, session_key: str | None = None, origin: str = "http://testserver"):
@@ -28,6 +29,14 @@ async def receive_type(communicator: WebsocketCommunicator, kind: str, timeout: 
         frame = await receive(communicator, timeout=timeout)
         if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
             return frame
+
+
+async def reply(communicator: WebsocketCommunicator, timeout: float = 5) -> dict:
+    """The next frame that answers this client (broadcast `state` and `results` frames are skipped)."""
+    while True:
+        frame = await receive(communicator, timeout=timeout)
+        if frame["type"] not in BROADCASTS:
+            return answer_only(frame)
 
 
 async def send(communicator: WebsocketCommunicator, frame: dict) -> None:

@@ -9,12 +9,15 @@ costs a handful of commits per second instead of one commit and seven queries pe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from polls.ballots import Ballot, CleanBallot, validate
@@ -60,6 +63,11 @@ class VoteOutcome:
     poll_id: int
     ballot: Ballot
     changed: bool
+    # The poll's audience total right after the batch was written (it includes this ballot),
+    # and the results version of that moment: the voter's own screen needs no broadcast to move.
+    total: int | None = None
+    version: int | None = None
+    replayed: bool = False  # a resend of a ref already recorded: its ack repeats the first one's ballot
 
     @property
     def option_ids(self) -> tuple[int, ...]:
@@ -146,7 +154,33 @@ def _votes_cast_once(requests: Sequence[VoteRequest]) -> list[VoteOutcome | Doma
     _write(batch)
     for poll_id in {poll for poll, _ in batch.writes}:
         publish_results(batch.polls[poll_id].event_id, poll_id)
-    return outcomes
+    return _with_totals(outcomes)
+
+
+def _with_totals(outcomes: list[VoteOutcome | DomainError]) -> list[VoteOutcome | DomainError]:
+    """One grouped count for the whole batch: the total each voter sees in its ack.
+
+    A replayed ref gets none: its ack repeats the first one's ballot, and a total read now would
+    not be the one that first ack reported; the `state` a reconnecting phone receives has it.
+    """
+    fresh = [o for o in outcomes if isinstance(o, VoteOutcome) and not o.replayed]
+    poll_ids = {outcome.poll_id for outcome in fresh}
+    if not poll_ids:
+        return outcomes
+    totals = dict(
+        Vote.objects.filter(poll_id__in=poll_ids, participant__is_panelist=False)
+        .order_by()
+        .values_list("poll_id")
+        .annotate(n=Count("id"))
+    )
+    # Read after the count, like a results frame's version: a frame newer than this one holds no less.
+    version = time.time_ns() // 1000
+    return [
+        dataclasses.replace(outcome, total=totals.get(outcome.poll_id, 0), version=version)
+        if isinstance(outcome, VoteOutcome) and not outcome.replayed
+        else outcome
+        for outcome in outcomes
+    ]
 
 
 def _read(requests: Sequence[VoteRequest]) -> _Batch:
@@ -201,7 +235,7 @@ def _decide(batch: _Batch, request: VoteRequest, now) -> VoteOutcome:
     if receipt is not None:
         poll_id, receipt_sent, stored = receipt
         if poll_id == request.poll_id and receipt_sent == sent:
-            return VoteOutcome(poll_id=poll_id, ballot=_ballot_from_json(stored), changed=False)
+            return VoteOutcome(poll_id=poll_id, ballot=_ballot_from_json(stored), changed=False, replayed=True)
         raise DomainError("idempotency_conflict")
 
     poll = batch.polls.get(request.poll_id)

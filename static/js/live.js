@@ -263,6 +263,10 @@ export class LiveConnection {
   }
 
   applyAck(ack) {
+    // A vote's ack carries the poll's total right after that vote was written.
+    if (ack.results && typeof ack.results === "object" && ack.results.poll === ack.poll) {
+      this.acceptResults(ack.results);
+    }
     const pending = this.outbox.get();
     const matched = pending && pending.ref === ack.ref ? pending : null;
     if (matched) {

@@ -35,6 +35,7 @@ const ui = {
   countdown: byTestId("countdown"),
   ballotArea: byTestId("ballot-area"),
   receipt: byTestId("vote-receipt"),
+  liveTotal: byTestId("live-total"),
   preferred: byTestId("preferred"),
   preferredAnswer: byTestId("preferred-answer"),
   preferredRationale: byTestId("preferred-rationale"),
@@ -155,6 +156,16 @@ function renderReceipt(poll) {
   }
   ui.receipt.dataset.state = kind;
   if (ui.receipt.textContent !== text) ui.receipt.textContent = text;
+  renderLiveTotal(poll);
+}
+
+/** While a poll is open, how many have answered so far (counts stay hidden until the reveal). */
+function renderLiveTotal(poll) {
+  const latest = poll ? live.resultsFor(poll.id).latest : null;
+  const visible = Boolean(poll && latest && poll.state === "open" && typeof latest.total === "number");
+  show(ui.liveTotal, visible);
+  const text = visible ? `${plural(latest.total, "response", "responses")} so far` : "";
+  if (ui.liveTotal.textContent !== text) ui.liveTotal.textContent = text;
 }
 
 function renderBallot(poll) {

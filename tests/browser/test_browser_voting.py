@@ -53,14 +53,19 @@ def test_ten_phones_vote_and_presenter_and_phone_show_70_30(demo, contexts):
     for index, phone in enumerate(phones):
         expect(phone.get_by_test_id("poll-state")).to_have_text("Poll open")
         vote(phone, CAR_T if index < 7 else BISPECIFIC)
+        if index == 0:
+            # The voter's own phone shows the running total at once (from its ack), never the split.
+            expect(phone.get_by_test_id("live-total")).to_have_text("1 response so far")
 
     # While hidden, the presenter shows only the number of responses, never the split.
     expect(presenter.get_by_test_id("response-count")).to_have_text("10 responses")
     expect(presenter.get_by_test_id("result-row")).to_have_count(0)
     expect(console.get_by_test_id(f"poll-count-{poll}")).to_have_text("10 responses")
+    expect(phones[0].get_by_test_id("live-total")).to_have_text("10 responses so far")
 
     close_poll(console, poll)
     expect(phones[0].get_by_test_id("poll-state")).to_have_text("Poll closed")
+    expect(phones[0].get_by_test_id("live-total")).to_be_hidden()
     expect(phones[0].get_by_role("button", name=CAR_T, exact=True)).to_be_disabled()
     reveal_results(console, poll)
 

@@ -26,13 +26,13 @@ from tests.factories import (
     participant_session,
     user_session,
 )
-from tests.live import receive
+from tests.frames import BROADCASTS
+from tests.live import reply
 from tests.reliability.dbstate import changed_tables, snapshot
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 MAX_BYTES = 4096  # CASEBOARD_MAX_FRAME_BYTES default, documented in docs/protocol.md
-BROADCASTS = {"state", "results"}
 
 
 @database_sync_to_async
@@ -202,14 +202,6 @@ async def open_socket(ws, w, role: str):
 async def send_raw(socket, data: str | bytes) -> None:
     key = "bytes" if isinstance(data, bytes) else "text"
     await socket.send_input({"type": "websocket.receive", key: data})
-
-
-async def reply(socket, timeout: float = 3) -> dict:
-    """The next frame that answers the client (broadcasts are skipped)."""
-    while True:
-        frame = await receive(socket, timeout=timeout)
-        if frame["type"] not in BROADCASTS:
-            return frame
 
 
 async def assert_alive(socket) -> None:

@@ -85,18 +85,45 @@ async def test_vote_is_acked_counted_once_per_ref_and_changeable(ws):
     first, second = world["options"]
     vote = {"type": "vote", "ref": "v1", "poll": world["poll"].id, "options": [first]}
     await send(phone, vote)
-    assert await receive_type(phone, "ack") == {
+    ack = await receive_type(phone, "ack")
+    version = ack["results"].pop("version")
+    assert ack == {
         "type": "ack",
         "ref": "v1",
         "poll": world["poll"].id,
         "options": [first],
+        "results": {"type": "results", "poll": world["poll"].id, "total": 1},
     }
+    assert isinstance(version, int)
     await send(phone, vote)
     assert (await receive_type(phone, "ack"))["ref"] == "v1"
     assert await call(selectors.poll_tally, poll_id=world["poll"].id) == (1, {first: 1, second: 0})
     await send(phone, {"type": "vote", "ref": "v2", "poll": world["poll"].id, "options": [second]})
     await receive_type(phone, "ack", ref="v2")
     assert await call(selectors.poll_tally, poll_id=world["poll"].id) == (1, {first: 0, second: 1})
+
+
+async def test_a_vote_ack_carries_the_total_that_includes_it(ws):
+    world = await build_world()
+    poll = world["poll"]
+    await call(services.poll_open, event_id=world["event"].id, poll_id=poll.id, user=world["moderator"])
+    first, _ = await open_phone(ws, world)
+    second, _ = await open_phone(ws, world)
+    await send(first, {"type": "vote", "ref": "a", "poll": poll.id, "options": [world["options"][0]]})
+    one = (await receive_type(first, "ack"))["results"]
+    await send(second, {"type": "vote", "ref": "b", "poll": poll.id, "options": [world["options"][1]]})
+    two = (await receive_type(second, "ack"))["results"]
+    assert (one["total"], two["total"]) == (1, 2)
+    assert two["version"] > one["version"]
+    # Counts stay hidden before the reveal: the ack says how many answered, not what.
+    assert set(two) == {"type", "poll", "total", "version"}
+    # The broadcast that follows is newer than the ack (phones drop older versions) and agrees with it.
+    while True:
+        frame = await receive(first)
+        results = frame if frame["type"] == "results" else frame.get("results")
+        if results and results["poll"] == poll.id and results["version"] > two["version"]:
+            break
+    assert results["total"] == 2
 
 
 async def test_results_are_withheld_until_revealed(ws):

@@ -17,6 +17,12 @@ class FakeSocket:
         self.received.append(message)
 
 
+def place(hub, event_id, sockets):
+    """Put sockets on the hub as attach() would, without a channel layer."""
+    hub.sockets[event_id] = set(sockets)
+    hub.screens[event_id] = {socket for socket in sockets if socket.role != "participant"}
+
+
 @pytest.fixture
 async def hub():
     hub = Hub.current()
@@ -67,11 +73,12 @@ async def test_one_serialised_frame_reaches_every_socket_and_older_results_are_d
     hub.channel = "test-channel"  # no layer reader needed for dispatch
     phones = [FakeSocket() for _ in range(3)]
     console = FakeSocket("moderator")
-    hub.sockets[5] = {*phones, console}
+    place(hub, 5, [*phones, console])
     newer = frames.frames_message(event_id=5, kind="results", poll_id=7, version=20, public="P20", moderator="M20")
     older = frames.frames_message(event_id=5, kind="results", poll_id=7, version=10, public="P10", moderator="M10")
     await hub.dispatch(newer)
     await hub.dispatch(older)
+    await hub.drain()
     for phone in phones:
         assert phone.received == [newer]
     assert console.received == [newer]
@@ -135,7 +142,7 @@ async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_resul
         "FANOUT_CHUNK": 250,
     }
     sockets = [SlowSocket() for _ in range(750)]
-    hub.sockets[1] = set(sockets)
+    place(hub, 1, sockets)
     assert hub.results_spacing(1) == 0.25  # nothing measured yet
     ticks = 0
 
@@ -150,6 +157,7 @@ async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_resul
     before = ticks
     message = frames.frames_message(event_id=1, kind="results", poll_id=7, version=1, public="{}", moderator="{}")
     await hub.dispatch(message)
+    await hub.drain()
     other.cancel()
     assert all(s.received == [message] for s in sockets)
     assert ticks - before >= 2  # the ticker ran between chunks, not only after the whole fan-out
@@ -158,3 +166,47 @@ async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_resul
     assert hub.results_spacing(1) == pytest.approx(max(0.25, busy / 0.4))
     assert hub.results_spacing(1) > 0.25  # 750 slow sockets: frames come less often
     assert hub.results_spacing(2) == 0.25  # another event is unaffected
+
+
+async def test_screens_get_every_results_frame_and_phones_the_newest_at_their_pace(hub, settings):
+    settings.CASEBOARD = {
+        **settings.CASEBOARD,
+        "RESULTS_MIN_INTERVAL_S": 0.05,
+        "RESULTS_FANOUT_SHARE": 0.4,
+        "FANOUT_CHUNK": 1000,
+    }
+    hub.channel = "test-channel"
+    phones = [SlowSocket() for _ in range(500)]  # 0.2 s per fan-out: phones every 0.5 s
+    projector, console, panelist = FakeSocket("presenter"), FakeSocket("moderator"), FakeSocket("panelist")
+    place(hub, 3, [*phones, projector, console, panelist])
+    sent = []
+    for version in range(1, 6):
+        message = frames.frames_message(
+            event_id=3, kind="results", poll_id=7, version=version, public=f"P{version}", moderator=f"M{version}"
+        )
+        sent.append(message)
+        await hub.dispatch(message)
+        await asyncio.sleep(0.06)
+    # The screens had every frame as it came, even while the phones were being written to.
+    assert projector.received == console.received == panelist.received == sent
+    await hub.drain()
+    for phone in phones:
+        # The first at once, then only the newest: at most one frame per spacing, and the last one always.
+        assert phone.received[0] is sent[0]
+        assert phone.received[-1] is sent[-1]
+        assert len(phone.received) < len(sent)
+    assert hub.results_spacing(3) > 0.05
+
+
+async def test_results_broadcasts_slow_down_only_when_reading_the_tally_is_slow(hub, monkeypatch, settings):
+    settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.25}
+    assert hub.flush_spacing(7) == 0.25
+
+    async def slow_read(*, event_id, poll_id):
+        return 0.05  # the read held the database thread 50 ms
+
+    monkeypatch.setattr(fanout, "publish_results", slow_read)
+    hub.mark_dirty(1, 7)
+    await hub.drain()
+    assert hub.flush_spacing(7) == pytest.approx(0.5)  # at most a tenth of the database thread
+    assert hub.flush_spacing(8) == 0.25

@@ -10,9 +10,10 @@ import time
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from tests.frames import BROADCASTS, answer_only
+
 BACKOFF_START_S = 0.5  # static/js/live.js: 0.5 s doubling to 15 s, each delay times 0.5-1.5
 BACKOFF_MAX_S = 15.0
-BROADCASTS = {"state", "results"}
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -67,7 +68,7 @@ class Client:
         while True:
             frame = await self.receive(max(0.01, deadline - time.monotonic()))
             if frame["type"] not in BROADCASTS:
-                return frame
+                return answer_only(frame)
 
     async def results(self, poll: int, total: int, timeout: float) -> float:
         """Wait until a results frame (or a state frame's results) reports `total`; return the seconds waited."""

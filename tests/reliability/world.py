@@ -19,9 +19,7 @@ from tests.factories import (
     participant_session,
     user_session,
 )
-from tests.live import receive
-
-BROADCASTS = {"state", "results"}
+from tests.live import receive, reply  # noqa: F401 (re-exported)
 
 
 @database_sync_to_async
@@ -73,14 +71,6 @@ async def open_console(ws, w: SimpleNamespace, path: str = "moderate"):
 
 async def send(socket, frame: dict) -> None:
     await socket.send_to(text_data=json.dumps(frame))
-
-
-async def reply(socket, timeout: float = 5) -> dict:
-    """The next frame that answers this client (broadcast `state` and `results` frames are skipped)."""
-    while True:
-        frame = await receive(socket, timeout=timeout)
-        if frame["type"] not in BROADCASTS:
-            return frame
 
 
 @database_sync_to_async
