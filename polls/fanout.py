@@ -3,9 +3,9 @@
 Channels' usual pattern (every consumer joins the group; the layer delivers a copy to each)
 costs ~0.2-0.3 ms per recipient and collapsed above ~1,000 phones. Here each server process
 joins an event's group once through its Hub, receives one copy of each frame (already
-serialised once by the sender) and writes it to its own sockets. Result updates are coalesced
-per poll: at most one frame per RESULTS_MIN_INTERVAL_S, never overlapping, and always a final
-frame read after the last vote committed.
+serialised once by the sender) and writes it to its own sockets. Results frames (coalesced per
+poll by polls/coalescing.py) reach the few screens at once and the phones at a pace the process
+can afford, always ending with the newest.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import time
 import uuid
 from typing import Any, Protocol
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from polls import frames, protocol
+from polls.coalescing import Coalescer
 from polls.frames import MESSAGE_TYPE
 from polls.groups import event_group
 from polls.loops import PerLoop
@@ -71,14 +71,11 @@ class Hub(PerLoop):
         self._state: dict[int, tuple[float, dict[str, Any]]] = {}
         self._results: dict[int, dict[str, Any]] = {}
         self._build_locks: dict[int, asyncio.Lock] = {}
-        self._dirty: dict[int, int] = {}
-        self._flushers: dict[int, asyncio.Task] = {}
-        self._last_flush: dict[int, float] = {}
+        self.coalescer = Coalescer(self.loop, self._spawn)
         self._fanout_s: dict[int, float] = {}  # event -> seconds its last results fan-out to phones took here
         self._audience_pending: dict[int, dict[str, Any]] = {}  # event -> newest results not yet on phones
         self._audience_pacers: dict[int, asyncio.Task] = {}
         self._last_audience: dict[int, float] = {}
-        self._build_s: dict[int, float] = {}  # poll -> seconds its last results read and broadcast took
         self._probes: dict[str, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._start_lock = asyncio.Lock()
@@ -109,7 +106,7 @@ class Hub(PerLoop):
 
     async def close(self) -> None:
         """Stop this hub's background tasks and leave its groups (tests, loop shutdown)."""
-        background = [*self._tasks, *self._flushers.values(), *self._audience_pacers.values()]
+        background = [*self._tasks, *self.coalescer.tasks(), *self._audience_pacers.values()]
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
@@ -341,32 +338,11 @@ class Hub(PerLoop):
 
         self.loop.call_later(delay + 0.05, lambda: self._spawn(timers.expire(event_id, poll_id)))
 
-    # ------------------------------------------------------ results coalescing
+    # ------------------------------------------------------ results pacing
 
     def mark_dirty(self, event_id: int, poll_id: int) -> None:
-        self._dirty[poll_id] = event_id
-        if poll_id not in self._flushers:
-            self._flushers[poll_id] = self._spawn(self._flush(poll_id))
-
-    async def _flush(self, poll_id: int) -> None:
-        try:
-            while poll_id in self._dirty:
-                wait = self._last_flush.get(poll_id, 0.0) + self.flush_spacing(poll_id) - self.loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                event_id = self._dirty.pop(poll_id)
-                self._last_flush[poll_id] = self.loop.time()
-                try:
-                    self._build_s[poll_id] = await publish_results(event_id=event_id, poll_id=poll_id) or 0.0
-                except Exception:
-                    logger.exception("results broadcast for poll %s failed", poll_id)
-        finally:
-            self._flushers.pop(poll_id, None)
-
-    def flush_spacing(self, poll_id: int) -> float:
-        """Seconds between results broadcasts of a poll: RESULTS_MIN_INTERVAL_S, or longer when
-        reading the tally took so long that it would hold the database thread a tenth of the time."""
-        return max(settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"], self._build_s.get(poll_id, 0.0) / 0.1)
+        """A vote or a change of visibility: a results broadcast of the poll is due (coalesced)."""
+        self.coalescer.mark_dirty(event_id, poll_id)
 
     def results_spacing(self, event_id: int) -> float:
         """Seconds between results frames on the event's phones: RESULTS_MIN_INTERVAL_S, or longer
@@ -376,44 +352,6 @@ class Hub(PerLoop):
         return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / limits["RESULTS_FANOUT_SHARE"])
 
     async def drain(self) -> None:
-        """Wait until every pending results frame has been sent (tests, shutdown)."""
-        while self._flushers or self._audience_pacers:
-            await asyncio.gather(
-                *list(self._flushers.values()), *list(self._audience_pacers.values()), return_exceptions=True
-            )
-
-
-async def publish_results(*, event_id: int, poll_id: int) -> float:
-    """Read the poll's tally and broadcast it; returns the seconds the read held the database thread."""
-
-    def build() -> tuple[dict[str, Any] | None, float]:
-        began = time.perf_counter()
-        return frames.build_results_message(event_id, poll_id), time.perf_counter() - began
-
-    message, busy = await database_sync_to_async(build)()
-    if message is not None:
-        await get_channel_layer().group_send(event_group(event_id), message)
-    return busy
-
-
-def results_changed(*, event_id: int, poll_id: int) -> None:
-    """Called after a vote commits (sync context): schedule a coalesced results frame.
-
-    The vote's worker thread hands the poll to the hub's loop without waiting for it: every
-    database call of the process shares that thread, so it must not block on the loop.
-    """
-    hub = Hub.serving()
-    if hub is not None:
-        try:
-            hub.loop.call_soon_threadsafe(hub.mark_dirty, event_id, poll_id)
-            return
-        except RuntimeError:  # the loop closed in between
-            pass
-    # No sockets are served from this process (admin, management command): read and send now,
-    # synchronously, on the caller's own database connection.
-    try:
-        message = frames.build_results_message(event_id, poll_id)
-        if message is not None:
-            async_to_sync(get_channel_layer().group_send)(event_group(event_id), message)
-    except Exception:
-        logger.exception("could not send results for poll %s", poll_id)
+        """Wait until every pending results frame has been broadcast and written (tests, shutdown)."""
+        while self.coalescer.tasks() or self._audience_pacers:
+            await asyncio.gather(*self.coalescer.tasks(), *list(self._audience_pacers.values()), return_exceptions=True)

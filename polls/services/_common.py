@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F
 
-from polls import fanout, frames
+from polls import coalescing, frames
 from polls.broadcast import broadcast_on_commit
 from polls.errors import DomainError
 from polls.groups import event_group
@@ -36,7 +36,7 @@ def publish_results(event_id: int, poll_id: int) -> None:
 
     # robust: the ballots are committed; a failed broadcast must not turn their acks into errors
     # (the next change, or a reconnect, brings the screens up to date).
-    transaction.on_commit(lambda: fanout.results_changed(event_id=event_id, poll_id=poll_id), robust=True)
+    transaction.on_commit(lambda: coalescing.results_changed(event_id=event_id, poll_id=poll_id), robust=True)
 
 
 def poll_locked(event: Event, poll_id: int) -> Poll:

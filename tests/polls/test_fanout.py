@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from polls import fanout, frames
+from polls import coalescing, fanout, frames
 from polls.fanout import Hub
 
 
@@ -43,7 +43,7 @@ async def test_a_burst_of_votes_yields_few_non_overlapping_flushes_and_a_final_o
         await asyncio.sleep(0.05)  # a slow database read
         running.pop()
 
-    monkeypatch.setattr(fanout, "publish_results", publish)
+    monkeypatch.setattr(coalescing, "publish_results", publish)
     last_mark = 0.0
     for _ in range(100):  # 100 votes over ~0.5 s
         hub.mark_dirty(1, 7)
@@ -62,7 +62,7 @@ async def test_polls_are_coalesced_independently(hub, monkeypatch):
     async def publish(*, event_id, poll_id):
         seen.append(poll_id)
 
-    monkeypatch.setattr(fanout, "publish_results", publish)
+    monkeypatch.setattr(coalescing, "publish_results", publish)
     for poll_id in (1, 2, 1, 2, 3):
         hub.mark_dirty(9, poll_id)
     await hub.drain()
@@ -200,13 +200,13 @@ async def test_screens_get_every_results_frame_and_phones_the_newest_at_their_pa
 
 async def test_results_broadcasts_slow_down_only_when_reading_the_tally_is_slow(hub, monkeypatch, settings):
     settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.25}
-    assert hub.flush_spacing(7) == 0.25
+    assert hub.coalescer.spacing(7) == 0.25
 
     async def slow_read(*, event_id, poll_id):
         return 0.05  # the read held the database thread 50 ms
 
-    monkeypatch.setattr(fanout, "publish_results", slow_read)
+    monkeypatch.setattr(coalescing, "publish_results", slow_read)
     hub.mark_dirty(1, 7)
     await hub.drain()
-    assert hub.flush_spacing(7) == pytest.approx(0.5)  # at most a tenth of the database thread
-    assert hub.flush_spacing(8) == 0.25
+    assert hub.coalescer.spacing(7) == pytest.approx(0.5)  # at most a tenth of the database thread
+    assert hub.coalescer.spacing(8) == 0.25

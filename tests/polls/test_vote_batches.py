@@ -165,14 +165,14 @@ def test_a_batch_broken_by_a_deadlock_is_decided_again_and_other_failures_surfac
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broadcast_failing_after_commit_does_not_turn_committed_ballots_into_errors(monkeypatch):
-    from polls import fanout
+    from polls import coalescing
 
     _, _, event, poll = open_poll_world()
 
     def broken(**kwargs):
         raise OSError("no route to the channel layer")
 
-    monkeypatch.setattr(fanout, "results_changed", broken)
+    monkeypatch.setattr(coalescing, "results_changed", broken)
     (outcome,) = services.votes_cast([request(make_participant(event), poll, option_ids(poll)[:1])])
     assert not isinstance(outcome, DomainError) and outcome.changed
     assert Vote.objects.filter(poll=poll).count() == 1

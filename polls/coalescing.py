@@ -1,0 +1,113 @@
+"""Results coalescing: however fast votes arrive, a poll's tally is read and broadcast at most
+once per RESULTS_MIN_INTERVAL_S, never two at once, and always once more after the last vote.
+
+A committed vote only marks its poll dirty (`results_changed`, from the database thread); the
+process's Coalescer reads the tally once per tick and broadcasts it through the channel layer,
+where every process's Hub (polls/fanout.py) picks it up and writes it to its own sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from polls import frames
+from polls.groups import event_group
+
+logger = logging.getLogger(__name__)
+
+# Reads of the tally may hold the process's one database thread at most this share of the time.
+TALLY_READ_SHARE = 0.1
+
+
+class Coalescer:
+    """The results broadcasts of one event loop, one flusher task per dirty poll."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
+    ) -> None:
+        self.loop = loop
+        self._spawn = spawn
+        self._dirty: dict[int, int] = {}  # poll -> event
+        self._flushers: dict[int, asyncio.Task] = {}
+        self._last_flush: dict[int, float] = {}
+        self._read_s: dict[int, float] = {}  # poll -> seconds its last tally read took
+
+    def tasks(self) -> list[asyncio.Task]:
+        return list(self._flushers.values())
+
+    def mark_dirty(self, event_id: int, poll_id: int) -> None:
+        self._dirty[poll_id] = event_id
+        if poll_id not in self._flushers:
+            self._flushers[poll_id] = self._spawn(self._flush(poll_id))
+
+    async def _flush(self, poll_id: int) -> None:
+        try:
+            while poll_id in self._dirty:
+                wait = self._last_flush.get(poll_id, 0.0) + self.spacing(poll_id) - self.loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                # Taken off the dirty set before reading: a vote committed during the read marks
+                # the poll again, so the tally that includes it is read on the next tick.
+                event_id = self._dirty.pop(poll_id)
+                self._last_flush[poll_id] = self.loop.time()
+                try:
+                    self._read_s[poll_id] = await publish_results(event_id=event_id, poll_id=poll_id) or 0.0
+                except Exception:
+                    logger.exception("results broadcast for poll %s failed", poll_id)
+        finally:
+            self._flushers.pop(poll_id, None)
+
+    def spacing(self, poll_id: int) -> float:
+        """Seconds between results broadcasts of a poll: RESULTS_MIN_INTERVAL_S, or longer when
+        reading the tally is so slow that it would hold the database thread more than
+        TALLY_READ_SHARE of the time."""
+        return max(settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"], self._read_s.get(poll_id, 0.0) / TALLY_READ_SHARE)
+
+
+async def publish_results(*, event_id: int, poll_id: int) -> float:
+    """Read the poll's tally and broadcast it; returns the seconds the read held the database thread."""
+
+    def build() -> tuple[dict[str, Any] | None, float]:
+        began = time.perf_counter()
+        return frames.build_results_message(event_id, poll_id), time.perf_counter() - began
+
+    message, busy = await database_sync_to_async(build)()
+    if message is not None:
+        await get_channel_layer().group_send(event_group(event_id), message)
+    return busy
+
+
+def results_changed(*, event_id: int, poll_id: int) -> None:
+    """Called after a vote commits (sync context): schedule a coalesced results frame.
+
+    The vote's worker thread hands the poll to the hub's loop without waiting for it: every
+    database call of the process shares that thread, so it must not block on the loop.
+    """
+    from polls.fanout import Hub  # the Hub owns this process's Coalescer
+
+    hub = Hub.serving()
+    if hub is not None:
+        try:
+            hub.loop.call_soon_threadsafe(hub.mark_dirty, event_id, poll_id)
+            return
+        except RuntimeError:  # the loop closed in between
+            pass
+    # No sockets are served from this process (admin, management command): read and send now,
+    # synchronously, on the caller's own database connection.
+    try:
+        message = frames.build_results_message(event_id, poll_id)
+        if message is not None:
+            async_to_sync(get_channel_layer().group_send)(event_group(event_id), message)
+    except Exception:
+        logger.exception("could not send results for poll %s", poll_id)
