@@ -228,20 +228,28 @@ class ParticipantConsumer(EventConsumer):
         if self.participant_id is None:
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
+        self._my_vote_json: dict[int | None, str] = {}
         return event_id
 
     async def deliver(self, message: dict) -> None:
         text = message["public"]
         if message["kind"] == "state":
-            poll_id = message["poll"]
-            ballot = self.ballots.get(poll_id) if poll_id else None
-            text = protocol.with_server_time(protocol.with_my_vote(text, protocol.my_vote(poll_id, ballot)))
+            text = protocol.personal_state(text, self.my_vote_json(message["poll"]))
         await self.send(text_data=text)
+
+    def my_vote_json(self, poll_id: int | None) -> str:
+        # Serialised once per ballot, not once per state frame: a reveal writes to every phone.
+        cached = self._my_vote_json.get(poll_id)
+        if cached is None:
+            ballot = self.ballots.get(poll_id) if poll_id else None
+            cached = self._my_vote_json[poll_id] = protocol.dumps(protocol.my_vote(poll_id, ballot))
+        return cached
 
     async def after_ack(self, reply: dict) -> None:
         ballot = protocol.ballot_from_ack(reply)
         if ballot is not None:
             self.ballots[reply["poll"]] = ballot
+            self._my_vote_json.pop(reply["poll"], None)
 
 
 class PresenterConsumer(EventConsumer):
@@ -280,4 +288,5 @@ class PanelistConsumer(ParticipantConsumer):
         except DomainError:
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
+        self._my_vote_json: dict[int | None, str] = {}
         return event.id

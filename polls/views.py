@@ -167,7 +167,7 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     message = frames.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
-    text = protocol.with_server_time(protocol.with_my_vote(message["public"], protocol.my_vote(poll_id, ballot)))
+    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)))
     return HttpResponse(text, content_type="application/json")
 
 

@@ -1,5 +1,7 @@
 """The protocol module and docs/protocol.md agree; parsing is strict about types."""
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,9 @@ def test_reset_needs_confirmation_and_timer_has_bounds():
     assert command.duration == 60
 
 
-def test_my_vote_is_spliced_into_shared_state_text():
+def test_my_vote_and_server_time_are_spliced_into_shared_state_text():
     text = protocol.dumps({"type": "state", "poll": None})
-    assert protocol.with_my_vote(text, protocol.my_vote(3, {"options": [4]})) == (
-        '{"type":"state","poll":null,"my_vote":{"poll":3,"options":[4]}}'
-    )
+    personal = json.loads(protocol.personal_state(text, protocol.dumps(protocol.my_vote(3, {"options": [4]}))))
+    server_time = personal.pop("server_time")
+    assert personal == {"type": "state", "poll": None, "my_vote": {"poll": 3, "options": [4]}}
+    assert abs(server_time - time.time() * 1000) < 60_000
