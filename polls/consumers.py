@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import Error as DatabaseError
@@ -142,6 +143,13 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.event_id is not None and getattr(self, "hub", None) is not None:
             await self.hub.detach(self.event_id, self)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        # Channels' version also hops to the database thread to close stale connections, once
+        # per closing socket: in a reconnect storm that is thousands of trips queued in front of
+        # the ballots, for nothing (see dispatch). These sockets join no channel-layer groups.
+        await self.disconnect(message.get("code", 1005))
+        raise StopConsumer()
 
     async def deliver(self, message: dict) -> None:
         text = message[audience(self.role)]

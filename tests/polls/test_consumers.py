@@ -1,5 +1,7 @@
 """The live path end to end through caseboard.asgi.application."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 
@@ -299,3 +301,25 @@ async def test_a_handshake_that_waited_past_the_admission_deadline_is_refused_an
     phone, ok, _ = await ws(f"/ws/e/{world['event'].code}/", session_key=key)
     assert ok
     assert (await receive_type(phone, "state"))["event"]["id"] == world["event"].id
+
+
+async def test_a_closed_socket_leaves_its_process_hub(ws):
+    from polls.fanout import Hub
+
+    world = await build_world()
+    phone, _ = await open_phone(ws, world)
+    other, _ = await open_phone(ws, world)
+    hub = Hub.for_running_loop()
+    assert len(hub.sockets[world["event"].id]) == 2
+    await phone.disconnect()
+    for _ in range(50):
+        if len(hub.sockets.get(world["event"].id, ())) == 1:
+            break
+        await asyncio.sleep(0.02)
+    assert len(hub.sockets[world["event"].id]) == 1  # the other phone still gets frames
+    await other.disconnect()
+    for _ in range(50):
+        if world["event"].id not in hub.sockets:
+            break
+        await asyncio.sleep(0.02)
+    assert world["event"].id not in hub.sockets
