@@ -109,7 +109,13 @@ class EventConsumer(AsyncWebsocketConsumer):
             self.event_id = await database_sync_to_async(self.admit)(code, str(client[0]))
         except Refused as refused:
             self.event_id = None
-            await self.close(code=refused.close_code)
+            try:
+                await self.close(code=refused.close_code)
+            except ValueError:
+                # daphne's own connect timeout answered this handshake already (the 1013 case,
+                # when admission waited too long); autobahn then refuses a close code outside
+                # 1000/3000-4999 instead of ignoring it. The client has had its answer.
+                logger.debug("refusal after the server had answered the handshake", exc_info=True)
             return
         except Exception:
             # Database or session cache unreachable: a clean close the client retries with backoff.
