@@ -173,7 +173,8 @@ def _with_totals(outcomes: list[VoteOutcome | DomainError]) -> list[VoteOutcome 
         .values_list("poll_id")
         .annotate(n=Count("id"))
     )
-    # Read after the count, like a results frame's version: a frame newer than this one holds no less.
+    # Taken after the count. A frame another process reads before this batch commits may carry a
+    # later version yet miss these ballots; the results frame this commit schedules follows it.
     version = time.time_ns() // 1000
     return [
         dataclasses.replace(outcome, total=totals.get(outcome.poll_id, 0), version=version)
