@@ -43,9 +43,10 @@ def pytest_report_header(config):
     return [f"caseboard: database={db} channel_layer={layer} require_services={REQUIRE_SERVICES}"]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _release_test_database(django_db_setup, django_db_blocker):
-    """Before PostgreSQL's test database is dropped, end sessions that async tests left behind.
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before PostgreSQL's is dropped, the end of sessions
+    that async tests left behind.
 
     asgiref's database thread can outlive a test with its connection open (see the `ws` fixture);
     one such session makes DROP DATABASE fail the whole run at teardown.
