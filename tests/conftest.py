@@ -68,6 +68,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+async def close_layer_connections() -> None:
+    """Close this test loop's Redis connections: one left open is closed by the garbage collector
+    later, and its ResourceWarning (an error here) lands in whichever test is running then."""
+    from channels.layers import get_channel_layer
+
+    close_pools = getattr(get_channel_layer(), "close_pools", None)
+    if close_pools is not None:
+        await close_pools()
+
+
 @pytest.fixture
 async def ws():
     """Open websocket clients through the real ASGI app; all are closed and the hub stopped after the test."""
@@ -93,6 +103,7 @@ async def ws():
     hub = Hub.for_running_loop()
     if hub is not None:
         await hub.close()
+    await close_layer_connections()
     # The database thread's connection, closed from inside a call on that thread: seen from
     # channels' own close_old_connections (outside asgiref's per-call context) it can look closed
     # already, and an open one keeps PostgreSQL from dropping the test database.

@@ -6,6 +6,7 @@ import pytest
 
 from polls import coalescing, fanout, frames
 from polls.fanout import Hub
+from tests.conftest import close_layer_connections
 
 
 class FakeSocket:
@@ -32,6 +33,7 @@ async def hub():
         # leaving one would open a Redis connection this test's loop never closes.
         hub.sockets.clear()
     await hub.close()
+    await close_layer_connections()
 
 
 async def test_a_burst_of_votes_yields_few_non_overlapping_flushes_and_a_final_one_after_the_last(
