@@ -75,7 +75,7 @@ class GracefulServer(Server):
 
     def _busy(self) -> int:
         """Frames being handled plus frames received but not yet taken off their socket's queue."""
-        from polls.consumers import IN_FLIGHT
+        from polls.live.consumers import IN_FLIGHT
 
         queued = 0
         for protocol in self.connections:
@@ -105,8 +105,8 @@ class GracefulServer(Server):
             self.stop()
 
     async def _drain_and_close(self, reason: str) -> None:
-        from polls.consumers import IN_FLIGHT
-        from polls.fanout import Hub
+        from polls.live.consumers import IN_FLIGHT
+        from polls.live.hub import Hub
 
         started = time.monotonic()
         logger.warning(

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "channels",
     "cases",
     "polls",
+    "polls.live",
 ]
 
 MIDDLEWARE = [
@@ -192,7 +193,7 @@ CASEBOARD = {
     "RATE_LIMIT_WINDOW_S": env_int("CASEBOARD_RATE_LIMIT_WINDOW_S", 10),
     "RESULTS_MIN_INTERVAL_S": float(env_str("CASEBOARD_RESULTS_MIN_INTERVAL_S", "0.25")),
     # At most this share of a process's time goes to results fan-out; larger audiences get
-    # results frames less often than RESULTS_MIN_INTERVAL_S (polls/fanout.py, results_spacing).
+    # results frames less often than RESULTS_MIN_INTERVAL_S (polls/live/hub.py, results_spacing).
     "RESULTS_FANOUT_SHARE": float(env_str("CASEBOARD_RESULTS_FANOUT_SHARE", "0.4")),
     # A handshake still waiting for admission after this long is refused with 1013
     # (polls/consumers.py): just under live.js's 10 s handshake timeout, or under daphne's 5 s

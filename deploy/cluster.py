@@ -1,6 +1,6 @@
 """`make cluster`: several Caseboard workers behind nginx, sharing PostgreSQL and Redis.
 
-Every worker joins each event's channel-layer group once (polls/fanout.py), so a vote cast
+Every worker joins each event's channel-layer group once (polls/live/hub.py), so a vote cast
 through one worker reaches screens connected to any other; nginx balances round robin with
 no sticky sessions. `--check` starts the cluster, proves that cross-worker path once and stops.
 """

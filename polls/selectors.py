@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch
@@ -82,6 +83,16 @@ def poll_for_event(*, event_id: int, poll_id: int) -> Poll:
     if poll is None:
         raise DomainError("unknown_poll")
     return poll
+
+
+def next_poll_deadline() -> datetime | None:
+    """The earliest countdown of any open poll (the poll closers sleep until it)."""
+    return (
+        Poll.objects.filter(state="open", closes_at__isnull=False)
+        .order_by("closes_at")
+        .values_list("closes_at", flat=True)
+        .first()
+    )
 
 
 def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:

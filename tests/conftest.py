@@ -84,7 +84,7 @@ async def ws():
     from channels.db import database_sync_to_async
     from django.db import connections
 
-    from polls.fanout import Hub
+    from polls.live.hub import Hub
     from tests.live import connect
 
     opened = []

@@ -1,13 +1,11 @@
-"""What every service shares: the event lock, the audit log, the state broadcast."""
+"""What every service shares: the event lock, the audit log, announcing the change."""
 
 from __future__ import annotations
 
 from django.db.models import F
 
-from polls import coalescing, frames
-from polls.broadcast import broadcast_on_commit
+from polls import announce
 from polls.errors import DomainError
-from polls.groups import event_group
 from polls.models import Event, ModeratorAction, Poll
 
 
@@ -26,17 +24,13 @@ def audit(event: Event, user, action: str, target: str = "") -> None:
 
 
 def publish_state(event: Event) -> None:
-    """Build the new state once, inside the transaction, and send it after commit."""
-    broadcast_on_commit(event_group(event.id), frames.build_state_message(event.id))
+    """Every screen of the event gets a new `state` once the transaction commits."""
+    announce.state_changed(event_id=event.id)
 
 
 def publish_results(event_id: int, poll_id: int) -> None:
-    """Schedule a coalesced results frame once the transaction commits."""
-    from django.db import transaction
-
-    # robust: the ballots are committed; a failed broadcast must not turn their acks into errors
-    # (the next change, or a reconnect, brings the screens up to date).
-    transaction.on_commit(lambda: coalescing.results_changed(event_id=event_id, poll_id=poll_id), robust=True)
+    """A results frame of the poll is due once the transaction commits (coalesced by the runtime)."""
+    announce.results_changed(event_id=event_id, poll_id=poll_id)
 
 
 def poll_locked(event: Event, poll_id: int) -> Poll:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from polls import timers
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, EventStatus, Poll, PollState
 from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
@@ -98,9 +97,8 @@ def poll_open(*, event_id: int, poll_id: int, user, duration: int | None = None)
     poll.closed_at = None
     poll.closes_at = poll.opened_at + timedelta(seconds=duration) if duration else None
     poll.save(update_fields=["state", "opened_at", "closed_at", "closes_at"])
-    if poll.closes_at:
-        closes_at = poll.closes_at
-        transaction.on_commit(lambda: timers.schedule(event_id=event.id, poll_id=poll.id, closes_at=closes_at))
+    # No timer is set here: the serving processes' poll closers (polls/live/timers.py) hear of
+    # the new deadline from this state change, and late ballots are refused by `closes_at` alone.
     # Opening a poll on a draft event starts it: the console should not need two clicks.
     if event.status == EventStatus.DRAFT:
         _transition_event(event, EventStatus.LIVE)
@@ -128,11 +126,12 @@ def poll_close(*, event_id: int, poll_id: int, user) -> Poll:
 
 
 @transaction.atomic
-def poll_expire(*, event_id: int, poll_id: int) -> bool:
-    """The poll's countdown has run out; it closes (no-op if already closed or re-timed)."""
+def poll_expire(*, event_id: int, poll_id: int, now: datetime | None = None) -> bool:
+    """The poll's countdown has run out by `now`; it closes (no-op if already closed or re-timed)."""
+    now = now or timezone.now()
     event = lock_event(event_id)
     poll = poll_locked(event, poll_id)
-    if poll.state != PollState.OPEN or poll.closes_at is None or poll.closes_at > timezone.now():
+    if poll.state != PollState.OPEN or poll.closes_at is None or poll.closes_at > now:
         transaction.set_rollback(True)  # nothing changed: keep the state version as it was
         return False
     poll.state = PollState.CLOSED
@@ -144,10 +143,11 @@ def poll_expire(*, event_id: int, poll_id: int) -> bool:
     return True
 
 
-def expire_due_polls() -> int:
-    """Close every poll whose countdown has passed (a sweep for timers lost to a restart)."""
-    due = Poll.objects.filter(state=PollState.OPEN, closes_at__lte=timezone.now()).values_list("event_id", "id")
-    return sum(poll_expire(event_id=event_id, poll_id=poll_id) for event_id, poll_id in list(due))
+def expire_due_polls(*, now: datetime | None = None) -> int:
+    """Close every open poll whose countdown has run out by `now`; returns how many closed."""
+    now = now or timezone.now()
+    due = Poll.objects.filter(state=PollState.OPEN, closes_at__lte=now).values_list("event_id", "id")
+    return sum(poll_expire(event_id=event_id, poll_id=poll_id, now=now) for event_id, poll_id in list(due))
 
 
 def _set_results_visible(*, event_id: int, poll_id: int, user, visible: bool) -> Poll:

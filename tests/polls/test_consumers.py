@@ -304,7 +304,7 @@ async def test_a_handshake_that_waited_past_the_admission_deadline_is_refused_an
 
 
 async def test_a_closed_socket_leaves_its_process_hub(ws):
-    from polls.fanout import Hub
+    from polls.live.hub import Hub
 
     world = await build_world()
     phone, _ = await open_phone(ws, world)

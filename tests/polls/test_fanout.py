@@ -4,8 +4,10 @@ import asyncio
 
 import pytest
 
-from polls import coalescing, fanout, frames
-from polls.fanout import Hub
+from polls import frames
+from polls.live import coalescing
+from polls.live import hub as live_hub
+from polls.live.hub import Hub
 from tests.conftest import close_layer_connections
 
 
@@ -110,7 +112,7 @@ async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(
     # A channel layer that restarted empty forgets its groups.
     await hub.layer.group_discard("event.42", hub.channel)
     assert not await hub.is_member(42)
-    monkeypatch.setattr(fanout, "PROBE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(live_hub, "PROBE_TIMEOUT_S", 0.3)
     assert not await hub.probe(42)
     resynced = []
 

@@ -239,7 +239,7 @@ def test_vote_query_count_is_bounded(setup, django_assert_max_num_queries):
 def test_state_broadcast_goes_to_the_event_group_after_commit(setup, django_capture_on_commit_callbacks, monkeypatch):
     moderator, _, event, poll = setup
     sent = []
-    monkeypatch.setattr("polls.broadcast._send", lambda group, message: sent.append((group, message)))
+    monkeypatch.setattr("polls.live.broadcast._send", lambda group, message: sent.append((group, message)))
     with django_capture_on_commit_callbacks(execute=True):
         services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
     assert [(g, m["kind"], m["poll"]) for g, m in sent] == [(event_group(event.id), "state", poll.id)]
@@ -248,7 +248,7 @@ def test_state_broadcast_goes_to_the_event_group_after_commit(setup, django_capt
 def test_failed_transaction_broadcasts_nothing(setup, django_capture_on_commit_callbacks, monkeypatch):
     moderator, _, event, poll = setup
     sent = []
-    monkeypatch.setattr("polls.broadcast._send", lambda group, message: sent.append(group))
+    monkeypatch.setattr("polls.live.broadcast._send", lambda group, message: sent.append(group))
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(RuntimeError), transaction.atomic():
             services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)

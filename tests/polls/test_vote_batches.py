@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from polls import services
 from polls.ballots import Ballot
 from polls.errors import DomainError
+from polls.live.votewriter import VoteWriter
 from polls.models import PollKind, Vote, VoteChoice, VoteReceipt
-from polls.votewriter import VoteWriter
 from tests.factories import (
     make_case,
     make_event,
@@ -165,14 +165,14 @@ def test_a_batch_broken_by_a_deadlock_is_decided_again_and_other_failures_surfac
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broadcast_failing_after_commit_does_not_turn_committed_ballots_into_errors(monkeypatch):
-    from polls import coalescing
+    from polls.live.broadcast import LiveBroadcast
 
     _, _, event, poll = open_poll_world()
 
-    def broken(**kwargs):
+    def broken(self, **kwargs):
         raise OSError("no route to the channel layer")
 
-    monkeypatch.setattr(coalescing, "results_changed", broken)
+    monkeypatch.setattr(LiveBroadcast, "results_changed", broken)
     (outcome,) = services.votes_cast([request(make_participant(event), poll, option_ids(poll)[:1])])
     assert not isinstance(outcome, DomainError) and outcome.changed
     assert Vote.objects.filter(poll=poll).count() == 1

@@ -22,7 +22,7 @@ async def ws_from():
     from channels.testing import WebsocketCommunicator
 
     from caseboard.asgi import application
-    from polls.fanout import Hub
+    from polls.live.hub import Hub
 
     opened = []
 

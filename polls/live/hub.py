@@ -4,7 +4,7 @@ Channels' usual pattern (every consumer joins the group; the layer delivers a co
 costs ~0.2-0.3 ms per recipient and collapsed above ~1,000 phones. Here each server process
 joins an event's group once through its Hub, receives one copy of each frame (already
 serialised once by the sender) and writes it to its own sockets. Results frames (coalesced per
-poll by polls/coalescing.py) reach the few screens at once and the phones at a pace the process
+poll by polls/live/coalescing.py) reach the few screens at once and the phones at a pace the process
 can afford, always ending with the newest.
 """
 
@@ -22,10 +22,11 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from polls import frames, protocol
-from polls.coalescing import Coalescer
 from polls.frames import MESSAGE_TYPE
 from polls.groups import event_group
-from polls.loops import PerLoop
+from polls.live.coalescing import Coalescer
+from polls.live.loops import PerLoop
+from polls.live.timers import PollCloser
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Hub(PerLoop):
         self._results: dict[int, dict[str, Any]] = {}
         self._build_locks: dict[int, asyncio.Lock] = {}
         self.coalescer = Coalescer(self.loop, self._spawn)
+        self.closer = PollCloser()
         self._fanout_s: dict[int, float] = {}  # event -> seconds its last results fan-out to phones took here
         self._audience_pending: dict[int, dict[str, Any]] = {}  # event -> newest results not yet on phones
         self._audience_pacers: dict[int, asyncio.Task] = {}
@@ -89,8 +91,6 @@ class Hub(PerLoop):
         return self.loop.create_task(coro, context=contextvars.Context())
 
     async def _ensure_started(self) -> None:
-        from polls import timers
-
         if self.channel is not None:
             return
         async with self._start_lock:
@@ -101,7 +101,7 @@ class Hub(PerLoop):
                 self._tasks = [
                     self._spawn(self._read_forever()),
                     self._spawn(self._watch_membership()),
-                    self._spawn(timers.sweep_forever()),
+                    self._spawn(self.closer.run()),
                 ]
 
     async def close(self) -> None:
@@ -210,6 +210,7 @@ class Hub(PerLoop):
             if cached and cached[1]["version"] > message["version"]:
                 return  # a change that was overtaken in flight
             self._state[event_id] = (time.monotonic(), message)
+            self.closer.wake()  # the change may have started a countdown
         elif kind == "results":
             cached = self._results.get(event_id)
             if cached and cached["poll"] == message["poll"] and cached["version"] >= message["version"]:
@@ -330,13 +331,6 @@ class Hub(PerLoop):
             return False
         finally:
             self._probes.pop(token, None)
-
-    # ------------------------------------------------------------ poll timers
-
-    def schedule_expiry(self, event_id: int, poll_id: int, delay: float) -> None:
-        from polls import timers
-
-        self.loop.call_later(delay + 0.05, lambda: self._spawn(timers.expire(event_id, poll_id)))
 
     # ------------------------------------------------------ results pacing
 

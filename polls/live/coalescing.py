@@ -3,7 +3,7 @@ once per RESULTS_MIN_INTERVAL_S, never two at once, and always once more after t
 
 A committed vote only marks its poll dirty (`results_changed`, from the database thread); the
 process's Coalescer reads the tally once per tick and broadcasts it through the channel layer,
-where every process's Hub (polls/fanout.py) picks it up and writes it to its own sockets.
+where every process's Hub (polls/live/hub.py) picks it up and writes it to its own sockets.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -86,28 +85,3 @@ async def publish_results(*, event_id: int, poll_id: int) -> float:
     if message is not None:
         await get_channel_layer().group_send(event_group(event_id), message)
     return busy
-
-
-def results_changed(*, event_id: int, poll_id: int) -> None:
-    """Called after a vote commits (sync context): schedule a coalesced results frame.
-
-    The vote's worker thread hands the poll to the hub's loop without waiting for it: every
-    database call of the process shares that thread, so it must not block on the loop.
-    """
-    from polls.fanout import Hub  # the Hub owns this process's Coalescer
-
-    hub = Hub.serving()
-    if hub is not None:
-        try:
-            hub.loop.call_soon_threadsafe(hub.mark_dirty, event_id, poll_id)
-            return
-        except RuntimeError:  # the loop closed in between
-            pass
-    # No sockets are served from this process (admin, management command): read and send now,
-    # synchronously, on the caller's own database connection.
-    try:
-        message = frames.build_results_message(event_id, poll_id)
-        if message is not None:
-            async_to_sync(get_channel_layer().group_send)(event_group(event_id), message)
-    except Exception:
-        logger.exception("could not send results for poll %s", poll_id)

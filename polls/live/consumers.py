@@ -16,11 +16,11 @@ from django.db import Error as DatabaseError
 
 from polls import commands, protocol, selectors
 from polls.errors import DomainError
-from polls.fanout import Hub, audience
 from polls.joins import join_blocked, record_join_failure
+from polls.live.hub import Hub, audience
+from polls.live.ratelimit import TokenBucket
+from polls.live.votewriter import VoteWriter
 from polls.protocol import Role
-from polls.ratelimit import TokenBucket
-from polls.votewriter import VoteWriter
 
 logger = logging.getLogger(__name__)
 

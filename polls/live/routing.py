@@ -1,7 +1,7 @@
 from channels.auth import AuthMiddleware
 from django.urls import re_path
 
-from polls import consumers
+from polls.live import consumers
 
 CODE = r"(?P<code>[A-Za-z0-9]{1,16})"
 

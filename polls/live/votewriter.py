@@ -19,7 +19,7 @@ from django.conf import settings
 
 from polls import services
 from polls.errors import DomainError
-from polls.loops import PerLoop
+from polls.live.loops import PerLoop
 from polls.services import VoteOutcome, VoteRequest
 
 logger = logging.getLogger(__name__)
