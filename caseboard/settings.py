@@ -196,12 +196,12 @@ CASEBOARD = {
     # results frames less often than RESULTS_MIN_INTERVAL_S (polls/live/hub.py, results_spacing).
     "RESULTS_FANOUT_SHARE": float(env_str("CASEBOARD_RESULTS_FANOUT_SHARE", "0.4")),
     # A handshake still waiting for admission after this long is refused with 1013
-    # (polls/consumers.py): just under live.js's 10 s handshake timeout, or under daphne's 5 s
+    # (polls/live/consumers.py): just under live.js's 10 s handshake timeout, or under daphne's 5 s
     # connect timeout when served by `python -m caseboard.serve`, which sets it.
     "ADMIT_DEADLINE_S": float(env_str("CASEBOARD_ADMIT_DEADLINE_S", "9")),
     # Sockets written between two yields to the event loop during a fan-out.
     "FANOUT_CHUNK": env_int("CASEBOARD_FANOUT_CHUNK", 1000),
-    # Ballots written per transaction by a process's vote writer (polls/votewriter.py).
+    # Ballots written per transaction by a process's vote writer (polls/live/votewriter.py).
     "VOTE_BATCH_MAX": env_int("CASEBOARD_VOTE_BATCH_MAX", 500),
     "JOIN_FAILURES_PER_MINUTE": env_int("CASEBOARD_JOIN_FAILURES_PER_MINUTE", 10),
     "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from polls import comparisons, tallies
+from polls import selectors
 from polls.models import Event, Poll
 
 HEADER = [
@@ -24,22 +24,22 @@ def event_csv(event: Event) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    k = event.min_cell_size
     polls = Poll.objects.filter(event=event).select_related("case").prefetch_related("options")
     for poll in polls.order_by("case_id", "position", "round_number", "id"):
         options = list(poll.options.all())
-        total = tallies.audience_votes(poll).count()
-        counts = tallies.choice_counts(poll, [o.id for o in options])
-        panel = tallies.choice_counts(poll, [o.id for o in options], panel=True)
+        results = selectors.poll_results(poll=poll)
+        total = results.total
+        counts = results.moderator.get("counts", {})
+        panel = results.moderator.get("panel", {}).get("counts", {})
         base = [poll.id, poll.case.title, poll.question, poll.kind, poll.round_number, poll.state]
         for option in options:
             writer.writerow(
-                [*base, option.id, option.label, option.is_preferred, total, counts[option.id],
-                 _percent(counts[option.id], total), panel[option.id], "", "", "", ""]
+                [*base, option.id, option.label, option.is_preferred, total, counts.get(str(option.id), 0),
+                 _percent(counts.get(str(option.id), 0), total), panel.get(str(option.id), 0), "", "", "", ""]
             )  # fmt: skip
         if not options:
             writer.writerow([*base, "", "", "", total, "", "", "", "", "", "", ""])
-        for attribute, rows in comparisons.segments_by_attribute(poll, list(event.profile_fields), k=k).items():
+        for attribute, rows in results.moderator.get("segments", {}).items():
             for row in rows:
                 for option in options or [None]:
                     count = "" if option is None or "counts" not in row else row["counts"].get(str(option.id), 0)

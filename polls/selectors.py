@@ -1,15 +1,16 @@
-"""Reads: access checks, tallies and the live snapshot of an event."""
+"""Reads: access checks, a poll's results, what the screens show of an event."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch
 
 from cases.models import Case, CaseFact, TeachingPoint
-from polls import comparisons, protocol, tallies
+from polls import comparisons, tallies
 from polls.errors import DomainError
 from polls.models import (
     AgendaItem,
@@ -78,8 +79,12 @@ def participant_for_session(*, session, event: Event) -> Participant | None:
     return Participant.objects.filter(pk=pid, event=event).first()
 
 
+def event_by_id(*, event_id: int) -> Event:
+    return Event.objects.get(pk=event_id)
+
+
 def poll_for_event(*, event_id: int, poll_id: int) -> Poll:
-    poll = Poll.objects.filter(pk=poll_id, event_id=event_id).first()
+    poll = Poll.objects.select_related("event").filter(pk=poll_id, event_id=event_id).first()
     if poll is None:
         raise DomainError("unknown_poll")
     return poll
@@ -95,54 +100,57 @@ def next_poll_deadline() -> datetime | None:
     )
 
 
-def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
-    """Total ballots and per-option counts, read from the vote rows (the source of truth)."""
-    poll = Poll.objects.get(pk=poll_id)
-    total = tallies.audience_votes(poll).count()
-    counts = tallies.choice_counts(poll, list(poll.options.values_list("id", flat=True)))
-    return total, counts
+@dataclass(frozen=True)
+class PollResults:
+    """A poll's results as every reader gets them: the audience total, what the audience sees
+    once results are revealed, and what moderators always see."""
+
+    total: int
+    public: dict[str, Any]
+    moderator: dict[str, Any]
 
 
-def results_frames(*, poll: Poll, version: int | None = None) -> dict[str, dict[str, Any]]:
-    """The results frame per audience: counts and statistics for the public only once revealed.
+def poll_results(*, poll: Poll) -> PollResults:
+    """The one tally of a poll, for broadcast frames, results.json, the HTTP fallback and exports.
 
-    The moderator always sees everything, including every profile split; the public sees the
-    panel, rounds and (if the moderator chose one) one profile split, once results are revealed.
-    Every split is small-cell suppressed for both.
+    The moderator sees everything, including every profile split; the public view holds the
+    panel, rounds and (if the moderator chose one) one profile split. Every split is small-cell
+    suppressed for both. Whether the public view may be shown is the caller's (results_visible).
     """
-    # Taken before the reads (callers may take it before reading the poll): a later frame never holds less.
-    version = version or time.time_ns() // 1000
     event = poll.event
-    result = tallies.tally(poll)
+    counted = tallies.tally(poll)
     shared = {
-        **comparisons.panel_and_concordance(poll, result.total),
+        **comparisons.panel_and_concordance(poll, counted.total),
         **comparisons.rounds_detail(poll),
     }
     k = event.min_cell_size
     moderator = {
-        **result.moderator,
+        **counted.moderator,
         **shared,
         "segments": comparisons.segments_by_attribute(poll, event.profile_fields, k=k),
     }
-    public = None
-    if poll.results_visible:
-        public = {**result.public, **shared}
-        if not poll.preferred_revealed and "concordance" in public:
-            # Agreement with the preferred answer would give the answer away before its reveal.
-            concordance = {k: v for k, v in public["concordance"].items() if k != "preferred"}
-            public.pop("concordance")
-            if concordance:
-                public["concordance"] = concordance
-        if event.presenter_segment:
-            public["segments"] = comparisons.segments_by_attribute(poll, [event.presenter_segment], k=k)
-    return {
-        "public": protocol.results_payload(poll_id=poll.id, total=result.total, version=version, detail=public),
-        "moderator": protocol.results_payload(poll_id=poll.id, total=result.total, version=version, detail=moderator),
-    }
+    public = {**counted.public, **shared}
+    if not poll.preferred_revealed and "concordance" in public:
+        # Agreement with the preferred answer would give the answer away before its reveal.
+        concordance = {k: v for k, v in public["concordance"].items() if k != "preferred"}
+        public.pop("concordance")
+        if concordance:
+            public["concordance"] = concordance
+    if event.presenter_segment:
+        public["segments"] = comparisons.segments_by_attribute(poll, [event.presenter_segment], k=k)
+    return PollResults(total=counted.total, public=public, moderator=moderator)
 
 
-def _case_queryset():
-    return Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts")
+def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
+    """Total ballots and per-option counts of the audience, from poll_results."""
+    results = poll_results(poll=Poll.objects.select_related("event").get(pk=poll_id))
+    return results.total, {int(k): v for k, v in results.moderator.get("counts", {}).items()}
+
+
+def case_for_screen(*, case_id: int | None) -> Case | None:
+    if case_id is None:
+        return None
+    return Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts").filter(pk=case_id).first()
 
 
 def revealed_fact_ids(*, event_id: int) -> set[int]:
@@ -153,73 +161,50 @@ def _poll_queryset():
     return Poll.objects.select_related("event").prefetch_related("options")
 
 
-def event_state(*, event_id: int) -> dict[str, dict[str, Any]]:
-    """The `state` frame per audience ("public" for phones and presenter, "moderator")."""
-    event = Event.objects.select_related("current_poll").get(pk=event_id)
-    case = _case_queryset().filter(pk=event.current_case_id).first() if event.current_case_id else None
-    poll = _poll_queryset().filter(pk=event.current_poll_id).first() if event.current_poll_id else None
-    points = (
+def poll_for_screen(*, poll_id: int | None) -> Poll | None:
+    return _poll_queryset().filter(pk=poll_id).first() if poll_id else None
+
+
+def revealed_teaching_points(*, event_id: int) -> list[TeachingPoint]:
+    return list(
         TeachingPoint.objects.filter(
             pk__in=TeachingPointReveal.objects.filter(event_id=event_id).values("teaching_point")
         )
         .prefetch_related("references")
         .order_by("case_id", "position", "id")
     )
-    point_payloads = [protocol.teaching_point_payload(p) for p in points]
-    results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
-    facts = revealed_fact_ids(event_id=event_id) if case else set()
-    base = {
-        "type": "state",
-        "version": event.state_version,
-        "event": protocol.event_payload(event),
-        "teaching_points": point_payloads,
-    }
-    public = {
-        **base,
-        "case": protocol.case_payload(case, revealed_facts=facts) if case else None,
-        "poll": protocol.poll_payload(poll) if poll else None,
-        "results": results["public"] if results else None,
-    }
-    moderator = {
-        **base,
-        "case": protocol.case_payload(case, revealed_facts=facts, moderator=True) if case else None,
-        "poll": protocol.poll_payload(poll, moderator=True) if poll else None,
-        "results": results["moderator"] if results else None,
-        "agenda": agenda(event_id=event_id),
-    }
-    return {"public": public, "moderator": moderator}
 
 
-def agenda(*, event_id: int) -> list[dict[str, Any]]:
-    """Every case of the event with its polls and teaching points, for the moderator console."""
+@dataclass(frozen=True)
+class AgendaCase:
+    case: Case
+    polls: list[Poll]
+    teaching_points: list[tuple[TeachingPoint, bool]]  # (point, revealed)
+    hidden_facts: list[tuple[CaseFact, bool]]  # (fact hidden until revealed, revealed)
+
+
+def agenda(*, event_id: int) -> list[AgendaCase]:
+    """Every case of the event with its polls, teaching points and hidden facts (moderators)."""
     items = AgendaItem.objects.filter(event_id=event_id).select_related("case")
-    polls = _poll_queryset().filter(event_id=event_id)
     by_case: dict[int, list[Poll]] = {}
-    for poll in polls:
+    for poll in _poll_queryset().filter(event_id=event_id):
         by_case.setdefault(poll.case_id, []).append(poll)
     case_ids = [i.case_id for i in items]
-    points = TeachingPoint.objects.filter(case_id__in=case_ids).prefetch_related(Prefetch("references"))
-    points_by_case: dict[int, list[TeachingPoint]] = {}
-    for point in points:
-        points_by_case.setdefault(point.case_id, []).append(point)
     revealed = set(TeachingPointReveal.objects.filter(event_id=event_id).values_list("teaching_point_id", flat=True))
+    points_by_case: dict[int, list[tuple[TeachingPoint, bool]]] = {}
+    for point in TeachingPoint.objects.filter(case_id__in=case_ids).prefetch_related(Prefetch("references")):
+        points_by_case.setdefault(point.case_id, []).append((point, point.id in revealed))
     facts = revealed_fact_ids(event_id=event_id)
-    hidden_facts: dict[int, list[dict[str, Any]]] = {}
+    hidden_facts: dict[int, list[tuple[CaseFact, bool]]] = {}
     for fact in CaseFact.objects.filter(case_id__in=case_ids, hidden_until_revealed=True):
-        hidden_facts.setdefault(fact.case_id, []).append(
-            {"id": fact.id, "label": fact.label, "revealed": fact.id in facts}
-        )
+        hidden_facts.setdefault(fact.case_id, []).append((fact, fact.id in facts))
     return [
-        {
-            "id": item.case.id,
-            "title": item.case.title,
-            "facts": hidden_facts.get(item.case_id, []),
-            "polls": [protocol.poll_payload(p, moderator=True) for p in by_case.get(item.case_id, [])],
-            "teaching_points": [
-                {"id": p.id, "title": p.title, "revealed": p.id in revealed}
-                for p in points_by_case.get(item.case_id, [])
-            ],
-        }
+        AgendaCase(
+            case=item.case,
+            polls=by_case.get(item.case_id, []),
+            teaching_points=points_by_case.get(item.case_id, []),
+            hidden_facts=hidden_facts.get(item.case_id, []),
+        )
         for item in items
     ]
 

@@ -156,9 +156,22 @@ def _text(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
     return public, moderator
 
 
+def audience_totals(poll_ids) -> dict[int, int]:
+    """How many audience members answered each poll: a tally's `total`, and a vote's ack's."""
+    rows = (
+        Vote.objects.filter(poll_id__in=poll_ids, participant__is_panelist=False)
+        .order_by()
+        .values_list("poll_id")
+        .annotate(n=Count("id"))
+    )
+    return {poll_id: 0 for poll_id in poll_ids} | dict(rows)
+
+
 def tally(poll: Poll) -> Tally:
+    """The audience's counts and the statistics of the poll's kind (polls.selectors.poll_results
+    adds the panel, rounds and profile splits: that is what every reader gets)."""
     option_ids = [o.id for o in poll.options.all()]
-    total = audience_votes(poll).count()
+    total = audience_totals([poll.id])[poll.id]
     detail: dict[str, Any] = {}
     moderator_extra: dict[str, Any] = {}
     if poll.kind in (PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING):

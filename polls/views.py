@@ -18,9 +18,9 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from polls import commands, exports, frames, joins, protocol, selectors, services
+from polls import exports, joins, protocol, selectors, services
 from polls.errors import DomainError
-from polls.protocol import Role
+from polls.protocol import Role, outbound
 
 logger = logging.getLogger(__name__)
 
@@ -164,21 +164,18 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
         return _error_response("unknown_event")
     if pid is None:
         return _error_response("not_joined")
-    message = frames.build_state_message(event.id)
+    message = outbound.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
     text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)))
     return HttpResponse(text, content_type="application/json")
 
 
-FALLBACK_COMMANDS = {"vote", "profile"}
-
-
 @never_cache
 @require_POST
 def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
-    """Fallback for phones without websockets: the body is a `vote` (or `profile`) frame, the reply
-    the same `ack` or `error` as on the socket."""
+    """Fallback for phones without websockets: the body is a client frame the protocol accepts over
+    HTTP (`vote`, `profile`; see FrameType.http_fallback), the reply the same `ack` or `error`."""
     try:
         event, pid = _participant_context(request, code)
     except selectors.EventNotFound:
@@ -189,10 +186,8 @@ def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
             request.body.decode("utf-8", "replace"), max_bytes=settings.CASEBOARD["MAX_FRAME_BYTES"]
         )
         ref = protocol.frame_ref(frame)
-        command = protocol.parse(frame, role=Role.PARTICIPANT)
-        if command.type not in FALLBACK_COMMANDS:
-            raise DomainError("unknown_type")
-        return JsonResponse(commands.execute(command, event_id=event.id, participant_id=pid))
+        command = protocol.parse(frame, role=Role.PARTICIPANT, http=True)
+        return JsonResponse(protocol.execute(command, event_id=event.id, participant_id=pid))
     except DomainError as exc:
         return _error_response(exc.code, ref, exc.message)
     except DatabaseError:
@@ -277,17 +272,9 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
         poll = selectors.poll_for_event(event_id=event.id, poll_id=poll_id)
     except (selectors.EventNotFound, DomainError):
         return JsonResponse(protocol.error_frame(ref=None, code="unknown_poll"), status=404)
-    total, counts = selectors.poll_tally(poll_id=poll.id)
-    detail = selectors.results_frames(poll=poll)["moderator"]
-    extra = {k: v for k, v in detail.items() if k not in {"type", "poll", "total", "counts", "version"}}
+    results = selectors.poll_results(poll=poll)
     return JsonResponse(
-        {
-            "poll": poll.id,
-            "state": poll.state,
-            "total": total,
-            "counts": {str(k): v for k, v in counts.items()},
-            **extra,
-        }
+        {"poll": poll.id, "state": poll.state, "total": results.total, "counts": {}, **results.moderator}
     )
 
 

@@ -16,9 +16,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import transaction
 from django.db.models import Count
 
-from polls import commands, protocol, selectors
+from polls import protocol, selectors
 from polls.errors import DomainError
 from polls.models import Poll, PollState, Vote, VoteChoice, VoteReceipt
+from polls.protocol import outbound
 
 
 def group_name(event_id: int) -> str:
@@ -81,7 +82,7 @@ class NaiveConsumer(AsyncWebsocketConsumer):
         return (event.id if pid else None), pid
 
     def snapshot(self) -> dict:
-        frames = selectors.event_state(event_id=self.event_id)
+        frames = outbound.state_frames(event_id=self.event_id)
         state = frames["moderator" if self.moderator else "public"]
         if not self.moderator and state["poll"]:
             mine = ballot(participant_id=self.participant_id, poll_id=state["poll"]["id"])
@@ -114,11 +115,11 @@ class NaiveConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=json.dumps({"type": "pong", "ref": ref}))
                 return
             command = protocol.parse(frame, role="moderator" if self.moderator else "participant")
-            reply = await database_sync_to_async(commands.execute)(
+            reply = await database_sync_to_async(protocol.execute)(
                 command, event_id=self.event_id, user=self.scope.get("user")
             )
             await self.send(text_data=json.dumps(reply))
-            frames = await database_sync_to_async(selectors.event_state)(event_id=self.event_id)
+            frames = await database_sync_to_async(outbound.state_frames)(event_id=self.event_id)
             await self.channel_layer.group_send(group_name(self.event_id), {"type": "naive.state", **frames})
         except DomainError as exc:
             await self.send(text_data=json.dumps(protocol.error_frame(ref=ref, code=exc.code)))

@@ -13,9 +13,9 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from polls import frames
-from polls.groups import event_group
+from polls.live.groups import event_group
 from polls.live.hub import Hub
+from polls.protocol import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class LiveBroadcast:
 
     def state_changed(self, *, event_id: int) -> None:
         # Read once here, serialised once per audience, shared by every process and socket.
-        _send(event_group(event_id), frames.build_state_message(event_id))
+        _send(event_group(event_id), outbound.build_state_message(event_id))
 
     def results_changed(self, *, event_id: int, poll_id: int) -> None:
         # The committing thread is the process's one database thread: it hands the poll to the
@@ -47,7 +47,7 @@ class LiveBroadcast:
             except RuntimeError:  # the loop closed in between
                 pass
         # No sockets are served from this process (admin, management command): read and send now.
-        message = frames.build_results_message(event_id, poll_id)
+        message = outbound.build_results_message(event_id, poll_id)
         if message is not None:
             _send(event_group(event_id), message)
 

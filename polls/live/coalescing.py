@@ -18,8 +18,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from polls import frames
-from polls.groups import event_group
+from polls.live.groups import event_group
+from polls.protocol import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ async def publish_results(*, event_id: int, poll_id: int) -> float:
 
     def build() -> tuple[dict[str, Any] | None, float]:
         began = time.perf_counter()
-        return frames.build_results_message(event_id, poll_id), time.perf_counter() - began
+        return outbound.build_results_message(event_id, poll_id), time.perf_counter() - began
 
     message, busy = await database_sync_to_async(build)()
     if message is not None:

@@ -14,13 +14,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import Error as DatabaseError
 
-from polls import commands, protocol, selectors
+from polls import protocol, selectors, services
 from polls.errors import DomainError
 from polls.joins import join_blocked, record_join_failure
 from polls.live.hub import Hub, audience
 from polls.live.ratelimit import TokenBucket
 from polls.live.votewriter import VoteWriter
-from polls.protocol import Role
+from polls.protocol import Role, inbound
 
 logger = logging.getLogger(__name__)
 
@@ -193,15 +193,20 @@ class EventConsumer(AsyncWebsocketConsumer):
             frame = protocol.decode(text_data, max_bytes=self.max_bytes)
             ref = protocol.frame_ref(frame)
             command = protocol.parse(frame, role=self.role)
-            if command.type == "ping":
-                await self.reply({"type": "pong", "ref": command.ref})
-                return
-            if command.type == "vote":
-                request = commands.vote_request(command, event_id=self.event_id, participant_id=self.participant_id)
-                reply = commands.vote_ack(command, await VoteWriter.current().cast(request))
+            caller = inbound.Caller(
+                event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
+            )
+            spec = command.spec
+            if spec.inline:
+                reply = spec.handler(command, caller)
+            elif spec.batched:
+                # Every socket's ballots go through the process's vote writer: one transaction
+                # for all that arrived meanwhile (polls/live/votewriter.py).
+                outcome = await VoteWriter.current().cast(inbound.vote_request(command, caller))
+                reply = inbound.vote_ack(command, outcome)
             else:
-                reply = await database_sync_to_async(commands.execute)(
-                    command, event_id=self.event_id, user=self.scope.get("user"), participant_id=self.participant_id
+                reply = await database_sync_to_async(protocol.execute)(
+                    command, event_id=self.event_id, user=caller.user, participant_id=self.participant_id
                 )
             await self.after_ack(reply)
             await self.reply(reply)
@@ -291,8 +296,6 @@ class PanelistConsumer(ParticipantConsumer):
     role = Role.PANELIST
 
     def authorise(self, code: str) -> int | None:
-        from polls import services
-
         event = selectors.event_by_code(code=code)
         user = self.scope.get("user")
         if not user or not user.is_authenticated:

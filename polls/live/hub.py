@@ -21,12 +21,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from polls import frames, protocol
-from polls.frames import MESSAGE_TYPE
-from polls.groups import event_group
+from polls import protocol
 from polls.live.coalescing import Coalescer
+from polls.live.groups import event_group
 from polls.live.loops import PerLoop
 from polls.live.timers import PollCloser
+from polls.protocol import outbound
+from polls.protocol.outbound import MESSAGE_TYPE
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ class Hub(PerLoop):
             cached = self._state.get(event_id)
             if cached and time.monotonic() - cached[0] < STATE_CACHE_TTL_S:
                 return cached[1]
-            entry = await database_sync_to_async(frames.build_state_message)(event_id)
+            entry = await database_sync_to_async(outbound.build_state_message)(event_id)
             self._state[event_id] = (time.monotonic(), entry)
             return entry
 
@@ -310,6 +311,9 @@ class Hub(PerLoop):
         """
         group = event_group(event_id)
         layer = self.layer
+        # channels_redis has no public "is this channel in that group"; its group key and shard
+        # choice are internals. tests/polls/live/test_library_internals.py fails loudly if a new
+        # channels_redis changes them (the fallback below would then probe instead).
         if hasattr(layer, "_group_key") and hasattr(layer, "consistent_hash"):  # channels_redis
             connection = layer.connection(layer.consistent_hash(group))
             return await connection.zscore(layer._group_key(group), self.channel) is not None

@@ -2,7 +2,7 @@
 
 Ballots are written in batches: `votes_cast` records many participants' ballots in one
 transaction with a fixed number of queries per batch, whatever its size. A server process
-funnels every socket's ballot through one writer (polls/votewriter.py), so a burst of votes
+funnels every socket's ballot through one writer (polls/live/votewriter.py), so a burst of votes
 costs a handful of commits per second instead of one commit and seven queries per vote.
 `vote_cast` is the same code for a single ballot (the HTTP fallback, the admin, tests).
 """
@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from polls.ballots import Ballot, CleanBallot, validate
@@ -35,6 +34,7 @@ from polls.models import (
     VoteReceipt,
 )
 from polls.services._common import publish_results
+from polls.tallies import audience_totals
 
 WRITE_ATTEMPTS = 3
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
@@ -167,12 +167,7 @@ def _with_totals(outcomes: list[VoteOutcome | DomainError]) -> list[VoteOutcome 
     poll_ids = {outcome.poll_id for outcome in fresh}
     if not poll_ids:
         return outcomes
-    totals = dict(
-        Vote.objects.filter(poll_id__in=poll_ids, participant__is_panelist=False)
-        .order_by()
-        .values_list("poll_id")
-        .annotate(n=Count("id"))
-    )
+    totals = audience_totals(poll_ids)
     # Taken after the count. A frame another process reads before this batch commits may carry a
     # later version yet miss these ballots; the results frame this commit schedules follows it.
     version = time.time_ns() // 1000

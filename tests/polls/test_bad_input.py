@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 
 from polls import services
 from polls.errors import ERROR_CODES
-from polls.protocol import MAX_REF_LENGTH, MODERATOR_FRAMES
+from polls.protocol import MAX_REF_LENGTH, Role, types_for
 from tests.factories import (
     make_case,
     make_event,
@@ -29,6 +29,8 @@ from tests.factories import (
 from tests.frames import BROADCASTS
 from tests.live import reply
 from tests.reliability.dbstate import changed_tables, snapshot
+
+MODERATOR_FRAMES = types_for(Role.MODERATOR)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

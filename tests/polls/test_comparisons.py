@@ -11,6 +11,7 @@ from polls.ballots import Ballot
 from polls.errors import DomainError
 from polls.models import Participant, Poll
 from polls.profiles import suppress
+from polls.protocol import outbound
 from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_small_segments_never_leak_through_any_role_or_endpoint(world, client):
     services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)
     services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
     services.segments_show(event_id=event.id, attribute="setting", user=moderator)
-    frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+    frames = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
     for frame in (frames["public"], frames["moderator"]):
         rows = _all_segment_rows(frame)
         assert rows, frame
@@ -188,7 +189,7 @@ def test_panel_votes_are_never_counted_as_audience_votes(world, client):
     for _ in range(3):
         vote(poll, person(event), 0)
     vote(poll, person(event), 1)
-    frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+    frames = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
     moderator_frame = frames["moderator"]
     first, second, third = (str(i) for i in option_ids(poll))
     assert moderator_frame["total"] == 4
@@ -228,8 +229,8 @@ def test_public_frames_hold_back_agreement_with_the_preferred_answer_until_it_is
     vote(poll, person(event), 0)
     services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)
     services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
-    frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+    frames = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
     assert "concordance" not in frames["public"] and "preferred" in frames["moderator"]["concordance"]
     services.preferred_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
-    frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+    frames = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
     assert frames["public"]["concordance"]["preferred"] == {"share": 1.0, "agreeing": 1}

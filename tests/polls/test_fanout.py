@@ -4,10 +4,10 @@ import asyncio
 
 import pytest
 
-from polls import frames
 from polls.live import coalescing
 from polls.live import hub as live_hub
 from polls.live.hub import Hub
+from polls.protocol import outbound as frames
 from tests.conftest import close_layer_connections
 
 

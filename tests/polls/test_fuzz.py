@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from polls import services
 from polls.errors import ERROR_CODES
-from polls.protocol import MAX_REF_LENGTH, MODERATOR_FRAMES, PARTICIPANT_FRAMES
+from polls.protocol import MAX_REF_LENGTH, Role, types_for
 from tests.factories import (
     make_case,
     make_event,
@@ -31,6 +31,9 @@ from tests.factories import (
     user_session,
 )
 from tests.reliability.dbstate import changed_tables, snapshot
+
+MODERATOR_FRAMES = types_for(Role.MODERATOR)
+PARTICIPANT_FRAMES = types_for(Role.PARTICIPANT)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

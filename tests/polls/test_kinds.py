@@ -6,6 +6,7 @@ from polls import selectors, services, tallies
 from polls.ballots import Ballot
 from polls.errors import DomainError
 from polls.models import AnswerStatus, Poll, Vote
+from polls.protocol import outbound
 from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +241,7 @@ def test_preferred_answer_is_hidden_until_revealed(world):
     preferred = poll.options.first()
     preferred.is_preferred = True
     preferred.save()
-    state = selectors.event_state(event_id=event.id)
+    state = outbound.state_frames(event_id=event.id)
     assert "preferred" not in state["public"]["poll"]
     assert state["moderator"]["poll"]["preferred"] == {
         "options": [preferred.id],
@@ -248,7 +249,7 @@ def test_preferred_answer_is_hidden_until_revealed(world):
         "revealed": False,
     }
     services.preferred_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
-    public = selectors.event_state(event_id=event.id)["public"]["poll"]
+    public = outbound.state_frames(event_id=event.id)["public"]["poll"]
     assert public["preferred"]["options"] == [preferred.id] and public["preferred"]["revealed"] is True
 
 
@@ -283,11 +284,11 @@ def test_results_of_every_kind_are_withheld_from_the_public_until_revealed(world
     ]:
         poll = open_poll(world, kind=kind, labels=labels)
         cast(poll, ballot(poll))
-        frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+        frames = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
         assert set(frames["public"]) == {"type", "poll", "total", "version"}
         assert len(frames["moderator"]) > 4
         services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)
         services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
-        frames = selectors.results_frames(poll=Poll.objects.get(pk=poll.id))
+        frames = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
         private = {k: v for k, v in frames["moderator"].items() if k != "segments"}  # no profile asked
         assert frames["public"] == private

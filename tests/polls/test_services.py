@@ -3,8 +3,9 @@ from django.db import IntegrityError, transaction
 
 from polls import selectors, services
 from polls.errors import DomainError
-from polls.groups import event_group
+from polls.live.groups import event_group
 from polls.models import ModeratorAction, Poll, Vote, VoteChoice
+from polls.protocol import outbound
 from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +186,7 @@ def test_case_and_teaching_point_must_belong_to_the_event(setup):
     point = make_teaching_point(case)
     services.teaching_point_reveal(event_id=event.id, teaching_point_id=point.id, user=moderator)
     services.teaching_point_reveal(event_id=event.id, teaching_point_id=point.id, user=moderator)
-    state = selectors.event_state(event_id=event.id)["public"]
+    state = outbound.state_frames(event_id=event.id)["public"]
     assert [p["id"] for p in state["teaching_points"]] == [point.id]
     assert state["teaching_points"][0]["references"][0]["nct"] == "NCT03651128"
 
@@ -215,12 +216,12 @@ def test_public_state_withholds_counts_until_revealed(setup):
         option_ids=tuple(option_ids(poll)[:1]),
         ref="a",
     )
-    frames = selectors.event_state(event_id=event.id)
+    frames = outbound.state_frames(event_id=event.id)
     assert "counts" not in frames["public"]["results"] and frames["public"]["results"]["total"] == 1
     assert frames["moderator"]["results"]["counts"] == {str(option_ids(poll)[0]): 1, str(option_ids(poll)[1]): 0}
     assert "agenda" in frames["moderator"] and "agenda" not in frames["public"]
     services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
-    assert "counts" in selectors.event_state(event_id=event.id)["public"]["results"]
+    assert "counts" in outbound.state_frames(event_id=event.id)["public"]["results"]
 
 
 def test_vote_query_count_is_bounded(setup, django_assert_max_num_queries):

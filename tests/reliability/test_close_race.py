@@ -16,7 +16,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, connections
 
-from polls import commands, protocol
+from polls import protocol
 from polls.errors import DomainError
 from polls.models import Participant
 from tests.live import results_until
@@ -75,7 +75,7 @@ def _vote_until_decided(w, participant_id: int, ref: str, start: threading.Barri
     try:
         for attempt in range(MAX_RETRIES):
             try:
-                commands.execute(command, event_id=w.event.id, participant_id=participant_id)
+                protocol.execute(command, event_id=w.event.id, participant_id=participant_id)
                 out[ref] = ("ack", attempt)
                 return
             except DomainError as exc:
@@ -96,7 +96,7 @@ def _close(w, start: threading.Barrier, out: dict) -> None:
         for _ in range(MAX_RETRIES):
             try:
                 command = protocol.parse({"type": "close_poll", "poll": w.poll}, role=protocol.Role.MODERATOR)
-                commands.execute(command, event_id=w.event.id, user=w.moderator)
+                protocol.execute(command, event_id=w.event.id, user=w.moderator)
                 out["close"] = "ack"
                 out["close_took"] = time.monotonic() - began
                 return

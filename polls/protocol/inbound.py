@@ -1,0 +1,445 @@
+"""Client frames: each type declared once, with its fields, who may send it, its handler and
+whether the HTTP fallback takes it. docs/protocol.md is checked against this registry field by
+field (tests/polls/protocol/test_registry.py).
+
+The rule for fields a type does not declare: they are ignored. A newer client may send more
+than this server knows; only declared fields are read, each validated by its own type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from polls import services
+from polls.ballots import Ballot
+from polls.errors import DomainError
+from polls.protocol import outbound
+from polls.protocol.roles import Role
+
+MAX_REF_LENGTH = 64
+MAX_OPTIONS_PER_VOTE = 20
+MIN_TIMER_S, MAX_TIMER_S = 5, 3600
+MAX_PROFILE_ANSWERS = 10
+MAX_ATTRIBUTE_LENGTH = 20
+
+ANYONE = frozenset({Role.PARTICIPANT, Role.PANELIST, Role.PRESENTER, Role.MODERATOR})
+VOTERS = frozenset({Role.PARTICIPANT, Role.PANELIST})
+PARTICIPANTS = frozenset({Role.PARTICIPANT})
+MODERATORS = frozenset({Role.MODERATOR})
+
+
+# ------------------------------------------------------------------ field types
+
+
+def _encodable(text: str) -> bool:
+    # JSON may carry lone surrogates ("\ud800") that no database or socket can store.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _ref(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise DomainError("bad_request", "ref must be a non-empty string.")
+    if len(value) > MAX_REF_LENGTH:
+        raise DomainError("bad_request", f"ref is limited to {MAX_REF_LENGTH} characters.")
+    if not _encodable(value):
+        raise DomainError("bad_request", "ref must be valid Unicode text.")
+    return value
+
+
+def _is_id(value: Any) -> bool:
+    # bool is an int in Python; true is not an id.
+    return not isinstance(value, bool) and isinstance(value, int) and 0 < value < 2**63
+
+
+def _id(name: str) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if not _is_id(value):
+            raise DomainError("bad_request", f"{name} must be a positive integer id.")
+        return value
+
+    return check
+
+
+def _option_ids(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise DomainError("bad_request", "options must be a list of option ids.")
+    if len(value) > MAX_OPTIONS_PER_VOTE:
+        raise DomainError("too_many_options")
+    if not all(_is_id(item) for item in value):
+        raise DomainError("bad_request", "options must be a list of option ids.")
+    if len(set(value)) != len(value):
+        raise DomainError("duplicate_option")
+    return tuple(value)
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DomainError("invalid_value", "value must be a number.")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise DomainError("invalid_value", "text must be a string.")
+    return value
+
+
+def _confidence(value: Any) -> int:
+    # The range (1-5) is the ballot's rule (polls/ballots.py); the type is the wire's.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError("bad_request", "confidence must be a whole number from 1 to 5.")
+    return value
+
+
+def _duration(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_TIMER_S <= value <= MAX_TIMER_S:
+        raise DomainError("bad_request", f"duration must be whole seconds from {MIN_TIMER_S} to {MAX_TIMER_S}.")
+    return value
+
+
+def _confirm(value: Any) -> bool:
+    if value is not True:
+        raise DomainError("confirmation_required")
+    return True
+
+
+def _attribute(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_ATTRIBUTE_LENGTH):
+        raise DomainError("bad_request", "attribute must be a profile question key or null.")
+    return value
+
+
+def _answers(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or len(value) > MAX_PROFILE_ANSWERS:
+        raise DomainError("bad_request", "answers must be an object of profile answers.")
+    return value
+
+
+@dataclass(frozen=True)
+class Field:
+    check: Callable[[Any], Any]
+    required: bool = True
+    # What a missing or null optional field stands for.
+    missing: Any = None
+
+
+REF = Field(_ref)
+OPTIONAL_REF = Field(_ref, required=False)
+POLL = Field(_id("poll"))
+
+
+def _required_id(name: str) -> Field:
+    return Field(_id(name))
+
+
+# ------------------------------------------------------------------ the registry
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a frame, as the interface established it."""
+
+    event_id: int
+    user: Any = None
+    participant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A client frame that passed its type's validation: only declared fields, cleaned."""
+
+    type: str
+    ref: str | None
+    fields: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        # command.poll, command.duration, ...: the declared fields by name.
+        try:
+            return self.__dict__["fields"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def spec(self) -> FrameType:
+        return FRAME_TYPES[self.type]
+
+
+Handler = Callable[[Command, Caller], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FrameType:
+    name: str
+    roles: frozenset[str]
+    fields: dict[str, Field]
+    handler: Handler
+    # Accepted by POST /e/<CODE>/vote for phones without websockets.
+    http_fallback: bool = False
+    # Answered on the event loop, no database (ping).
+    inline: bool = False
+    # Ballots: a server process may batch them through its vote writer (polls/live/votewriter.py);
+    # the handler is the same decision for one ballot.
+    batched: bool = False
+
+    def parse(self, frame: dict[str, Any]) -> Command:
+        values: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            value = frame.get(name)
+            if value is None and not spec.required:
+                values[name] = spec.missing
+                continue
+            values[name] = spec.check(value)  # a missing required field is refused by its own check
+        return Command(type=self.name, ref=values.get("ref"), fields=values)
+
+
+FRAME_TYPES: dict[str, FrameType] = {}
+
+
+def client_frame(
+    name: str,
+    *,
+    roles: frozenset[str],
+    fields: dict[str, Field],
+    http_fallback: bool = False,
+    inline: bool = False,
+    batched: bool = False,
+) -> Callable[[Handler], Handler]:
+    """Declare a client frame type with its handler (the decorated function)."""
+
+    def register(handler: Handler) -> Handler:
+        assert name not in FRAME_TYPES, f"{name} declared twice"
+        FRAME_TYPES[name] = FrameType(name, roles, fields, handler, http_fallback, inline, batched)
+        return handler
+
+    return register
+
+
+def types_for(role: str) -> list[str]:
+    """The client frame types this role may send."""
+    return sorted(name for name, spec in FRAME_TYPES.items() if role in spec.roles)
+
+
+def decode(text: str | None, *, max_bytes: int) -> dict[str, Any]:
+    if text is None:
+        raise DomainError("binary_not_supported")
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise DomainError("frame_too_large", f"Messages are limited to {max_bytes} bytes.")
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        raise DomainError("invalid_json") from None
+    if not isinstance(frame, dict):
+        raise DomainError("bad_request", "A message must be a JSON object.")
+    return frame
+
+
+def frame_ref(frame: dict[str, Any]) -> str | None:
+    """The ref to echo in a reply, or None when the client's ref is unusable."""
+    ref = frame.get("ref")
+    if isinstance(ref, str) and 0 < len(ref) <= MAX_REF_LENGTH and _encodable(ref):
+        return ref
+    return None
+
+
+def parse(frame: dict[str, Any], *, role: str, http: bool = False) -> Command:
+    """Validate a decoded frame for the sender's role (and interface); raises DomainError."""
+    kind = frame.get("type")
+    if not isinstance(kind, str):
+        raise DomainError("bad_request", "type must be a string.")
+    spec = FRAME_TYPES.get(kind)
+    if spec is None or (http and not spec.http_fallback):
+        raise DomainError("unknown_type")
+    if role not in spec.roles:
+        raise DomainError("forbidden", f"{kind} is not allowed on this connection.")
+    return spec.parse(frame)
+
+
+def execute(command: Command, *, event_id: int, user=None, participant_id: int | None = None) -> dict[str, Any]:
+    """Run a parsed command through its handler; returns the reply frame or raises DomainError."""
+    return command.spec.handler(command, Caller(event_id=event_id, user=user, participant_id=participant_id))
+
+
+# ------------------------------------------------------------------ declarations
+
+
+@client_frame("ping", roles=ANYONE, fields={"ref": OPTIONAL_REF}, inline=True)
+def ping(command: Command, caller: Caller) -> dict[str, Any]:
+    return outbound.pong_frame(ref=command.ref)
+
+
+VOTE_FIELDS = {
+    "ref": REF,
+    "poll": POLL,
+    "options": Field(_option_ids, required=False, missing=()),
+    "value": Field(_number, required=False),
+    "text": Field(_text, required=False),
+    "confidence": Field(_confidence, required=False),
+}
+
+
+def vote_request(command: Command, caller: Caller) -> services.VoteRequest:
+    """The ballot of a parsed `vote`; types only here, what it must hold depends on the poll's kind."""
+    if caller.participant_id is None:
+        raise DomainError("not_joined")
+    ballot = Ballot(options=command.options, value=command.value, text=command.text, confidence=command.confidence)
+    return services.VoteRequest(
+        participant_id=caller.participant_id,
+        event_id=caller.event_id,
+        poll_id=command.poll,
+        ref=command.ref,
+        ballot=ballot,
+    )
+
+
+def vote_ack(command: Command, outcome: services.VoteOutcome) -> dict[str, Any]:
+    return outbound.vote_ack(ref=command.ref, outcome=outcome)
+
+
+@client_frame("vote", roles=VOTERS, fields=VOTE_FIELDS, http_fallback=True, batched=True)
+def vote(command: Command, caller: Caller) -> dict[str, Any]:
+    request = vote_request(command, caller)
+    outcome = services.vote_cast(
+        participant_id=request.participant_id,
+        event_id=request.event_id,
+        poll_id=request.poll_id,
+        ref=request.ref,
+        ballot=request.ballot,
+    )
+    return vote_ack(command, outcome)
+
+
+@client_frame(
+    "profile", roles=PARTICIPANTS, fields={"ref": OPTIONAL_REF, "answers": Field(_answers)}, http_fallback=True
+)
+def profile(command: Command, caller: Caller) -> dict[str, Any]:
+    if caller.participant_id is None:
+        raise DomainError("not_joined")
+    answers = services.profile_set(
+        participant_id=caller.participant_id, event_id=caller.event_id, answers=command.answers
+    )
+    return outbound.ack_frame(ref=command.ref, profile=answers)
+
+
+@client_frame(
+    "open_poll",
+    roles=MODERATORS,
+    fields={"ref": OPTIONAL_REF, "poll": POLL, "duration": Field(_duration, required=False)},
+)
+def open_poll(command: Command, caller: Caller) -> dict[str, Any]:
+    poll = services.poll_open(
+        event_id=caller.event_id, poll_id=command.poll, user=caller.user, duration=command.duration
+    )
+    return outbound.ack_frame(ref=command.ref, poll=command.poll, closes_at=outbound.epoch_ms(poll.closes_at))
+
+
+def _declare_poll_action(name: str, service: Callable[..., Any], *, confirm: bool = False) -> None:
+    fields = {"ref": OPTIONAL_REF, "poll": POLL}
+    if confirm:
+        fields["confirm"] = Field(_confirm)  # must be true
+
+    @client_frame(name, roles=MODERATORS, fields=fields)
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        service(event_id=caller.event_id, poll_id=command.poll, user=caller.user)
+        return outbound.ack_frame(ref=command.ref, poll=command.poll)
+
+
+_declare_poll_action("close_poll", services.poll_close)
+_declare_poll_action("reveal_results", services.results_reveal)
+_declare_poll_action("hide_results", services.results_hide)
+_declare_poll_action("reveal_preferred", services.preferred_reveal)
+_declare_poll_action("hide_preferred", services.preferred_hide)
+_declare_poll_action("reset_poll", services.poll_reset, confirm=True)
+
+
+@client_frame("duplicate_poll", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "poll": POLL})
+def duplicate_poll(command: Command, caller: Caller) -> dict[str, Any]:
+    copy = services.poll_duplicate(event_id=caller.event_id, poll_id=command.poll, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, poll=command.poll, copy=copy.id)
+
+
+@client_frame("new_round", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "poll": POLL})
+def new_round(command: Command, caller: Caller) -> dict[str, Any]:
+    copy = services.poll_new_round(event_id=caller.event_id, poll_id=command.poll, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, poll=command.poll, copy=copy.id, round=copy.round_number)
+
+
+def _declare_answer_action(name: str, *, approve: bool) -> None:
+    @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF, "answer": _required_id("answer")})
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        services.answer_moderate(event_id=caller.event_id, answer_id=command.answer, approve=approve, user=caller.user)
+        return outbound.ack_frame(ref=command.ref, answer=command.answer)
+
+
+_declare_answer_action("approve_answer", approve=True)
+_declare_answer_action("reject_answer", approve=False)
+
+
+def _declare_fact_action(name: str, service: Callable[..., Any]) -> None:
+    @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF, "fact": _required_id("fact")})
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        service(event_id=caller.event_id, fact_id=command.fact, user=caller.user)
+        return outbound.ack_frame(ref=command.ref, fact=command.fact)
+
+
+_declare_fact_action("reveal_fact", services.fact_reveal)
+_declare_fact_action("hide_fact", services.fact_hide)
+
+
+@client_frame(
+    "show_segments",
+    roles=MODERATORS,
+    fields={"ref": OPTIONAL_REF, "attribute": Field(_attribute, required=False)},
+)
+def show_segments(command: Command, caller: Caller) -> dict[str, Any]:
+    services.segments_show(event_id=caller.event_id, attribute=command.attribute, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, attribute=command.attribute)
+
+
+@client_frame("show_case", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "case": _required_id("case")})
+def show_case(command: Command, caller: Caller) -> dict[str, Any]:
+    services.case_show(event_id=caller.event_id, case_id=command.case, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, case=command.case)
+
+
+def _declare_teaching_point_action(name: str, service: Callable[..., Any]) -> None:
+    fields = {"ref": OPTIONAL_REF, "teaching_point": _required_id("teaching_point")}
+
+    @client_frame(name, roles=MODERATORS, fields=fields)
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        service(event_id=caller.event_id, teaching_point_id=command.teaching_point, user=caller.user)
+        return outbound.ack_frame(ref=command.ref, teaching_point=command.teaching_point)
+
+
+_declare_teaching_point_action("reveal_teaching_point", services.teaching_point_reveal)
+_declare_teaching_point_action("hide_teaching_point", services.teaching_point_hide)
+
+
+def _declare_event_action(name: str, service: Callable[..., Any]) -> None:
+    @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF})
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        event = service(event_id=caller.event_id, user=caller.user)
+        return outbound.ack_frame(ref=command.ref, status=event.status)
+
+
+_declare_event_action("start_event", services.event_start)
+_declare_event_action("end_event", services.event_end)
+
+
+__all__ = [
+    "FRAME_TYPES",
+    "Caller",
+    "Command",
+    "Field",
+    "FrameType",
+    "decode",
+    "execute",
+    "frame_ref",
+    "parse",
+]

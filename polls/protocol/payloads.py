@@ -1,0 +1,117 @@
+"""One serializer per entity, used by every frame that carries it (state, results, acks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polls.profiles import questions_payload
+
+# ---------------------------------------------------------------- serializers
+
+
+def event_payload(event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "code": event.code,
+        "title": event.title,
+        "status": event.status,
+        "profile_questions": questions_payload(list(event.profile_fields)),
+        "segment": event.presenter_segment or None,
+        "min_cell_size": event.min_cell_size,
+    }
+
+
+def case_payload(case, *, revealed_facts: set[int] = frozenset(), moderator: bool = False) -> dict[str, Any]:
+    """A case; hidden facts appear once revealed in this event (moderators see all, flagged)."""
+    facts = [
+        {
+            "id": f.id,
+            "label": f.label,
+            "text": f.text,
+            "revealed": not f.hidden_until_revealed or f.id in revealed_facts,
+        }
+        for f in case.facts.all()
+    ]
+    if not moderator:
+        facts = [{k: v for k, v in f.items() if k != "revealed"} for f in facts if f["revealed"]]
+    return {
+        "facts": facts,
+        "id": case.id,
+        "title": case.title,
+        "disease": case.disease,
+        "patient": {"age": case.patient_age, "sex": case.patient_sex},
+        "diagnosis": case.diagnosis,
+        "years_since_diagnosis": case.years_since_diagnosis,
+        "staging": [{"system": s.system, "value": s.value} for s in case.staging.all()],
+        "ecog": case.ecog,
+        "history": [h.text for h in case.history.all()],
+        "therapy_lines": [
+            {
+                "line": t.line_number,
+                "regimen": t.regimen,
+                "agents": t.agent_list,
+                "transplant": t.transplant,
+                "best_response": t.best_response,
+                "outcome": t.outcome,
+            }
+            for t in case.therapy_lines.all()
+        ],
+        "current_status": case.current_status,
+        "clinical_question": case.clinical_question,
+    }
+
+
+def epoch_ms(moment) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def poll_payload(poll, *, moderator: bool = False) -> dict[str, Any]:
+    """A poll as every screen sees it; the preferred answer only once revealed (moderators always)."""
+    options = list(poll.options.all())
+    payload: dict[str, Any] = {
+        "id": poll.id,
+        "case": poll.case_id,
+        "kind": poll.kind,
+        "question": poll.question,
+        "state": poll.state,
+        "results_visible": poll.results_visible,
+        "options": [{"id": o.id, "label": o.label} for o in options],
+        "closes_at": epoch_ms(poll.closes_at) if poll.state == "open" else None,
+        "ask_confidence": poll.ask_confidence,
+        "round": poll.round_number,
+    }
+    if poll.kind == "multi":
+        payload["max_choices"] = poll.max_choices or len(options)
+    elif poll.kind == "numeric":
+        payload["numeric"] = {"min": poll.numeric_min, "max": poll.numeric_max, "unit": poll.numeric_unit}
+    elif poll.kind == "text":
+        payload["text_max_length"] = poll.text_max_length
+    preferred = [o.id for o in options if o.is_preferred]
+    if preferred and (moderator or poll.preferred_revealed):
+        payload["preferred"] = {
+            "options": preferred,
+            "rationale": poll.preferred_rationale,
+            "revealed": poll.preferred_revealed,
+        }
+    return payload
+
+
+def teaching_point_payload(point) -> dict[str, Any]:
+    return {
+        "id": point.id,
+        "case": point.case_id,
+        "title": point.title,
+        "text": point.text,
+        "references": [
+            {"citation": r.citation, "pmid": r.pmid, "doi": r.doi, "nct": r.nct, "url": r.url}
+            for r in point.references.all()
+        ],
+    }
+
+
+def results_payload(*, poll_id: int, total: int, version: int, detail: dict[str, Any] | None) -> dict[str, Any]:
+    """A `results` frame; `detail` (counts and the kind's statistics) only for those allowed to see it."""
+    payload: dict[str, Any] = {"type": "results", "poll": poll_id, "total": total, "version": version}
+    if detail is not None:
+        payload.update(detail)
+    return payload
