@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from polls.errors import DomainError
-from polls.models import MAX_TEXT_LENGTH, Poll, PollKind
+from polls.models import MAX_TEXT_LENGTH, NUMERIC_LIMIT, Poll, PollKind
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,11 @@ def validate(poll: Poll, ballot: Ballot, option_ids: set[int]) -> CleanBallot:
         ranks = {oid: position for position, oid in enumerate(ballot.options, start=1)}
         return CleanBallot(Ballot(options=ballot.options, confidence=ballot.confidence), ranks=ranks)
     if kind == PollKind.NUMERIC:
-        value = ballot.value
-        if value is None or not math.isfinite(value):
-            raise DomainError("invalid_value", "Send a number as value.")
-        low, high = poll.numeric_min, poll.numeric_max
-        if (low is not None and value < low) or (high is not None and value > high):
+        value = finite_number(ballot.value)
+        low, high = numeric_bounds(poll)
+        if not low <= value <= high:
             raise DomainError("out_of_range", f"Answer between {_fmt(low)} and {_fmt(high)}.")
-        return CleanBallot(Ballot(value=float(value), confidence=ballot.confidence))
+        return CleanBallot(Ballot(value=value, confidence=ballot.confidence))
     if kind == PollKind.TEXT:
         limit = min(poll.text_max_length, MAX_TEXT_LENGTH)
         if ballot.text is None:
@@ -97,7 +95,30 @@ def validate(poll: Poll, ballot: Ballot, option_ids: set[int]) -> CleanBallot:
     raise DomainError("bad_request", "Unknown poll kind.")
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "any"
+def finite_number(value) -> float:
+    """The answer as a finite float; a 400-digit integer or Infinity is refused, not stored."""
+    if value is None or isinstance(value, bool):
+        raise DomainError("invalid_value", "Send a number as value.")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise DomainError("out_of_range", f"Answers lie between {_fmt(-NUMERIC_LIMIT)} and {_fmt(NUMERIC_LIMIT)}.")
+    except (TypeError, ValueError):
+        raise DomainError("invalid_value", "Send a number as value.") from None
+    if not math.isfinite(number):
+        raise DomainError("invalid_value", "Send a number as value.")
+    return number
+
+
+def numeric_bounds(poll: Poll) -> tuple[float, float]:
+    """The poll's range: the author's bounds, within ±NUMERIC_LIMIT; the limit where none is set.
+
+    Read defensively: a bound written straight into the database is clamped, never trusted."""
+    low = poll.numeric_min if poll.numeric_min is not None and math.isfinite(poll.numeric_min) else -NUMERIC_LIMIT
+    high = poll.numeric_max if poll.numeric_max is not None and math.isfinite(poll.numeric_max) else NUMERIC_LIMIT
+    low, high = max(low, -NUMERIC_LIMIT), min(high, NUMERIC_LIMIT)
+    return (low, high) if low <= high else (high, low)
+
+
+def _fmt(value: float) -> str:
     return f"{value:g}"

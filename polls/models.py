@@ -3,8 +3,12 @@
 import secrets
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+
+# Every numeric answer and bound lies within ±NUMERIC_LIMIT, whatever the author set: a million
+# such values still sum without overflow, and no clinical quantity needs more (docs/protocol.md).
+NUMERIC_LIMIT = 1e15
 
 # Easy to read aloud and type on a phone: no 0/O, 1/I.
 JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -120,8 +124,18 @@ class Poll(models.Model):
     max_choices = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Multiple choice: the most options a participant may pick."
     )
-    numeric_min = models.FloatField(null=True, blank=True, help_text="Number: smallest allowed answer.")
-    numeric_max = models.FloatField(null=True, blank=True, help_text="Number: largest allowed answer.")
+    numeric_min = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-NUMERIC_LIMIT), MaxValueValidator(NUMERIC_LIMIT)],
+        help_text=f"Number: smallest allowed answer (empty: -{NUMERIC_LIMIT:.0e}).",
+    )
+    numeric_max = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-NUMERIC_LIMIT), MaxValueValidator(NUMERIC_LIMIT)],
+        help_text=f"Number: largest allowed answer (empty: {NUMERIC_LIMIT:.0e}).",
+    )
     numeric_unit = models.CharField(max_length=30, blank=True, help_text="Number: unit, e.g. months.")
     text_max_length = models.PositiveSmallIntegerField(
         default=140, help_text=f"Free text: longest answer in characters (at most {MAX_TEXT_LENGTH})."
@@ -145,6 +159,11 @@ class Poll(models.Model):
                 | models.Q(numeric_max__isnull=True)
                 | models.Q(numeric_min__lte=models.F("numeric_max")),
                 name="poll_numeric_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(numeric_min__isnull=True) | models.Q(numeric_min__gte=-NUMERIC_LIMIT))
+                & (models.Q(numeric_max__isnull=True) | models.Q(numeric_max__lte=NUMERIC_LIMIT)),
+                name="poll_numeric_range_bounded",
             ),
             models.CheckConstraint(condition=models.Q(kind__in=PollKind.values), name="poll_kind_valid"),
             models.CheckConstraint(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Sum
 
+from polls.ballots import numeric_bounds
 from polls.models import AnswerStatus, Poll, PollKind, Vote, VoteChoice
 
 MAX_ANSWERS_LISTED = 300
@@ -95,7 +97,11 @@ def _confidence(poll: Poll) -> dict[str, Any]:
 
 
 def _numeric(poll: Poll) -> dict[str, Any]:
-    values = sorted(audience_votes(poll).filter(value_number__isnull=False).values_list("value_number", flat=True))
+    low, high = numeric_bounds(poll)
+    # Only answers within the poll's range count, read defensively: a value written into the
+    # database by other means (or before bounds existed) can neither overflow a sum nor stop an event.
+    stored = audience_votes(poll).filter(value_number__isnull=False).values_list("value_number", flat=True)
+    values = sorted(v for v in stored if math.isfinite(v) and low <= v <= high)
     if not values:
         return {
             "n": 0,
@@ -106,8 +112,9 @@ def _numeric(poll: Poll) -> dict[str, Any]:
             "histogram": [],
             "unit": poll.numeric_unit,
         }
-    low = poll.numeric_min if poll.numeric_min is not None else values[0]
-    high = poll.numeric_max if poll.numeric_max is not None else values[-1]
+    # The histogram spans the author's range where set, else the data's.
+    low = poll.numeric_min if poll.numeric_min is not None and math.isfinite(poll.numeric_min) else values[0]
+    high = poll.numeric_max if poll.numeric_max is not None and math.isfinite(poll.numeric_max) else values[-1]
     bins = HISTOGRAM_BINS if high > low else 1
     width = (high - low) / bins if high > low else 1
     counts = [0] * bins
@@ -121,7 +128,8 @@ def _numeric(poll: Poll) -> dict[str, Any]:
     return {
         "n": len(values),
         "median": statistics.median(values),
-        "mean": _round(statistics.fmean(values)),
+        # fsum over at most a few thousand values within ±NUMERIC_LIMIT cannot overflow.
+        "mean": _round(math.fsum(values) / len(values)),
         "min": values[0],
         "max": values[-1],
         "histogram": histogram,

@@ -193,6 +193,9 @@ def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
     except DatabaseError:
         logger.warning("database unavailable for a fallback vote", exc_info=True)
         return _error_response("unavailable", ref)
+    except Exception:
+        logger.exception("unexpected error handling a fallback frame")
+        return _error_response("server_error", ref)
 
 
 def _qr_svg(url: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polls import services
-from polls.ballots import Ballot
+from polls.ballots import Ballot, finite_number
 from polls.errors import DomainError
 from polls.protocol import outbound
 from polls.protocol.roles import Role
@@ -79,10 +79,10 @@ def _option_ids(value: Any) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _number(value: Any) -> float | int:
+def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DomainError("invalid_value", "value must be a number.")
-    return value
+    return finite_number(value)  # a 400-digit integer fails here alone, not in its batch
 
 
 def _text(value: Any) -> str:
@@ -226,13 +226,18 @@ def types_for(role: str) -> list[str]:
     return sorted(name for name, spec in FRAME_TYPES.items() if role in spec.roles)
 
 
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which JSON itself does not have.
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode(text: str | None, *, max_bytes: int) -> dict[str, Any]:
     if text is None:
         raise DomainError("binary_not_supported")
     if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise DomainError("frame_too_large", f"Messages are limited to {max_bytes} bytes.")
     try:
-        frame = json.loads(text)
+        frame = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise DomainError("invalid_json") from None
     if not isinstance(frame, dict):

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from polls.ballots import Ballot, CleanBallot, validate
@@ -35,6 +36,8 @@ from polls.models import (
 )
 from polls.services._common import publish_results
 from polls.tallies import audience_totals
+
+logger = logging.getLogger(__name__)
 
 WRITE_ATTEMPTS = 3
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
@@ -108,6 +111,13 @@ def votes_cast(requests: Sequence[VoteRequest]) -> list[VoteOutcome | DomainErro
     for attempt in range(WRITE_ATTEMPTS):
         try:
             return _votes_cast_once(requests)
+        except DataError:
+            # The database refused a value that validation let through: find it by casting each
+            # ballot alone, so that one bad ballot fails alone and the others are recorded.
+            if len(requests) == 1:
+                logger.warning("the database refused a ballot's values; refused alone")
+                return [DomainError("invalid_value")]
+            return [outcome for request in requests for outcome in votes_cast([request])]
         except (IntegrityError, OperationalError) as exc:
             # Another process wrote a ballot of the same participant (a second tab on another
             # worker) between our read and our write, or PostgreSQL broke a deadlock between two
@@ -151,6 +161,10 @@ def _votes_cast_once(requests: Sequence[VoteRequest]) -> list[VoteOutcome | Doma
             outcomes.append(_decide(batch, request, now))
         except DomainError as refusal:
             outcomes.append(refusal)
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            # A ballot no check foresaw: it alone is refused. Its content is not logged.
+            logger.warning("a ballot could not be decided (%s); refused alone", type(exc).__name__)
+            outcomes.append(DomainError("invalid_value"))
     _write(batch)
     for poll_id in {poll for poll, _ in batch.writes}:
         publish_results(batch.polls[poll_id].event_id, poll_id)

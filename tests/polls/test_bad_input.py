@@ -263,7 +263,7 @@ async def test_rate_limited_frames_are_refused_then_the_socket_recovers(ws, sett
     await assert_alive(socket)
 
 
-async def test_persistent_flood_is_closed_with_1008_and_records_nothing(ws, settings):
+async def test_persistent_flood_is_closed_with_4008_and_records_nothing(ws, settings):
     # A bucket of 5 that barely refills: 5 frames pass, 25 are refused, the 26th refusal closes.
     settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 5, "RATE_LIMIT_WINDOW_S": 10_000}
     w = await build_world()
@@ -275,7 +275,7 @@ async def test_persistent_flood_is_closed_with_1008_and_records_nothing(ws, sett
         await send_raw(socket, vote(w, ref=f"flood{n}"))
     replies = [await reply(socket) for _ in range(30)]
     assert replies == [{"type": "pong", "ref": f"p{n}"} for n in range(5)] + [err(None, "rate_limited")] * 25
-    assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 1008}
+    assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 4008}
     await socket.receive_nothing(timeout=0.2)  # frames queued behind the close get no answer
     assert changed_tables(before, await database_sync_to_async(snapshot)()) == []
 
@@ -290,7 +290,7 @@ async def test_default_limits_close_a_flood_of_pings(ws):
     while True:
         output = await socket.receive_output(timeout=3)
         if output["type"] == "websocket.close":
-            assert output["code"] == 1008
+            assert output["code"] == 4008
             break
         kinds.append(json.loads(output["text"]).get("code", "pong"))
     assert 20 <= kinds.count("pong") <= 22

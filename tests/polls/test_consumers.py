@@ -296,7 +296,7 @@ async def test_a_handshake_that_waited_past_the_admission_deadline_is_refused_an
     key = await new_phone(world["event"])
     settings.CASEBOARD = {**settings.CASEBOARD, "ADMIT_DEADLINE_S": -1.0}  # every wait is too long
     _, ok, code = await ws(f"/ws/e/{world['event'].code}/", session_key=key)
-    assert not ok and code == 1013
+    assert not ok and code == 4013
     settings.CASEBOARD = {**settings.CASEBOARD, "ADMIT_DEADLINE_S": 4.5}
     phone, ok, _ = await ws(f"/ws/e/{world['event'].code}/", session_key=key)
     assert ok
