@@ -5,6 +5,41 @@ from django.db import models
 from django.db.models import Count
 
 from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
+from cases.selectors import cases_visible_to, may_edit_case
+
+
+class CaseScoped:
+    """A user sees the cases he wrote and those of events he moderates; he edits those that are
+    his alone (cases.selectors.may_edit_case). `case_path` leads from the model to its case."""
+
+    case_path: str | None = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible = cases_visible_to(user=request.user)
+        if self.case_path is None:
+            return queryset.filter(pk__in=visible)
+        return queryset.filter(**{f"{self.case_path}__in": visible})
+
+    def _case_of(self, obj):
+        if obj is None:
+            return None
+        return obj if self.case_path is None else getattr(obj, self.case_path)
+
+    def has_change_permission(self, request, obj=None):
+        case = self._case_of(obj)
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (case is None or may_edit_case(user=request.user, case=case))
+
+    def has_delete_permission(self, request, obj=None):
+        case = self._case_of(obj)
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (case is None or may_edit_case(user=request.user, case=case))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Case:
+            kwargs["queryset"] = cases_visible_to(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class StagingItemInline(admin.TabularInline):
@@ -39,7 +74,7 @@ class TeachingPointInline(admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(CaseScoped, admin.ModelAdmin):
     list_display = ("title", "disease", "patient_age", "patient_sex", "ecog", "updated_at")
     list_filter = ("disease",)
     search_fields = ("title", "disease", "diagnosis")
@@ -52,6 +87,11 @@ class CaseAdmin(admin.ModelAdmin):
     )
     inlines = (StagingItemInline, HistoryItemInline, TherapyLineInline, CaseFactInline, TeachingPointInline)
 
+    def save_model(self, request, obj: Case, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
 
 class ReferenceInline(admin.StackedInline):
     model = Reference
@@ -61,10 +101,11 @@ class ReferenceInline(admin.StackedInline):
 
 
 @admin.register(TeachingPoint)
-class TeachingPointAdmin(admin.ModelAdmin):
+class TeachingPointAdmin(CaseScoped, admin.ModelAdmin):
+    case_path = "case"
     list_display = ("title", "case", "position", "reference_count")
     list_select_related = ("case",)
-    list_filter = ("case",)
+    list_filter = (("case", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("title", "text", "case__title")
     autocomplete_fields = ("case",)
     fields = ("case", "position", "title", "text")

@@ -1,5 +1,6 @@
 """A de-identified patient case, structured so each part can be shown, revealed and reused."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -21,6 +22,10 @@ class Case(models.Model):
     )
     current_status = models.TextField(blank=True, help_text="Where the patient is now.")
     clinical_question = models.TextField(blank=True, help_text="The question put to the audience.")
+    # Its author sees and edits it before it is on any event's agenda.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

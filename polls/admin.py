@@ -16,6 +16,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from cases.models import Case
+from cases.selectors import cases_visible_to
 from polls import selectors, services
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, ModeratorAction, Option, Participant, Poll, PollState, Vote
@@ -57,6 +59,43 @@ def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, done: int, refus
         modeladmin.message_user(request, message, messages.ERROR)
 
 
+# ------------------------------------------------------------------ scope
+
+
+class EventScoped:
+    """A user sees and changes only what belongs to events he moderates, in lists, forms, choices
+    and filters alike (staff trusted with every event see all). `event_path` leads from the
+    model to its event; None for Event itself."""
+
+    event_path: str | None = "event"
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if selectors.moderates_all_events(user=request.user):
+            return queryset
+        events = selectors.events_moderated_by(user=request.user)
+        if self.event_path is None:
+            return queryset.filter(pk__in=events)
+        return queryset.filter(**{f"{self.event_path}__in": events})
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        kwargs["queryset"] = _choices(db_field.related_model, request)
+        if kwargs["queryset"] is None:
+            del kwargs["queryset"]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _choices(model, request: HttpRequest):
+    """The rows of `model` a user may pick in a form: those of his events and cases."""
+    if model is Event:
+        return selectors.events_moderated_by(user=request.user)
+    if model is Case:
+        return cases_visible_to(user=request.user)
+    if model is Poll:
+        return Poll.objects.filter(event__in=selectors.events_moderated_by(user=request.user))
+    return None
+
+
 # ------------------------------------------------------------------ events
 
 
@@ -81,7 +120,7 @@ class EventForm(forms.ModelForm):
         return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(EventScoped, admin.TabularInline):
     model = AgendaItem
     fields = ("position", "case")
     autocomplete_fields = ("case",)
@@ -99,7 +138,7 @@ class PollForm(forms.ModelForm):
                     self.fields[name].disabled = True
 
 
-class PollInline(admin.TabularInline):
+class PollInline(EventScoped, admin.TabularInline):
     model = Poll
     fk_name = "event"
     form = PollForm
@@ -112,7 +151,8 @@ class PollInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(EventScoped, admin.ModelAdmin):
+    event_path = None
     form = EventForm
     list_display = ("title", "code", "status", "created_at", "started_at", "ended_at")
     list_filter = ("status",)
@@ -127,13 +167,40 @@ class EventAdmin(admin.ModelAdmin):
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
     inlines = (AgendaItemInline, PollInline)
-    actions = ("start_events", "end_events")
+    actions = ("start_events", "end_events", "rotate_presenter_keys")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not selectors.may_change_moderators(user=request.user, event=obj):
+            fields = (*fields, "moderators")  # the owner or an administrator decides who moderates
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Event, form, change: bool) -> None:
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # Moderators change through the service (permission, audit log, consoles of removed
+        # moderators closed), never through the form's own many-to-many save.
+        wanted = form.cleaned_data.pop("moderators", None)
+        super().save_related(request, form, formsets, change)
+        if wanted is None:
+            return
+        ids = {user.pk for user in wanted}
+        if not change:
+            ids.add(request.user.pk)  # whoever creates an event moderates it
+        try:
+            services.event_moderators_set(event_id=form.instance.pk, moderator_ids=ids, user=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
 
     @admin.display(description="links")
     def screen_links(self, obj: Event) -> str:
         if obj.pk is None:
             return "Available once the event is saved."
         code = {"code": obj.code}
+        # Only the event's moderators reach this page (EventScoped): the key is theirs to see.
         presenter = f"{reverse('presenter', kwargs=code)}?key={obj.presenter_token}"
         return format_html(
             'Participants: <a href="{}">{}</a><br>Moderator console: <a href="{}">{}</a><br>'
@@ -160,6 +227,16 @@ class EventAdmin(admin.ModelAdmin):
         )
         _report(self, request, done, refused, "ended")
 
+    @admin.action(description="Rotate the presenter key (ends the old link's projectors)", permissions=["change"])
+    def rotate_presenter_keys(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        done, refused = _run(
+            request,
+            queryset,
+            lambda e: services.presenter_key_rotate(event_id=e.pk, user=request.user),
+            lambda e: e.code,
+        )
+        _report(self, request, done, refused, "have a new presenter key")
+
 
 # ------------------------------------------------------------------- polls
 
@@ -181,10 +258,10 @@ class OptionInline(admin.TabularInline):
 
 
 @admin.register(Poll)
-class PollAdmin(admin.ModelAdmin):
+class PollAdmin(EventScoped, admin.ModelAdmin):
     form = PollForm
     list_display = ("question", "event", "case", "state", "results_visible")
-    list_filter = ("state", "results_visible", "event")
+    list_filter = ("state", "results_visible", ("event", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("event", "case")
     search_fields = ("question", "event__code", "event__title")
     autocomplete_fields = ("event", "case", "round_of")
@@ -240,7 +317,7 @@ class PollAdmin(admin.ModelAdmin):
 # ------------------------------------------------------- read-only records
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(EventScoped, admin.ModelAdmin):
     """Records written only by services: visible to staff with the view permission, never edited here."""
 
     def has_add_permission(self, request):
@@ -256,7 +333,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(ModeratorAction)
 class ModeratorActionAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "event", "user", "action", "target")
-    list_filter = ("action", "event")
+    list_filter = ("action", ("event", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("event", "user")
     search_fields = ("event__code", "action", "target", "user__username")
     date_hierarchy = "created_at"
@@ -266,7 +343,7 @@ class ModeratorActionAdmin(ReadOnlyAdmin):
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "event", "joined_at", "vote_count")
-    list_filter = ("event",)
+    list_filter = (("event", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("event",)
     fields = ("event", "joined_at", "vote_count")
 
@@ -281,8 +358,9 @@ class ParticipantAdmin(ReadOnlyAdmin):
 @admin.register(Vote)
 class VoteAdmin(ReadOnlyAdmin):
     # Identifiers and option labels only: no question or case text in the ballot lists.
+    event_path = "poll__event"
     list_display = ("__str__", "event_code", "poll_ref", "participant", "chosen", "updated_at")
-    list_filter = ("poll__event",)
+    list_filter = (("poll__event", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("poll__event", "participant")
     fields = ("event_code", "poll_ref", "participant", "chosen", "created_at", "updated_at")
 

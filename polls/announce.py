@@ -23,6 +23,8 @@ class Listener(Protocol):
 
     def results_changed(self, *, event_id: int, poll_id: int) -> None: ...
 
+    def access_changed(self, *, event_id: int) -> None: ...
+
 
 _listeners: list[Listener] = []
 
@@ -45,6 +47,11 @@ def state_changed(*, event_id: int) -> None:
 def results_changed(*, event_id: int, poll_id: int) -> None:
     """The poll's ballots or their visibility changed: its results are due (the runtime paces them)."""
     transaction.on_commit(partial(_tell, "results_changed", event_id=event_id, poll_id=poll_id), robust=True)
+
+
+def access_changed(*, event_id: int) -> None:
+    """Who may moderate or present the event changed: open consoles and projectors are checked again."""
+    transaction.on_commit(partial(_tell, "access_changed", event_id=event_id), robust=True)
 
 
 def _tell(name: str, **change: int) -> None:

@@ -53,6 +53,15 @@ class Event(models.Model):
     )
     presenter_segment = models.CharField(max_length=20, blank=True, editable=False)
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
+    # Who created the event: with `moderate_all_events`, the only one who may change its moderators.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_events",
+        editable=False,
+    )
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, QuerySet
+from django.utils.crypto import constant_time_compare
 
 from cases.models import Case, CaseFact, TeachingPoint
 from polls import comparisons, tallies
@@ -38,14 +42,53 @@ def event_by_code(*, code: str) -> Event:
         raise EventNotFound from None
 
 
-def user_moderates(*, user, event: Event) -> bool:
-    """The event's own moderators, and staff trusted with every event (superusers, or the
-    `moderate_all_events` permission). Plain staff who only author cases are not enough."""
+def moderates_all_events(*, user) -> bool:
+    """Staff trusted with every event: superusers, or the `moderate_all_events` permission."""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff and user.has_perm("polls.moderate_all_events"):
+    return user.is_staff and user.has_perm("polls.moderate_all_events")
+
+
+def user_moderates(*, user, event: Event) -> bool:
+    """The event's own moderators, and staff trusted with every event. Plain staff who only
+    author cases are not enough."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if moderates_all_events(user=user):
         return True
     return event.moderators.filter(pk=user.pk).exists()
+
+
+def events_moderated_by(*, user) -> QuerySet[Event]:
+    """Every event the user may see and change anywhere (console, admin, exports)."""
+    if moderates_all_events(user=user):
+        return Event.objects.all()
+    if not user or not user.is_authenticated or not user.is_active:
+        return Event.objects.none()
+    return Event.objects.filter(moderators=user)
+
+
+def may_change_moderators(*, user, event: Event) -> bool:
+    """Who moderates an event is decided by its owner or by staff trusted with every event."""
+    if moderates_all_events(user=user):
+        return True
+    return bool(user and user.is_authenticated and user.is_active and event.owner_id == user.pk)
+
+
+def user_still_moderates(*, user_id: int | None, session_key: str | None, event_id: int) -> bool:
+    """A moderator's socket, as of now: the session still exists (no logout), the account is
+    still active, and the user still moderates the event."""
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.utils.module_loading import import_string
+
+    if user_id is None or not session_key:
+        return False
+    store: SessionBase = import_string(settings.SESSION_ENGINE + ".SessionStore")()
+    if not store.exists(session_key):
+        return False
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    event = Event.objects.filter(pk=event_id).first()
+    return user is not None and event is not None and user_moderates(user=user, event=event)
 
 
 def event_for_moderator(*, user, code: str) -> Event:
@@ -55,14 +98,25 @@ def event_for_moderator(*, user, code: str) -> Event:
     return event
 
 
-PRESENTER_SESSION_KEY = "caseboard_presenter_events"
+PRESENTER_SESSION_KEY = "caseboard_presenter_keys"
 PARTICIPANT_SESSION_KEY = "caseboard_participants"
 
 
+def presenter_key_fingerprint(token: str) -> str:
+    """What a presenter's session keeps of the key it opened: enough to tell a rotated key."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def presenter_key_granted(*, session, event: Event) -> bool:
+    """This browser opened the event's current secret presenter link (not one since rotated)."""
+    granted = session.get(PRESENTER_SESSION_KEY, {}) if session is not None else {}
+    fingerprint = granted.get(str(event.id)) if isinstance(granted, dict) else None
+    return bool(fingerprint) and constant_time_compare(fingerprint, presenter_key_fingerprint(event.presenter_token))
+
+
 def may_present(*, user, session, event: Event) -> bool:
-    """Moderators, or a browser that opened the secret presenter link of this event."""
-    granted = session.get(PRESENTER_SESSION_KEY, []) if session is not None else []
-    return event.id in granted or user_moderates(user=user, event=event)
+    """Moderators, or a browser that opened the event's current secret presenter link."""
+    return presenter_key_granted(session=session, event=event) or user_moderates(user=user, event=event)
 
 
 def participant_id_from_session(*, session, event_id: int) -> int | None:

@@ -212,9 +212,12 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("No event with that code.") from None
     key = request.GET.get("key", "")
     if key and constant_time_compare(key, event.presenter_token):
-        granted = set(request.session.get(selectors.PRESENTER_SESSION_KEY, []))
-        granted.add(event.id)
-        request.session[selectors.PRESENTER_SESSION_KEY] = sorted(granted)
+        # The key leaves the URL at once (the redirect): the session keeps a fingerprint of it, so
+        # rotating the key (services.presenter_key_rotate) ends this browser's access.
+        granted = request.session.get(selectors.PRESENTER_SESSION_KEY, {})
+        granted = granted if isinstance(granted, dict) else {}
+        granted[str(event.id)] = selectors.presenter_key_fingerprint(event.presenter_token)
+        request.session[selectors.PRESENTER_SESSION_KEY] = granted
         return redirect("presenter", code=event.code)
     if not selectors.may_present(user=request.user, session=request.session, event=event):
         if not request.user.is_authenticated:

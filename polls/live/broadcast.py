@@ -51,5 +51,8 @@ class LiveBroadcast:
         if message is not None:
             _send(event_group(event_id), message)
 
+    def access_changed(self, *, event_id: int) -> None:
+        _send(event_group(event_id), outbound.access_message(event_id))
+
 
 LIVE_BROADCAST = LiveBroadcast()

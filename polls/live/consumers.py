@@ -62,6 +62,10 @@ class Refused(Exception):
         self.close_code = close_code
 
 
+class AccessRevoked(Exception):
+    """The user behind a console or projector lost the right to it since the socket opened."""
+
+
 class EventConsumer(AsyncWebsocketConsumer):
     # Sockets get frames from the per-process Hub, not from a channel of their own: an alias
     # that names no layer stops Channels from subscribing every connection to the layer.
@@ -200,11 +204,11 @@ class EventConsumer(AsyncWebsocketConsumer):
                 outcome = await VoteWriter.current().cast(inbound.vote_request(command, caller))
                 reply = inbound.vote_ack(command, outcome)
             else:
-                reply = await database_sync_to_async(protocol.execute)(
-                    command, event_id=self.event_id, user=caller.user, participant_id=self.participant_id
-                )
+                reply = await database_sync_to_async(self.run)(command, caller)
             await self.after_ack(reply)
             await self.reply(reply)
+        except AccessRevoked:
+            await self.revoke()
         except DomainError as exc:
             await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message))
         except DatabaseError:
@@ -213,6 +217,24 @@ class EventConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("unexpected error handling a %s frame", self.role)
             await self.reply(protocol.error_frame(ref=ref, code="server_error"))
+
+    def run(self, command: protocol.Command, caller: inbound.Caller) -> dict:
+        """Carry out a command on the database thread; returns the reply frame."""
+        return protocol.execute(
+            command, event_id=caller.event_id, user=caller.user, participant_id=caller.participant_id
+        )
+
+    def still_allowed(self) -> bool:
+        """Whether this connection may still follow its event, as of now (sync: reads the database)."""
+        return True
+
+    async def recheck_access(self) -> None:
+        if not self.closing and not await database_sync_to_async(self.still_allowed)():
+            await self.revoke()
+
+    async def revoke(self) -> None:
+        self.closing = True
+        await self.close(code=CLOSE_UNAUTHORISED)
 
     async def after_ack(self, reply: dict) -> None:
         """Hook for per-connection bookkeeping after a command succeeded."""
@@ -274,6 +296,16 @@ class PresenterConsumer(EventConsumer):
         ok = selectors.may_present(user=self.scope.get("user"), session=self.scope.get("session"), event=event)
         return event.id if ok else None
 
+    def still_allowed(self) -> bool:
+        session = self.scope.get("session")
+        event = selectors.event_by_id(event_id=self.event_id)
+        if selectors.presenter_key_granted(session=session, event=event):
+            return True
+        user = self.scope.get("user")
+        return selectors.user_still_moderates(
+            user_id=getattr(user, "pk", None), session_key=getattr(session, "session_key", None), event_id=event.id
+        )
+
 
 class ModeratorConsumer(EventConsumer):
     role = Role.MODERATOR
@@ -283,6 +315,19 @@ class ModeratorConsumer(EventConsumer):
             return selectors.event_for_moderator(user=self.scope.get("user"), code=code).id
         except selectors.EventNotFound:
             return None
+
+    def still_allowed(self) -> bool:
+        user, session = self.scope.get("user"), self.scope.get("session")
+        return selectors.user_still_moderates(
+            user_id=getattr(user, "pk", None), session_key=getattr(session, "session_key", None), event_id=self.event_id
+        )
+
+    def run(self, command: protocol.Command, caller: inbound.Caller) -> dict:
+        # Authorised as of now, not as of the handshake: a logout, a removal from the event or a
+        # deactivated account stops the next command (and the socket) at once.
+        if not self.still_allowed():
+            raise AccessRevoked
+        return super().run(command, caller)
 
 
 class PanelistConsumer(ParticipantConsumer):

@@ -27,7 +27,7 @@ from polls.live.groups import event_group
 from polls.live.loops import PerLoop
 from polls.live.timers import PollCloser
 from polls.protocol import outbound
-from polls.protocol.outbound import MESSAGE_TYPE
+from polls.protocol.outbound import ACCESS_MESSAGE_TYPE, MESSAGE_TYPE
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class Socket(Protocol):
     role: str
 
     async def deliver(self, message: dict[str, Any]) -> None: ...
+
+    async def recheck_access(self) -> None: ...
 
 
 def audience(role: str) -> str:
@@ -202,6 +204,9 @@ class Hub(PerLoop):
             if future and not future.done():
                 future.set_result(True)
             return
+        if message.get("type") == ACCESS_MESSAGE_TYPE:
+            await self.recheck_access(message["event"])
+            return
         if message.get("type") != MESSAGE_TYPE:
             return
         event_id = message["event"]
@@ -230,6 +235,15 @@ class Hub(PerLoop):
         self._audience_pending[event_id] = message
         if event_id not in self._audience_pacers:
             self._audience_pacers[event_id] = self._spawn(self._pace_audience(event_id))
+
+    async def recheck_access(self, event_id: int) -> None:
+        """Who may moderate or present changed: each console and projector checks itself again
+        (and closes if it lost the right). Phones are anonymous and unaffected."""
+        for socket in list(self.screens.get(event_id, ())):
+            try:
+                await socket.recheck_access()
+            except Exception:
+                logger.warning("access recheck of a %s socket failed", socket.role, exc_info=True)
 
     async def _pace_audience(self, event_id: int) -> None:
         try:

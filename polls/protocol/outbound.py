@@ -36,6 +36,7 @@ SERVER_FRAMES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 MESSAGE_TYPE = "fanout.frames"
+ACCESS_MESSAGE_TYPE = "fanout.access"
 BALLOT_FIELDS = ("options", "value", "text", "confidence")
 
 __all__ = ["epoch_ms"]
@@ -177,6 +178,11 @@ def frames_message(
         "public": public,
         "moderator": moderator,
     }
+
+
+def access_message(event_id: int) -> dict[str, Any]:
+    """Tells every process that who may moderate or present the event changed."""
+    return {"type": ACCESS_MESSAGE_TYPE, "event": event_id}
 
 
 def build_state_message(event_id: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ Interfaces (consumers, views, admin actions, management commands) call these and
 to change live state. Each function is keyword-only and states its precondition.
 """
 
+from polls.services.access import event_moderators_set, presenter_key_rotate
 from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
 from polls.services.flow import (
     EVENT_TRANSITIONS,
@@ -37,6 +38,7 @@ __all__ = [
     "answer_moderate",
     "case_show",
     "event_end",
+    "event_moderators_set",
     "event_start",
     "expire_due_polls",
     "fact_hide",
@@ -52,6 +54,7 @@ __all__ = [
     "poll_open",
     "poll_reset",
     "preferred_hide",
+    "presenter_key_rotate",
     "preferred_reveal",
     "results_hide",
     "results_reveal",
