@@ -15,6 +15,26 @@ HEADER = [
 ]  # fmt: skip
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A text cell a spreadsheet would run as a formula is kept as text (OWASP: CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """csv.writer whose every text cell goes through safe_cell: authors and participants write them."""
+
+    def __init__(self, out) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row) -> None:
+        self._writer.writerow([safe_cell(cell) for cell in row])
+
+
 def _percent(n: int, total: int) -> str:
     return f"{100 * n / total:.1f}" if total else ""
 
@@ -22,7 +42,7 @@ def _percent(n: int, total: int) -> str:
 def event_csv(event: Event) -> str:
     """One row per poll and option, then one per poll, option and (suppressed) profile segment."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(HEADER)
     polls = Poll.objects.filter(event=event).select_related("case").prefetch_related("options")
     for poll in polls.order_by("case_id", "position", "round_number", "id"):

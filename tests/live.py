@@ -11,7 +11,7 @@ from tests.frames import BROADCASTS, answer_only
 
 
 async def connect(path: str, *, session_key: str | None = None, origin: str = "http://testserver"):
-    headers = [(b"origin", origin.encode())]
+    headers = [(b"origin", origin.encode()), (b"host", b"testserver")]
     if session_key:
         headers.append((b"cookie", f"sessionid={session_key}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)

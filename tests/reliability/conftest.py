@@ -27,7 +27,7 @@ async def ws_from():
     opened = []
 
     async def open_client(path: str, *, ip: str = "127.0.0.1", session_key: str | None = None):
-        headers = [(b"origin", b"http://testserver")]
+        headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
         if session_key:
             headers.append((b"cookie", f"sessionid={session_key}".encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)

@@ -91,3 +91,20 @@ def test_a_flood_is_closed_by_daphne_with_an_application_close_code(daphne):
             while True:
                 socket.recv(timeout=20)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://localhost:1234", "https://127.0.0.1:{port}", "http://127.0.0.1:1", "null", "http://evil.example"],
+)
+def test_a_websocket_from_another_origin_is_refused_even_with_the_moderators_cookies(daphne, origin):
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    moderator = Client(daphne).login()
+    headers = {**moderator.ws_headers(), "Origin": origin.format(port=daphne.port)}
+    with pytest.raises(InvalidStatus) as refused:
+        connect(daphne.url.replace("http://", "ws://") + "/ws/e/CASE2/moderate/", additional_headers=headers)
+    assert refused.value.response.status_code == 403
+    with moderator.ws("/ws/e/CASE2/moderate/") as console:  # the site's own origin still works
+        assert receive_type(console, "state")["type"] == "state"
