@@ -173,17 +173,15 @@ def poll_results(*, poll: Poll) -> PollResults:
     """
     event = poll.event
     counted = tallies.tally(poll)
-    shared = {
-        **comparisons.panel_and_concordance(poll, counted.total),
-        **comparisons.rounds_detail(poll),
-    }
+    panel = comparisons.panel_and_concordance(poll, counted.total)
     k = event.min_cell_size
     moderator = {
         **counted.moderator,
-        **shared,
+        **panel,
+        **comparisons.rounds_detail(poll),
         "segments": comparisons.segments_by_attribute(poll, event.profile_fields, k=k),
     }
-    public = {**counted.public, **shared}
+    public = {**counted.public, **panel, **comparisons.rounds_detail(poll, revealed_only=True)}
     if not poll.preferred_revealed and "concordance" in public:
         # Agreement with the preferred answer would give the answer away before its reveal.
         concordance = {k: v for k, v in public["concordance"].items() if k != "preferred"}
