@@ -5,13 +5,10 @@
 
 import { changed, forget, h, num, percent, plural } from "./dom.js";
 
-const DETAIL_KEYS = ["counts", "numeric", "answers", "ranking", "scale"];
 const CLOUD_SIZES = 5;
 
-/** Whether a results frame carries the tally itself (revealed, or the moderator's), not just a total. */
-export function hasDetail(frame) {
-  return Boolean(frame) && DETAIL_KEYS.some((key) => key in frame);
-}
+/** The kinds whose ballots choose among the options, so their results have `counts` per option. */
+export const CHOICE_KINDS = new Set(["single", "multi", "likert", "ranking"]);
 
 // ------------------------------------------------------------- containers
 

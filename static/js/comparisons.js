@@ -3,10 +3,8 @@
 // Tables carry the numbers (accessible); bars and the flow drawing are decoration on top.
 
 import { changed, h, heading, num, optionLabel, percent, plural, pointsText } from "./dom.js";
-import { preferredIds } from "./charts.js";
+import { CHOICE_KINDS, preferredIds } from "./charts.js";
 import { flowDrawing } from "./flow.js";
-
-const CHOICE_KINDS = new Set(["single", "multi", "likert", "ranking"]);
 
 function bar(share, className = "") {
   const fill = h("span", { class: `mini-fill ${className}` });

@@ -2,14 +2,14 @@
 // untrusted: every string goes through textContent or a checked attribute, never innerHTML.
 
 import { h, heading, plural, show } from "./dom.js";
-import { STATUS_TEXT } from "./live.js";
+import { CONNECTION_STATUS_TEXT } from "./live.js";
 
 export { byTestId, changed, h, percent, plural, show } from "./dom.js";
-export { hasDetail, renderResults } from "./charts.js";
+export { renderResults } from "./charts.js";
 
 export function setStatusPill(node, status) {
   node.dataset.state = status;
-  node.textContent = STATUS_TEXT[status] || status;
+  node.textContent = CONNECTION_STATUS_TEXT[status] || status;
 }
 
 export const POLL_STATE_TEXT = { draft: "Not open yet", open: "Poll open", closed: "Poll closed" };
