@@ -15,7 +15,8 @@ import { h } from "./render.js";
 
 export { voteErrorText } from "./ballot-base.js";
 
-function rangeText(numeric) {
+/** The allowed range of a numeric poll, in words ("Between 0 and 10 mg.", "Any number."). */
+export function rangeText(numeric) {
   const { min, max, unit } = numeric || {};
   const u = unit ? ` ${unit}` : "";
   const has = (v) => v !== null && v !== undefined;

@@ -313,7 +313,8 @@ export function createAgenda(root, { send, askReset }) {
   return { build, update, renderCounts };
 }
 
-function summaryText(poll, results) {
+/** A poll's one-line live summary on the agenda (median, mean, answers waiting, the leader), or "". */
+export function summaryText(poll, results) {
   if (poll.kind === "numeric" && results.numeric && results.numeric.n) {
     const unit = results.numeric.unit ? ` ${results.numeric.unit}` : "";
     return `Median ${num(results.numeric.median)}${unit}, n = ${results.numeric.n}`;
