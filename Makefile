@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev lint format check-deploy bench bench-smoke cluster clean
+.PHONY: run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Caseboard needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -23,19 +23,34 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The front end's linter and test tools (package.json, pinned by package-lock.json); the pages
+# themselves need no build. Reinstalled only when the lock file or package.json changes.
+node_modules/.installed: package.json package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "The front-end checks need Node.js 20.19 or newer with npm"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install-js: node_modules/.installed
+
+# ESLint on static/js and tests/js, then the unit tests of the browser modules (node --test).
+test-js: install-js
+	node_modules/.bin/eslint --max-warnings 0 .
+	node --test --test-reporter=tap tests/js/
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 	@echo "Serving Caseboard with daphne on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python -m caseboard.serve -b $(HOST) -p $(PORT) caseboard.asgi:application
 
-test: install-dev
+test: test-js install-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m tests.run_all
 
-lint: install-dev
+lint: install-dev install-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node_modules/.bin/eslint --max-warnings 0 .
 
 format: install-dev
 	$(BIN)/ruff format .
@@ -56,7 +71,7 @@ cluster: install-dev
 	$(BIN)/python -m deploy.cluster --workers $${WORKERS:-2} --server $${SERVER:-daphne} --port $(PORT)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
 
 # Fault injection (tests/reliability): prints the figures and writes them into docs/reliability.md.
 .PHONY: chaos

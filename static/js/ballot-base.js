@@ -132,7 +132,7 @@ export class Widget {
     for (const control of this.controls()) control.disabled = !open || control.dataset.stuck === "true";
   }
 
-  show(ballot, { pending = false } = {}) {
+  showBallot(ballot, { pending = false } = {}) {
     const key = JSON.stringify(ballot || null);
     this.root.classList.toggle("is-pending", pending);
     if (key === this.shownKey) return;

@@ -2,11 +2,11 @@
 //
 // A widget is built once per poll and then only updated, so what a person is typing or
 // choosing survives every `state` and `results` frame. Its interface:
-//   root                      the element to put on the page
-//   show(ballot, {pending})   put a recorded (or still saving) ballot into the controls
-//   setEnabled(open)          controls work only while the poll is open
-//   setServerError(message)   a refusal from the server, shown next to the controls
-//   setPreferred(ids)         mark the evidence-preferred options once revealed
+//   root                           the element to put on the page
+//   showBallot(ballot, {pending})  put a recorded (or still saving) ballot into the controls
+//   setEnabled(open)               controls work only while the poll is open
+//   setServerError(message)        a refusal from the server, shown next to the controls
+//   setPreferred(ids)              mark the evidence-preferred options once revealed
 // Single choice sends on one tap (as before); every other kind is a form with a submit button.
 
 import { Widget, formatNumber, markPreferred, nextId, textLength } from "./ballot-base.js";
@@ -15,7 +15,8 @@ import { h } from "./render.js";
 
 export { voteErrorText } from "./ballot-base.js";
 
-function rangeText(numeric) {
+/** The allowed range of a numeric poll, in words ("Between 0 and 10 mg.", "Any number."). */
+export function rangeText(numeric) {
   const { min, max, unit } = numeric || {};
   const u = unit ? ` ${unit}` : "";
   const has = (v) => v !== null && v !== undefined;
@@ -103,8 +104,8 @@ class SingleChoice extends Widget {
     if (this.chosen !== null) this.send({ options: [this.chosen] });
   }
 
-  show(ballot, { pending = false } = {}) {
-    super.show(ballot, { pending });
+  showBallot(ballot, { pending = false } = {}) {
+    super.showBallot(ballot, { pending });
     for (const button of this.buttons) {
       const selected = this.chosen === Number(button.dataset.optionId);
       button.setAttribute("aria-pressed", selected ? "true" : "false");
@@ -132,7 +133,7 @@ class Choices extends Widget {
     const type = scale ? "radio" : "checkbox";
     const name = `${scale ? "scale" : "choice"}-${poll.id}`;
     this.max = scale ? 1 : poll.max_choices || poll.options.length;
-    this.tiles = poll.options.map((option, index) => choiceTile(type, name, option, index, (e) => this.changed(e)));
+    this.tiles = poll.options.map((option, index) => choiceTile(type, name, option, index, (e) => this.toggled(e)));
     const list = h("div", { class: scale ? "scale" : "choices", "data-testid": scale ? "scale" : "choices" }, this.tiles);
     this.root = this.form(list);
   }
@@ -147,7 +148,8 @@ class Choices extends Widget {
       .map((input) => Number(input.value));
   }
 
-  changed(event) {
+  /** A box was ticked or unticked: refuse one too many, else take the edit. */
+  toggled(event) {
     if (event.target.checked && this.picked().length > this.max) {
       event.target.checked = false; // refused here; the server refuses it too (too_many_options)
       this.mark();

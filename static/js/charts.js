@@ -5,13 +5,10 @@
 
 import { changed, forget, h, num, percent, plural } from "./dom.js";
 
-const DETAIL_KEYS = ["counts", "numeric", "answers", "ranking", "scale"];
 const CLOUD_SIZES = 5;
 
-/** Whether a results frame carries the tally itself (revealed, or the moderator's), not just a total. */
-export function hasDetail(frame) {
-  return Boolean(frame) && DETAIL_KEYS.some((key) => key in frame);
-}
+/** The kinds whose ballots choose among the options, so their results have `counts` per option. */
+export const CHOICE_KINDS = new Set(["single", "multi", "likert", "ranking"]);
 
 // ------------------------------------------------------------- containers
 
@@ -108,6 +105,38 @@ function setMeta(row, parts) {
   meta.hidden = shown.length === 0;
 }
 
+/**
+ * One bar per option, in the poll's order: its votes and rounded share of `results.total` (a
+ * multi-choice ballot counts once per option, so shares may add up to more than 100), whether it
+ * is the most chosen (every tied one is), the viewer's (`mine`, option ids) or a `preferred` one
+ * (string ids), its mean confidence, and what a screen reader says for the row.
+ */
+export function choiceBars(poll, results, { mine = new Set(), preferred = null } = {}) {
+  const total = results.total || 0;
+  const counts = results.counts || {};
+  const confidence = results.confidence || {};
+  const top = Math.max(0, ...poll.options.map((o) => counts[String(o.id)] || 0));
+  return poll.options.map((option) => {
+    const count = counts[String(option.id)] || 0;
+    const pct = percent(count, total);
+    const isPreferred = Boolean(preferred && preferred.has(String(option.id)));
+    const conf = confidenceText(confidence[String(option.id)]);
+    const said = [`${option.label}: ${pct}%, ${plural(count, "vote", "votes")}`];
+    if (isPreferred) said.push("preferred answer");
+    if (conf) said.push(conf);
+    return {
+      option,
+      count,
+      pct,
+      isTop: count > 0 && count === top,
+      isMine: mine.has(option.id),
+      isPreferred,
+      meta: [isPreferred ? "Preferred" : "", conf],
+      said: said.join(", "),
+    };
+  });
+}
+
 function renderChoices(list, poll, results, { mine, preferred }) {
   const key = `${poll.kind}:${poll.options.map((o) => o.id).join(",")}`;
   if (list.dataset.options !== key) {
@@ -116,32 +145,23 @@ function renderChoices(list, poll, results, { mine, preferred }) {
     );
     list.dataset.options = key;
   }
-  const total = results.total || 0;
-  const counts = results.counts || {};
-  const confidence = results.confidence || {};
-  const top = Math.max(0, ...poll.options.map((o) => counts[String(o.id)] || 0));
+  const bars = choiceBars(poll, results, { mine, preferred });
   list.querySelectorAll(":scope > .result-row").forEach((row, index) => {
-    const option = poll.options[index];
-    const count = counts[String(option.id)] || 0;
-    const pct = percent(count, total);
-    const isPreferred = Boolean(preferred && preferred.has(String(option.id)));
-    row.querySelector(".result-percent").textContent = `${pct}% (${count})`;
-    row.querySelector(".result-fill").style.width = `${pct}%`;
-    row.classList.toggle("is-top", count > 0 && count === top);
-    row.classList.toggle("is-mine", mine.has(option.id));
-    row.classList.toggle("is-preferred", isPreferred);
-    const conf = confidenceText(confidence[String(option.id)]);
-    setMeta(row, [isPreferred ? "Preferred" : "", conf]);
-    const said = [`${option.label}: ${pct}%, ${plural(count, "vote", "votes")}`];
-    if (isPreferred) said.push("preferred answer");
-    if (conf) said.push(conf);
-    row.setAttribute("aria-label", said.join(", "));
+    const bar = bars[index];
+    row.querySelector(".result-percent").textContent = `${bar.pct}% (${bar.count})`;
+    row.querySelector(".result-fill").style.width = `${bar.pct}%`;
+    row.classList.toggle("is-top", bar.isTop);
+    row.classList.toggle("is-mine", bar.isMine);
+    row.classList.toggle("is-preferred", bar.isPreferred);
+    setMeta(row, bar.meta);
+    row.setAttribute("aria-label", bar.said);
   });
 }
 
 // ------------------------------------------------------------------ scale
 
-function scalePosition(value, points) {
+/** Where `value` sits on a 1..`points` scale, in percent of its width (the middle for one point). */
+export function scalePosition(value, points) {
   return points > 1 ? ((value - 1) / (points - 1)) * 100 : 50;
 }
 
@@ -194,30 +214,45 @@ function binLabel(bin) {
   return Number(bin.from) === Number(bin.to) ? num(bin.from) : `${num(bin.from)}\u2013${num(bin.to)}`;
 }
 
-function renderNumeric(list, extra, poll, results, { myValue }) {
-  const stats = results.numeric || { n: 0, histogram: [] };
-  const unit = stats.unit || (poll.numeric && poll.numeric.unit) || "";
+/**
+ * One bar per histogram bin of a numeric poll's `stats`: its label ("4–6", or "5" for a bin of
+ * one value), count, share of all answers, bar length against the fullest bin (`width` in
+ * percent, `share` 0..1), and whether it holds the median or the viewer's own answer `myValue`.
+ */
+export function histogramBars(stats, unit = "", myValue = null) {
   const bins = stats.histogram || [];
   const n = stats.n || 0;
   const most = Math.max(1, ...bins.map((b) => b.count));
   const medianIndex = stats.median === null || stats.median === undefined ? -1 : binIndex(bins, stats.median);
   const myIndex = typeof myValue === "number" ? binIndex(bins, myValue) : -1;
+  return bins.map((bin, index) => ({
+    label: binLabel(bin),
+    count: bin.count,
+    pct: percent(bin.count, n),
+    width: (100 * bin.count) / most,
+    share: bin.count / most,
+    isMedian: index === medianIndex,
+    isMine: index === myIndex,
+    said: `${binLabel(bin)}${unit ? ` ${unit}` : ""}: ${plural(bin.count, "answer", "answers")}`,
+  }));
+}
+
+function renderNumeric(list, extra, poll, results, { myValue }) {
+  const stats = results.numeric || { n: 0, histogram: [] };
+  const unit = stats.unit || (poll.numeric && poll.numeric.unit) || "";
+  const n = stats.n || 0;
   list.setAttribute("aria-label", `Answers${unit ? ` in ${unit}` : ""} by range`);
   list.replaceChildren(
-    ...bins.map((bin, index) => {
-      const row = barRow({ "data-testid": "histogram-bin", "data-bin": index }, binLabel(bin));
-      const pct = percent(bin.count, n);
-      row.querySelector(".result-percent").textContent = `${pct}% (${bin.count})`;
+    ...histogramBars(stats, unit, myValue).map((bar, index) => {
+      const row = barRow({ "data-testid": "histogram-bin", "data-bin": index }, bar.label);
+      row.querySelector(".result-percent").textContent = `${bar.pct}% (${bar.count})`;
       const fill = row.querySelector(".result-fill");
-      fill.style.width = `${(100 * bin.count) / most}%`;
-      fill.style.setProperty("--share", String(bin.count / most));
-      row.classList.toggle("is-median", index === medianIndex);
-      row.classList.toggle("is-mine", index === myIndex);
-      setMeta(row, [index === medianIndex ? "median" : ""]);
-      row.setAttribute(
-        "aria-label",
-        `${binLabel(bin)}${unit ? ` ${unit}` : ""}: ${plural(bin.count, "answer", "answers")}`,
-      );
+      fill.style.width = `${bar.width}%`;
+      fill.style.setProperty("--share", String(bar.share));
+      row.classList.toggle("is-median", bar.isMedian);
+      row.classList.toggle("is-mine", bar.isMine);
+      setMeta(row, [bar.isMedian ? "median" : ""]);
+      row.setAttribute("aria-label", bar.said);
       return row;
     }),
   );
@@ -243,6 +278,7 @@ function renderNumeric(list, extra, poll, results, { myValue }) {
   );
 }
 
+/** The bin holding `value` (bins are [from, to); a value at the top edge belongs to the last). */
 function binIndex(bins, value) {
   const index = bins.findIndex((b) => value >= b.from && value < b.to);
   return index >= 0 ? index : bins.length - 1;
@@ -250,23 +286,35 @@ function binIndex(bins, value) {
 
 // ------------------------------------------------------------------- text
 
-function cloud(words) {
-  if (!words.length) return h("p", { class: "quiet", "data-testid": "word-cloud", text: "No words yet." });
+/**
+ * The cloud's words in alphabetical order, each with a size from 1 (the rarest) to CLOUD_SIZES
+ * (the most frequent), linear in its count; every word is mid-sized when all counts are equal.
+ */
+export function cloudWords(words) {
   const most = Math.max(...words.map((w) => w.count));
   const least = Math.min(...words.map((w) => w.count));
-  const sorted = [...words].sort((a, b) => a.word.localeCompare(b.word));
+  return [...words]
+    .sort((a, b) => a.word.localeCompare(b.word))
+    .map((w) => ({
+      word: w.word,
+      count: w.count,
+      size: most === least ? 3 : 1 + Math.round(((w.count - least) / (most - least)) * (CLOUD_SIZES - 1)),
+    }));
+}
+
+function cloud(words) {
+  if (!words.length) return h("p", { class: "quiet", "data-testid": "word-cloud", text: "No words yet." });
   return h(
     "ul",
     { class: "word-cloud", "data-testid": "word-cloud", "aria-label": "Word cloud of approved answers" },
-    sorted.map((w) => {
-      const size = most === least ? 3 : 1 + Math.round(((w.count - least) / (most - least)) * (CLOUD_SIZES - 1));
-      return h(
+    cloudWords(words).map((w) =>
+      h(
         "li",
-        { class: `cloud-word cloud-size-${size}`, "data-testid": "cloud-word", "data-count": w.count },
+        { class: `cloud-word cloud-size-${w.size}`, "data-testid": "cloud-word", "data-count": w.count },
         w.word,
         h("span", { class: "visually-hidden", text: ` (${w.count})` }),
-      );
-    }),
+      ),
+    ),
   );
 }
 
@@ -286,30 +334,52 @@ function renderText(list, extra, results, { textView }) {
 
 // ---------------------------------------------------------------- ranking
 
+/**
+ * One bar per entry of `results.ranking`, in the server's order (best Borda score first): its
+ * place, label, score, bar length against the most any option could score (first place on every
+ * ranking: n − 1 points each), its mean rank, and whether it leads or is `preferred`.
+ */
+export function rankingBars(poll, results, preferred = null) {
+  const total = results.total || 0;
+  const best = Math.max(1, (poll.options.length - 1) * total);
+  return (results.ranking || []).map((entry, index) => {
+    const label = (poll.options.find((o) => o.id === entry.option) || { label: `Option ${entry.option}` }).label;
+    const mean = entry.mean_rank === null ? "not ranked yet" : `mean rank ${num(entry.mean_rank)}`;
+    const isPreferred = Boolean(preferred && preferred.has(String(entry.option)));
+    return {
+      option: entry.option,
+      place: index + 1,
+      label,
+      borda: entry.borda,
+      width: (100 * entry.borda) / best,
+      mean,
+      isTop: index === 0 && total > 0,
+      isPreferred,
+      meta: [isPreferred ? "Preferred" : "", mean],
+      said: `${index + 1}. ${label}: Borda score ${entry.borda}, ${mean}`,
+    };
+  });
+}
+
 function renderRanking(list, extra, poll, results, { preferred }) {
-  const ranking = results.ranking || [];
   const total = results.total || 0;
   const n = poll.options.length;
-  const best = Math.max(1, (n - 1) * total);
   list.setAttribute("aria-label", "Options ranked by Borda score");
   list.replaceChildren(
-    ...ranking.map((entry, index) => {
-      const label = (poll.options.find((o) => o.id === entry.option) || { label: `Option ${entry.option}` }).label;
+    ...rankingBars(poll, results, preferred).map((bar) => {
       const row = barRow(
-        { "data-option-id": entry.option, "data-testid": "ranking-row", "data-rank": index + 1 },
-        label,
+        { "data-option-id": bar.option, "data-testid": "ranking-row", "data-rank": bar.place },
+        bar.label,
       );
-      row.querySelector(".result-line").prepend(h("span", { class: "rank-position", text: `${index + 1}` }));
+      row.querySelector(".result-line").prepend(h("span", { class: "rank-position", text: `${bar.place}` }));
       const score = row.querySelector(".result-percent");
-      score.textContent = `Borda ${entry.borda}`;
+      score.textContent = `Borda ${bar.borda}`;
       score.dataset.testid = "rank-borda";
-      row.querySelector(".result-fill").style.width = `${(100 * entry.borda) / best}%`;
-      const isPreferred = Boolean(preferred && preferred.has(String(entry.option)));
-      row.classList.toggle("is-top", index === 0 && total > 0);
-      row.classList.toggle("is-preferred", isPreferred);
-      const mean = entry.mean_rank === null ? "not ranked yet" : `mean rank ${num(entry.mean_rank)}`;
-      setMeta(row, [isPreferred ? "Preferred" : "", mean]);
-      row.setAttribute("aria-label", `${index + 1}. ${label}: Borda score ${entry.borda}, ${mean}`);
+      row.querySelector(".result-fill").style.width = `${bar.width}%`;
+      row.classList.toggle("is-top", bar.isTop);
+      row.classList.toggle("is-preferred", bar.isPreferred);
+      setMeta(row, bar.meta);
+      row.setAttribute("aria-label", bar.said);
       return row;
     }),
   );

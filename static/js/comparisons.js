@@ -3,10 +3,8 @@
 // Tables carry the numbers (accessible); bars and the flow drawing are decoration on top.
 
 import { changed, h, heading, num, optionLabel, percent, plural, pointsText } from "./dom.js";
-import { preferredIds } from "./charts.js";
+import { CHOICE_KINDS, preferredIds } from "./charts.js";
 import { flowDrawing } from "./flow.js";
-
-const CHOICE_KINDS = new Set(["single", "multi", "likert", "ranking"]);
 
 function bar(share, className = "") {
   const fill = h("span", { class: `mini-fill ${className}` });
@@ -37,7 +35,7 @@ function labelCell(text, isPreferred) {
 
 /** Votes for option `i` in round `r`: exact for the poll shown; for another round (whose option
  * ids this screen does not know) recovered from its one-decimal percentage, exact below 1000. */
-function roundCount(poll, r, i) {
+export function roundCount(poll, r, i) {
   if (r.poll === poll.id && poll.options[i]) return (r.counts || {})[String(poll.options[i].id)] || 0;
   const share = (r.percent || [])[i];
   return share === undefined || r.total >= 1000 ? null : Math.round((share * r.total) / 100);
@@ -128,7 +126,7 @@ function compareSection(poll, results, preferred, level) {
 // ------------------------------------------------------------- transitions
 
 /** Shading 0 (nobody) to 4 (the largest cell) of a matrix cell. */
-function heat(count, most) {
+export function heat(count, most) {
   return count ? 1 + Math.min(3, Math.floor((3 * count) / most)) : 0;
 }
 
@@ -295,7 +293,8 @@ export function renderComparisons(container, poll, results, { level = 3, showHid
 
 // ---------------------------------------------------------------- segments
 
-function segmentName(entry) {
+/** A segment's heading: its profile answer, or what the merged and suppressed groups are. */
+export function segmentName(entry) {
   if (entry.segment === "other")
     return entry.suppressed ? "Other (too few to show)" : "Other (smaller groups combined)";
   if (entry.segment === "not stated") return "Not stated";
@@ -321,12 +320,20 @@ function segmentBody(poll, entry) {
       bar(pct, "fill-now"),
     );
   });
-  let mean = null;
-  if (poll.kind === "likert" && entry.total) {
-    const sum = poll.options.reduce((acc, o, i) => acc + (i + 1) * (entry.counts[String(o.id)] || 0), 0);
-    mean = h("p", { class: "segment-note", text: `Mean ${num(sum / entry.total)} of ${poll.options.length}` });
-  }
+  const mean =
+    poll.kind === "likert" && entry.total
+      ? h("p", {
+          class: "segment-note",
+          text: `Mean ${num(scaleMean(poll, entry.counts, entry.total))} of ${poll.options.length}`,
+        })
+      : null;
   return [h("ul", { class: "segment-rows" }, items), mean];
+}
+
+/** The mean point of a rating scale (first option = 1) from `counts` per option id over `total`. */
+export function scaleMean(poll, counts, total) {
+  const sum = poll.options.reduce((acc, o, i) => acc + (i + 1) * (counts[String(o.id)] || 0), 0);
+  return sum / total;
 }
 
 /** Small multiples: one card per segment of `entries` (already small-cell suppressed by the server). */

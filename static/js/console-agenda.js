@@ -2,6 +2,7 @@
 // commands for each (open with a countdown, close, reveal, preferred answer, duplicate, new
 // round, reset with a confirmation step). Built once per agenda shape, updated in place.
 
+import { CHOICE_KINDS } from "./charts.js";
 import { byTestId, h, num, plural, show } from "./dom.js";
 import { POLL_STATE_TEXT, runCountdown } from "./render.js";
 
@@ -21,7 +22,6 @@ const TIMERS = [
   ["300", "5 minutes"],
 ];
 const ROUND_KINDS = new Set(["single", "likert"]);
-const CHOICE_KINDS = new Set(["single", "multi", "likert", "ranking"]);
 
 function commandButton(testid, text, className, onclick) {
   return h("button", { type: "button", class: `button ${className}`, "data-testid": testid, onclick }, text);
@@ -287,7 +287,7 @@ export function createAgenda(root, { send, askReset }) {
   }
 
   /** Live counts per poll: per option for choice kinds, a one-line summary for the others. */
-  function counts(state, resultsOf) {
+  function renderCounts(state, resultsOf) {
     for (const item of state.agenda || []) {
       for (const poll of item.polls) {
         const latest = resultsOf(poll.id);
@@ -310,10 +310,11 @@ export function createAgenda(root, { send, askReset }) {
     }
   }
 
-  return { build, update, counts };
+  return { build, update, renderCounts };
 }
 
-function summaryText(poll, results) {
+/** A poll's one-line live summary on the agenda (median, mean, answers waiting, the leader), or "". */
+export function summaryText(poll, results) {
   if (poll.kind === "numeric" && results.numeric && results.numeric.n) {
     const unit = results.numeric.unit ? ` ${results.numeric.unit}` : "";
     return `Median ${num(results.numeric.median)}${unit}, n = ${results.numeric.n}`;

@@ -6,7 +6,8 @@ import { renderComparisons, renderSegments } from "./comparisons.js";
 import { byTestId, changed, h, plural, show } from "./dom.js";
 import { POLL_STATE_TEXT, renderResults } from "./render.js";
 
-const STATUS_TEXT = { pending: "Waiting", approved: "Shown", rejected: "Rejected" };
+/** The moderation badge of a free-text answer. */
+const ANSWER_STATUS_TEXT = { pending: "Waiting", approved: "Shown", rejected: "Rejected" };
 
 export function createNowPanel(ui, { send, isBusy, rerender }) {
   let consoleSplit = "";
@@ -67,7 +68,7 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
       const status = answer.status || "pending";
       row.dataset.status = status;
       const badge = byTestId(`answer-status-${answer.id}`, row);
-      badge.textContent = STATUS_TEXT[status] || status;
+      badge.textContent = ANSWER_STATUS_TEXT[status] || status;
       badge.dataset.state = status === "approved" ? "shown" : status;
       // Only the moves that change something: approve a waiting or rejected answer, withdraw a shown one.
       for (const [testid, wanted] of [

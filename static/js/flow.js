@@ -20,10 +20,13 @@ function stack(sizes, height, scale) {
 }
 
 /**
- * An <svg> drawing `matrix[i][j]` with short `fromLabels`/`toLabels` (option letters), or null
- * when nobody answered both rounds.
+ * The geometry of the drawing of `matrix[i][j]` (from answer i to answer j), or null when nobody
+ * answered both rounds: `height` of the view box, one band per non-empty cell (its SVG path `d`,
+ * `thick` as its count, `stay` when the answer did not change), and one node per answer that
+ * anyone gave (`side` "from" or "to", its box, count `n` and `text` with the short label).
+ * Bands leave and reach each node stacked in order, so they fill it exactly.
  */
-export function flowDrawing(matrix, fromLabels, toLabels) {
+export function flowLayout(matrix, fromLabels, toLabels) {
   const rows = matrix.map((row) => row.reduce((a, b) => a + b, 0));
   const columns = toLabels.map((_, j) => matrix.reduce((sum, row) => sum + (row[j] || 0), 0));
   const total = rows.reduce((a, b) => a + b, 0);
@@ -53,44 +56,50 @@ export function flowDrawing(matrix, fromLabels, toLabels) {
         `C${mid},${yb + thick} ${mid},${ya + thick} ${x0 + NODE_W},${ya + thick}`,
         "Z",
       ].join(" ");
-      bands.push(svg("path", { d, class: i === j ? "flow-band flow-stay" : "flow-band flow-move" }));
+      bands.push({ from: i, to: j, count, ya, yb, thick, d, stay: i === j });
     }),
   );
   const nodes = [];
   rows.forEach((n, i) => {
     if (!n) return;
-    nodes.push(svg("rect", { x: x0, y: left[i].y, width: NODE_W, height: left[i].h, class: "flow-node" }));
-    const y = left[i].y + left[i].h / 2;
-    nodes.push(
-      svg("text", {
-        x: x0 - 8,
-        y,
-        class: "flow-label",
-        "text-anchor": "end",
-        "dominant-baseline": "middle",
-        text: `${fromLabels[i]} \u00b7 ${n}`,
-      }),
-    );
+    nodes.push({ side: "from", index: i, n, x: x0, y: left[i].y, h: left[i].h, text: `${fromLabels[i]} \u00b7 ${n}` });
   });
   columns.forEach((n, j) => {
     if (!n) return;
-    nodes.push(svg("rect", { x: x1, y: right[j].y, width: NODE_W, height: right[j].h, class: "flow-node" }));
-    const y = right[j].y + right[j].h / 2;
-    nodes.push(
+    nodes.push({ side: "to", index: j, n, x: x1, y: right[j].y, h: right[j].h, text: `${n} \u00b7 ${toLabels[j]}` });
+  });
+  return { width: WIDTH + NODE_W, height, bands, nodes };
+}
+
+/**
+ * An <svg> drawing `matrix[i][j]` with short `fromLabels`/`toLabels` (option letters), or null
+ * when nobody answered both rounds.
+ */
+export function flowDrawing(matrix, fromLabels, toLabels) {
+  const layout = flowLayout(matrix, fromLabels, toLabels);
+  if (!layout) return null;
+  const bands = layout.bands.map((band) =>
+    svg("path", { d: band.d, class: band.stay ? "flow-band flow-stay" : "flow-band flow-move" }),
+  );
+  const nodes = layout.nodes.flatMap((node) => {
+    const from = node.side === "from";
+    return [
+      svg("rect", { x: node.x, y: node.y, width: NODE_W, height: node.h, class: "flow-node" }),
       svg("text", {
-        x: x1 + NODE_W + 8,
-        y,
+        x: from ? node.x - 8 : node.x + NODE_W + 8,
+        y: node.y + node.h / 2,
         class: "flow-label",
+        "text-anchor": from ? "end" : null,
         "dominant-baseline": "middle",
-        text: `${n} \u00b7 ${toLabels[j]}`,
+        text: node.text,
       }),
-    );
+    ];
   });
   return svg(
     "svg",
     {
       class: "flow",
-      viewBox: `0 0 ${WIDTH + NODE_W} ${height}`,
+      viewBox: `0 0 ${layout.width} ${layout.height}`,
       "aria-hidden": "true",
       focusable: "false",
       "data-testid": "transition-flow",

@@ -23,10 +23,12 @@ const SILENCE_LIMIT_MS = 50000;
 const RETRY_VOTE_MS = 2000;
 // Errors after which the same vote may be sent again with the same ref.
 const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
-// Fields every results frame has; anything more is the revealed detail (counts, numeric, answers...).
-const RESULTS_ENVELOPE = new Set(["type", "poll", "total", "version"]);
+// The tally of each poll kind in a results frame (docs/protocol.md, `results`): `counts` for the
+// choice kinds (with `scale` or `ranking`), `numeric`, or `answers` for free text.
+const TALLY_KEYS = ["counts", "numeric", "answers", "ranking", "scale"];
 
-export const STATUS_TEXT = {
+/** What the connection pill says for each connection status. */
+export const CONNECTION_STATUS_TEXT = {
   connecting: "Connecting…",
   live: "Live",
   reconnecting: "Reconnecting…",
@@ -65,8 +67,13 @@ function csrfToken() {
   return readCookie("csrftoken") || (field ? field.value : "");
 }
 
-function hasDetail(results) {
-  return Object.keys(results).some((key) => !RESULTS_ENVELOPE.has(key));
+/**
+ * Whether a results frame carries the tally (revealed to the room, or the moderator's), rather
+ * than only the live `total` that every frame has (`type`, `poll`, `total`, `version`: hidden
+ * results, and a vote's ack).
+ */
+export function carriesTally(frame) {
+  return Boolean(frame) && typeof frame === "object" && TALLY_KEYS.some((key) => key in frame);
 }
 
 export class LiveConnection {
@@ -250,13 +257,13 @@ export class LiveConnection {
     const previous = this.results.get(results.poll);
     if (previous && results.version < previous.version) return false;
     this.results.set(results.poll, results);
-    if (hasDetail(results)) this.countedResults.set(results.poll, results);
+    if (carriesTally(results)) this.countedResults.set(results.poll, results);
     return true;
   }
 
   /**
-   * The newest results of a poll, and the newest that carried revealed detail (`counted`): counts
-   * for choice kinds, `numeric` or `answers` for the others.
+   * The newest results frame of a poll (`latest`, maybe only its total), and the newest that
+   * carried the tally (`counted`, see carriesTally): when `latest` carries it, they are the same.
    */
   resultsFor(pollId) {
     return { latest: this.results.get(pollId) || null, counted: this.countedResults.get(pollId) || null };

@@ -231,7 +231,7 @@ function currentPoll() {
 
 function renderLive() {
   if (!state) return;
-  agenda.counts(state, resultsOf);
+  agenda.renderCounts(state, resultsOf);
   const poll = currentPoll();
   now.render(state, poll, poll ? resultsOf(poll.id) : null);
 }

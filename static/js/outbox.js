@@ -22,13 +22,17 @@ export class Outbox {
     this.memory = null;
   }
 
+  /** The pending entry: the stored one (kept across reloads), else this page's own copy. */
   get() {
     try {
       const raw = window.localStorage.getItem(this.key);
-      return raw ? JSON.parse(raw) : null;
+      if (raw) return JSON.parse(raw);
     } catch {
-      return this.memory;
+      // Storage blocked, or an unreadable entry: this page's copy is all there is.
     }
+    // Nothing stored: either nothing is pending, or storage refused the write (full, or a
+    // private mode that reads but does not store) and only this page's copy holds the vote.
+    return this.memory;
   }
 
   set(entry) {

@@ -176,7 +176,7 @@ function renderBallot(poll) {
   if (!widget) return;
   const pending = pendingFor(poll);
   widget.setEnabled(votingOpen(poll));
-  widget.show(pending || recordedFor(poll), { pending: Boolean(pending) });
+  widget.showBallot(pending || recordedFor(poll), { pending: Boolean(pending) });
   widget.setServerError(voteError && voteError.poll === poll.id ? voteError.message : "");
   widget.setPreferred(new Set(poll.preferred ? poll.preferred.options : []));
 }

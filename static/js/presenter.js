@@ -9,7 +9,6 @@ import {
   byTestId,
   changed,
   h,
-  hasDetail,
   plural,
   renderCase,
   renderResults,
@@ -63,12 +62,6 @@ function countText(poll, total) {
   if (poll.state === "open") return responses;
   if (poll.state === "closed") return `Voting closed · ${responses}`;
   return "Voting opens soon";
-}
-
-/** The newest frame that carries the tally (counts, numbers or answers), or null. */
-function revealedFrame(poll) {
-  const { latest, counted } = live.resultsFor(poll.id);
-  return hasDetail(latest) ? latest : counted;
 }
 
 function questionHint(poll) {
@@ -125,8 +118,8 @@ function renderPoll() {
   ui.pollState.dataset.state = poll.state;
   ui.question.textContent = poll.round > 1 ? `${poll.question} (round ${poll.round})` : poll.question;
 
-  const { latest } = live.resultsFor(poll.id);
-  const shown = revealedFrame(poll);
+  // `counted` is the newest frame that carries the tally (counts, numbers or answers), or null.
+  const { latest, counted: shown } = live.resultsFor(poll.id);
   const revealed = Boolean(poll.results_visible && shown);
   ui.count.textContent = countText(poll, revealed ? shown.total : latest ? latest.total : 0);
   show(ui.results, revealed);

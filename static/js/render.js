@@ -2,14 +2,14 @@
 // untrusted: every string goes through textContent or a checked attribute, never innerHTML.
 
 import { h, heading, plural, show } from "./dom.js";
-import { STATUS_TEXT } from "./live.js";
+import { CONNECTION_STATUS_TEXT } from "./live.js";
 
 export { byTestId, changed, h, percent, plural, show } from "./dom.js";
-export { hasDetail, renderResults } from "./charts.js";
+export { renderResults } from "./charts.js";
 
 export function setStatusPill(node, status) {
   node.dataset.state = status;
-  node.textContent = STATUS_TEXT[status] || status;
+  node.textContent = CONNECTION_STATUS_TEXT[status] || status;
 }
 
 export const POLL_STATE_TEXT = { draft: "Not open yet", open: "Poll open", closed: "Poll closed" };
@@ -23,7 +23,8 @@ function fact(label, value, testid) {
   return h("div", { class: "fact" }, h("dt", { text: label }), h("dd", { "data-testid": testid }, value));
 }
 
-function yearsText(years) {
+/** How long since the diagnosis, for the case card ("Less than a year", "1 year", "4 years"). */
+export function yearsText(years) {
   if (years === null || years === undefined) return null;
   if (years === 0) return "Less than a year";
   return plural(years, "year", "years");
@@ -145,7 +146,8 @@ export function runCountdown(node, poll) {
 
 // ---------------------------------------------------------- teaching points
 
-function safeUrl(raw) {
+/** An absolute http(s) URL, normalised, or null (javascript:, data:, relative and broken ones). */
+export function safeUrl(raw) {
   try {
     const url = new URL(raw);
     return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
@@ -154,11 +156,12 @@ function safeUrl(raw) {
   }
 }
 
-function referenceLinks(ref) {
+/** The links of a reference: [{href, text}] for its PMID, DOI, trial id and source URL, safe ones only. */
+export function referenceLinks(ref) {
   const links = [];
   const add = (href, text) => {
     const url = safeUrl(href);
-    if (url) links.push(h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text }));
+    if (url) links.push({ href: url, text });
   };
   if (ref.pmid) add(`https://pubmed.ncbi.nlm.nih.gov/${encodeURIComponent(ref.pmid)}/`, `PMID ${ref.pmid}`);
   if (ref.doi) add(`https://doi.org/${encodeURI(ref.doi)}`, `DOI ${ref.doi}`);
@@ -168,7 +171,9 @@ function referenceLinks(ref) {
 }
 
 function reference(ref) {
-  const links = referenceLinks(ref);
+  const links = referenceLinks(ref).map(({ href, text }) =>
+    h("a", { href, target: "_blank", rel: "noopener noreferrer", text }),
+  );
   return h(
     "li",
     { class: "reference", "data-testid": "reference" },
