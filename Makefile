@@ -37,6 +37,9 @@ test-js: install-js
 	node_modules/.bin/eslint --max-warnings 0 .
 	node --test --test-reporter=tap tests/js/
 
+# A laptop (or a small room served from one): CASEBOARD_LOCAL asks for the conveniences (a key kept
+# in .secret_key, plain HTTP on this address). DEBUG stays off: participants never see debug pages.
+run: export CASEBOARD_LOCAL ?= 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
@@ -57,7 +60,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 check-deploy: install
-	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=caseboard.example.org \
+	CASEBOARD_LOCAL= DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=caseboard.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: install-dev
@@ -67,6 +70,7 @@ bench-smoke: install-dev
 	$(BIN)/python -m bench.run --profile smoke
 
 # Several workers behind nginx on PostgreSQL + Redis (see docs/deploy.md). WORKERS, SERVER=uvicorn.
+cluster: export CASEBOARD_LOCAL ?= 1
 cluster: install-dev
 	$(BIN)/python -m deploy.cluster --workers $${WORKERS:-2} --server $${SERVER:-daphne} --port $(PORT)
 

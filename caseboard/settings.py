@@ -32,15 +32,43 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
-# Production profile: DEBUG off turns on every transport-security setting below.
-PRODUCTION = not DEBUG
+# Production-safe by default. DEBUG is something a developer turns on by hand; it shows Django's
+# debug pages (to participants too), so `make run` never turns it on.
+DEBUG = env_bool("DEBUG", False)
+# A laptop's conveniences, asked for explicitly by `make run`, `make cluster` and the tests: a
+# generated SECRET_KEY kept in a git-ignored file, cookies without `Secure` over plain HTTP on
+# 127.0.0.1, static files served from the source tree. `check --deploy` fails while it is on.
+LOCAL = env_bool("CASEBOARD_LOCAL", False)
+# Production profile: without DEBUG or LOCAL every transport-security setting below is on.
+PRODUCTION = not (DEBUG or LOCAL)
+LOCAL_SECRET_KEY_FILE = BASE_DIR / ".secret_key"
+
+
+def local_secret_key(path: Path) -> str:
+    """The laptop's own key: made once (random, readable by its owner only) and kept in `path`.
+
+    It starts with "django-insecure-", so `manage.py check --deploy` reports it (security.W009).
+    """
+    from django.core.management.utils import get_random_secret_key
+
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as out:  # two processes at once: only one creates it
+        key = "django-insecure-" + get_random_secret_key()
+        out.write(key + "\n")
+    return key
+
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-change-me-" + "x" * 32
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY to a long random value for a server, or run "
+            "`make run` (CASEBOARD_LOCAL=1) for a laptop: it keeps a generated key in .secret_key."
+        )
+    SECRET_KEY = local_secret_key(LOCAL_SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -55,6 +83,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "caseboard",
     "cases",
     "polls",
     "polls.live",
@@ -179,12 +208,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "caseboard.storage.StaticStorage"
+        "BACKEND": "caseboard.storage.StaticStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Production serves the collected, hashed files; a laptop serves the source tree as it is.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Realtime limits, documented in docs/protocol.md.
 CASEBOARD = {

@@ -112,7 +112,7 @@ def serve_demo(workdir: Path, **extra_env: str) -> Server:
     password = "demo-" + secrets.token_urlsafe(12)
     env.update(
         DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-        DEBUG="true",
+        CASEBOARD_LOCAL="1",
         DJANGO_SETTINGS_MODULE="caseboard.settings",
         CASEBOARD_DEMO_PASSWORD=password,
         LOG_LEVEL="WARNING",

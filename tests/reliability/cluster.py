@@ -216,7 +216,7 @@ class Cluster:
             DATABASE_URL=self.db.url,
             REDIS_URL=self.redis.url,
             CHANNEL_LAYER_PREFIX=f"chaos{secrets.token_hex(3)}",
-            DEBUG="true",
+            CASEBOARD_LOCAL="1",
             SECRET_KEY="chaos-tests-only-" + secrets.token_hex(16),
             LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="caseboard.settings",

@@ -108,3 +108,12 @@ def test_a_websocket_from_another_origin_is_refused_even_with_the_moderators_coo
     assert refused.value.response.status_code == 403
     with moderator.ws("/ws/e/CASE2/moderate/") as console:  # the site's own origin still works
         assert receive_type(console, "state")["type"] == "state"
+
+
+def test_a_participant_sees_the_apps_own_404_page_never_a_debug_page(daphne):
+    status, body = Client(daphne).get("/e/NOSUCH9/state.json")
+    assert status == 404
+    status, body = Client(daphne).get("/no/such/page/")
+    text = body.decode()
+    assert status == 404 and "Caseboard" in text
+    assert "Traceback" not in text and "DEBUG = True" not in text and "URLconf" not in text
