@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import evaluate
+from bench import compare, evaluate
 from bench.servers import ROOT
 
 DISCUSSION = ROOT / "bench" / "discussion.md"
@@ -26,6 +26,13 @@ TABLES = [
     ("Reveal and reconnect storm", ["reveal_last_ms", "reveal_rate", "resync_p99_ms", "reconnected", "storm_refused"]),
 ]
 LABELS = {key: label for key, label, _, _ in evaluate.METRICS}
+
+
+def short(system: str) -> str:
+    """A system's column label; a baseline run (`daphne@7d6a9eb`) is labelled with its commit."""
+    key, _, rev = system.partition("@")
+    return f"{SHORT[key]} @{rev}" if rev else SHORT[key]
+
 
 DEFINITIONS = """\
 - **phones connected**: phones holding an open socket that received its first `state`. A phone
@@ -102,8 +109,14 @@ def cell(entry: dict, system: str) -> str:
 
 
 def _runs(results: dict) -> list[dict]:
+    """Runs by phone count and system; a baseline run right above the current run of its system."""
     order = {key: i for i, key in enumerate(SYSTEM_ORDER)}
-    return sorted(results["runs"], key=lambda r: (r["phones"], order.get(r["system"], 9)))
+
+    def rank(r: dict) -> tuple:
+        key, _, rev = r["system"].partition("@")
+        return (r["phones"], order.get(key, 9), 0 if rev else 1)
+
+    return sorted(results["runs"], key=rank)
 
 
 def machine_section(results: dict) -> list[str]:
@@ -133,6 +146,7 @@ def settings_lines(results: dict, shown_path) -> list[str]:
         f"- Command `{results['command']}`, started {results['started']}, finished {results.get('finished', '—')};"
         f" raw results in `{shown_path}` (gitignored; server logs beside it).",
         f"- Code measured: {code.get('source', '?')} at `{(code.get('commit') or '?')[:12]}`.",
+        *compare.baseline_lines(results),
         f"- Database: {results['database']}; channel layer: {results['channel_layer']};"
         f" settings `{results.get('settings', 'caseboard.settings')}`.",
         f"- Timings: join spread {t['join_spread_s']} s, vote window {t['vote_window_s']} s, reconnect spread"
@@ -156,7 +170,7 @@ def correctness_section(results: dict) -> list[str]:
         vote = sc.get("vote") or {}
         problems = "; ".join(c["problems"]) or "none"
         lines.append(
-            f"| {r['phones']:,} | {SHORT[r['system']]} | {fmt((sc.get('join') or {}).get('connected'))}"
+            f"| {r['phones']:,} | {short(r['system'])} | {fmt((sc.get('join') or {}).get('connected'))}"
             f" | {fmt(vote.get('sent'))} / {fmt(vote.get('acked'))} / {fmt(c.get('counted'))}"
             f" | {pct(c.get('share_final_tally'))} | {pct(c.get('reveal_reached_share'))}"
             f" | {pct(c.get('reconnected_share'))} | {pct(c.get('my_vote_correct_share'))}"
@@ -178,7 +192,7 @@ def metric_tables(results: dict) -> list[str]:
         for r in _runs(results):
             row = ratios[str(r["phones"])][r["system"]]
             cells = " | ".join(cell(row[k], r["system"]) for k in keys)
-            lines.append(f"| {r['phones']:,} | {SHORT[r['system']]} | {cells} |")
+            lines.append(f"| {r['phones']:,} | {short(r['system'])} | {cells} |")
         lines.append("")
     return lines
 
@@ -199,7 +213,7 @@ def conditions_section(results: dict) -> list[str]:
         lag = max((v.get("generator_loop_lag_max_ms", 0) for v in sc.values()), default=None)
         before = (r.get("machine_before") or {}).get("background_cpu_pct")
         lines.append(
-            f"| {r['phones']:,} | {SHORT[r['system']]} | {fmt(before)} | {', '.join(contended)}"
+            f"| {r['phones']:,} | {short(r['system'])} | {fmt(before)} | {', '.join(contended)}"
             f" | {', '.join(saturated)} | {fmt(peak)} | {fmt(lag)} |"
         )
     return [*lines, ""]
@@ -319,6 +333,7 @@ def run_section(results: dict, results_path: Path) -> list[str]:
         "",
         *settings_lines(results, shown_path),
         *targets_section(results),
+        *compare.section(results, label=lambda key: SHORT[key], fmt=fmt),
         *correctness_section(results),
         *metric_tables(results),
         *conditions_section(results),
@@ -342,6 +357,8 @@ def render(runs: list[tuple[dict, Path]]) -> str:
         "make bench                                   # full profile: 500, 1,000, 2,000, 5,000 phones, all systems",
         "make bench BENCH_ARGS='--phones 500,1000'    # any subset; --systems naive,daphne,uvicorn,ceiling",
         "make bench BENCH_ARGS='--database-url postgres://postgres@127.0.0.1:5432/caseboard_bench'",
+        "make bench BENCH_ARGS='--phones 2000,5000 --systems naive,daphne,uvicorn,ceiling --baseline 7d6a9eb'",
+        "                                             # also daphne and uvicorn at commit 7d6a9eb, side by side",
         "make bench-smoke                             # 300 phones, daphne only, correctness only (CI)",
         ".venv/bin/python -m bench.report A.json [B.json]   # re-render this page from results files",
         "```",
@@ -360,6 +377,8 @@ def render(runs: list[tuple[dict, Path]]) -> str:
         " `python -m caseboard.serve`, as `make run` and `make cluster` serve it) and on uvicorn.",
         "- **(c) ceiling**: `bench/ceiling.py`, plain `websockets` on uvloop, ballots in a dict, results"
         " coalesced like Caseboard (at most one frame per 0.25 s, one final frame) and serialised once.",
+        "- **@commit** (with `--baseline REV`): Caseboard at an older commit, run from its own snapshot beside"
+        " the current code, e.g. `(b) daphne @7d6a9eb`.",
         "",
         "## Scenarios and definitions",
         "",

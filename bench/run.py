@@ -4,11 +4,21 @@
                                   [--systems naive,daphne,uvicorn,ceiling]
                                   [--database-url postgres://postgres@127.0.0.1:5432/caseboard_bench]
                                   [--redis-url redis://127.0.0.1:6379/0]
+                                  [--baseline REV]
 
 For each phone count and system: a fresh database (SQLite in a temp dir, or the PostgreSQL
 database named by --database-url, dropped and recreated), the server pinned to core 0, the load
 generator pinned to core 1, four scenarios (bench/loadgen.py), the tally read back from the
 database. The smoke profile checks correctness only and exits 1 when it fails.
+
+--baseline REV measures an older commit beside the current code, in the same run: REV is
+exported (git archive) to a directory of its own, and every Caseboard system asked for (daphne,
+uvicorn) also runs from there, as `daphne@<short REV>`. Such a run's server, migrations and
+database seeding (bench/dbprep.py) are REV's; the load generator and the evaluation are the
+current code's, so both sides are measured the same way. At each phone count the two run back
+to back (which goes first alternates), and docs/benchmarks.md gets a before / after table:
+
+    make bench BENCH_ARGS="--phones 2000,5000 --systems naive,daphne,uvicorn,ceiling --baseline 7d6a9eb"
 """
 
 from __future__ import annotations
@@ -27,8 +37,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import evaluate, machine, report
-from bench.servers import GENERATOR_CORE, ROOT, SYSTEMS, Server, free_port, pinned
+from bench import compare, evaluate, machine, report
+from bench.servers import APP_SYSTEMS, GENERATOR_CORE, ROOT, SYSTEMS, Server, free_port, pinned, system_of
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -57,21 +67,42 @@ PROFILES = {
 GENERATOR_HARD_TIMEOUT_S = 300
 
 
-def snapshot_source(dest: Path) -> dict:
-    """Export the committed tree (HEAD) to `dest`: a long run measures one version of the code even
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=True)
+
+
+def snapshot_source(dest: Path, rev: str = "HEAD") -> dict:
+    """Export the committed tree at `rev` to `dest`: a long run measures one version of the code even
     while the working tree changes under it."""
-    git = ["git", "-C", str(ROOT)]
-    sha = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    dirty = subprocess.run(
-        [*git, "status", "--porcelain", "--", "caseboard", "cases", "polls", "bench", "requirements.txt"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    archive = subprocess.run([*git, "archive", "--format=tar", "HEAD"], capture_output=True, check=True).stdout
+    sha = _git("rev-parse", "--verify", f"{rev}^{{commit}}").stdout.decode().strip()
+    archive = _git("archive", "--format=tar", sha).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
-    return {"commit": sha, "source": "snapshot of HEAD", "uncommitted_changes_not_measured": dirty}
+    code = {"commit": sha, "source": f"snapshot of {rev}"}
+    if rev == "HEAD":
+        paths = ["caseboard", "cases", "polls", "bench", "requirements.txt"]
+        dirty = _git("status", "--porcelain", "--", *paths).stdout.decode().splitlines()
+        code["uncommitted_changes_not_measured"] = dirty
+    return code
+
+
+def baseline_source(dest: Path, rev: str, current: Path) -> dict:
+    """Export `rev` for the baseline systems, and say whether it can be measured like the current code:
+    its requirements (the venv is the current one) and its database side (bench/dbprep.py)."""
+    try:
+        code = snapshot_source(dest, rev)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"--baseline {rev}: {exc.stderr.decode().strip() or 'not a commit'}")
+    code["short"] = _git("rev-parse", "--short=7", code["commit"]).stdout.decode().strip()
+    if not (dest / "bench" / "dbprep.py").exists() or not (dest / "caseboard" / "asgi.py").exists():
+        raise SystemExit(f"--baseline {rev}: that commit has no bench/dbprep.py or caseboard/asgi.py to run")
+    for name in ("requirements.txt", "bench/dbprep.py"):
+        mine, theirs = current / name, dest / name
+        same = mine.exists() and theirs.read_bytes() == mine.read_bytes()
+        code[name] = "the same as the current code's" if same else "differs from the current code's"
+        if not same:
+            print(f"[bench] note: {name} at {code['short']} differs from the current code's", flush=True)
+    return code
 
 
 def working_tree() -> dict:
@@ -114,7 +145,7 @@ def _python(args: list[str], env: dict, timeout: float) -> str:
 
 
 def prepare(system_key: str, phones: int, env: dict, tmp: Path) -> dict:
-    if not SYSTEMS[system_key].needs_database:
+    if not system_of(system_key).needs_database:
         keys = [secrets.token_hex(16) for _ in range(phones)]
         return {"code": "BENCH", "poll": 1, "options": [1, 2, 3, 4], "sessions": keys, "moderator_session": "m"}
     out = tmp / "prep.json"
@@ -123,7 +154,7 @@ def prepare(system_key: str, phones: int, env: dict, tmp: Path) -> dict:
 
 
 def counted(system_key: str, prep: dict, env: dict, port: int) -> dict:
-    if SYSTEMS[system_key].needs_database:
+    if system_of(system_key).needs_database:
         return json.loads(_python(["-m", "bench.dbprep", "count", "--poll", str(prep["poll"])], env, timeout=120))
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/count.json", timeout=10) as resp:  # noqa: S310 (localhost)
         return json.loads(resp.read())
@@ -152,14 +183,23 @@ def run_generator(plan: dict, tmp: Path, src: Path) -> dict:
 
 
 def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, seed: int) -> dict:
-    system = SYSTEMS[system_key]
+    """One system at one phone count. A baseline system (`daphne@7d6a9eb`) runs its server and its
+    database side from the baseline's snapshot; the generator always runs from the current code."""
+    system = system_of(system_key)
+    baseline = "@" in system_key
+    src, code = (args.baseline_src, args.baseline_code) if baseline else (args.src, args.code)
     started = time.monotonic()
-    record: dict = {"system": system_key, "label": system.label, "phones": phones}
+    record: dict = {
+        "system": system_key,
+        "label": system.label + (f", at {code['short']}" if baseline else ""),
+        "phones": phones,
+        "code": {"commit": code.get("commit"), "source": code.get("source"), "baseline": baseline},
+    }
     with tempfile.TemporaryDirectory(prefix="caseboard-bench-") as tmpdir:
         tmp = Path(tmpdir)
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
-        prefix = f"bench{int(time.time())}{system_key}{phones}"
-        env = server_env(database_url, args.redis_url, prefix=prefix, src=args.src, settings=args.settings)
+        prefix = f"bench{int(time.time())}{system_key.replace('@', '')}{phones}"
+        env = server_env(database_url, args.redis_url, prefix=prefix, src=src, settings=args.settings)
         server = None
         try:
             prep = prepare(system_key, phones, env, tmp)
@@ -167,7 +207,7 @@ def run_one(system_key: str, phones: int, *, timing: dict, args, run_dir: Path, 
             record["machine_before"] = machine.wait_quiet(max_wait_s=args.quiet_wait)
             port = free_port()
             log_path = run_dir / f"{system_key}-{phones}.log"
-            server = Server(system, port=port, env=env, prep=prep, log_path=log_path, cwd=args.src)
+            server = Server(system, port=port, env=env, prep=prep, log_path=log_path, cwd=src)
             record["argv"] = server.argv
             server.wait_ready()
             plan = {
@@ -217,6 +257,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="code to measure: a snapshot of the committed HEAD (default for full) or the working tree (smoke)",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run daphne/uvicorn (those asked for) at commit REV, side by side, as e.g. daphne@7d6a9eb",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         help="seconds to wait for other processes to calm down before each run (default: 300 full, 0 smoke)",
@@ -237,14 +282,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet_wait is None:
         args.quiet_wait = 0.0 if args.profile == "smoke" else 300.0
     source = args.source or ("worktree" if args.profile == "smoke" else "head")
-    with tempfile.TemporaryDirectory(prefix="caseboard-bench-src-") as snapshot:
+    with (
+        tempfile.TemporaryDirectory(prefix="caseboard-bench-src-") as snapshot,
+        tempfile.TemporaryDirectory(prefix="caseboard-bench-baseline-") as old,
+    ):
         if source == "head":
             code = snapshot_source(Path(snapshot))
             args.src = Path(snapshot)
         else:
             code = working_tree()
             args.src = ROOT
+        args.code = code
+        args.baseline_src, args.baseline_code = None, None
+        if args.baseline:
+            args.baseline_code = baseline_source(Path(old), args.baseline, args.src)
+            args.baseline_src = Path(old)
         return run_all(args, profile, code)
+
+
+def schedule(systems: list[str], phones: list[int], baseline: str | None) -> list[tuple[int, list[str]]]:
+    """The systems to run at each phone count, in order. With a baseline, each Caseboard system's
+    before and after run back to back; which of the two goes first alternates from one phone count
+    to the next, so that a drift of the machine's conditions does not always favour one side."""
+    plan = []
+    for i, n in enumerate(phones):
+        names: list[str] = []
+        for key in systems:
+            pair = [f"{key}@{baseline}", key] if baseline and key in APP_SYSTEMS else [key]
+            names += pair if i % 2 == 0 else pair[::-1]
+        plan.append((n, names))
+    return plan
 
 
 def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
@@ -253,6 +320,9 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
     unknown = set(systems) - set(SYSTEMS)
     if unknown:
         raise SystemExit(f"unknown systems: {', '.join(sorted(unknown))}")
+    baseline = args.baseline_code["short"] if args.baseline_code else None
+    if baseline and not set(systems) & set(APP_SYSTEMS):
+        raise SystemExit(f"--baseline needs {' or '.join(APP_SYSTEMS)} among the systems")
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else RESULTS_DIR / f"{stamp}.json"
     run_dir = out.parent / f"{out.stem}-logs"
@@ -266,14 +336,15 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
         "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine.describe(),
         "code": code,
+        "baseline": args.baseline_code,
         "database": "postgresql" if args.database_url else "sqlite (WAL, temp dir)",
         "channel_layer": "redis" if args.redis_url else "in-memory",
         "settings": args.settings,
         "timing": profile["timing"],
         "runs": [],
     }
-    for n in phones:
-        for key in systems:
+    for n, names in schedule(systems, phones, baseline):
+        for key in names:
             print(f"[bench] {key} with {n} phones ...", flush=True)
             record = run_one(key, n, timing=profile["timing"], args=args, run_dir=run_dir, seed=args.seed)
             results["runs"].append(record)
@@ -281,6 +352,7 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
             out.write_text(json.dumps(results, indent=1))
     results["finished"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     results["ratios"] = evaluate.ratios(results["runs"])
+    results["before_after"] = compare.before_after(results["runs"]) if baseline else None
     out.write_text(json.dumps(results, indent=1))
     print(f"[bench] results: {out}")
     if args.profile == "full" and not args.no_docs:

@@ -71,6 +71,14 @@ SYSTEMS = {
     "uvicorn": System("uvicorn", f"(b) Caseboard on uvicorn ({UVICORN_WS})", True),
     "ceiling": System("ceiling", "(c) bare websockets ceiling", False),
 }
+# The systems that run Caseboard's own code, and so can also be run at an older commit (`--baseline`):
+# such a run is named `<key>@<short commit>`, e.g. `daphne@7d6a9eb`.
+APP_SYSTEMS = ("daphne", "uvicorn")
+
+
+def system_of(name: str) -> System:
+    """The system a run name stands for: `daphne` and `daphne@7d6a9eb` both run `SYSTEMS["daphne"]`."""
+    return SYSTEMS[name.partition("@")[0]]
 
 
 def pinned(argv: list[str], core: int) -> tuple[list[str], object]:
