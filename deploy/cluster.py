@@ -120,6 +120,9 @@ class Cluster:
             "CHANNEL_LAYER_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", f"caseboard-{port}"),
             "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"),
         }
+        if not self.env.get("SECRET_KEY"):
+            # A cluster on one laptop (no key given): its conveniences, asked for explicitly.
+            self.env.setdefault("CASEBOARD_LOCAL", "1")
         self.run_dir = Path(tempfile.mkdtemp(prefix="caseboard-cluster-"))
         self.processes: list[subprocess.Popen] = []
         self.worker_ports = pick_worker_ports(port, workers)
