@@ -62,7 +62,8 @@ def cross_worker_vote(cluster) -> str:
     phone_key = participant_session(base)
     with connect(
         f"ws://127.0.0.1:{port_b}/ws/e/CASE2/moderate/",
-        origin=base,
+        # Straight to a worker, past nginx: the origin is that worker's own (origins are compared whole).
+        origin=f"http://127.0.0.1:{port_b}",
         additional_headers={"Cookie": f"sessionid={moderator_key}"},
     ) as console:
         state = frames_until(console, lambda f: f["type"] == "state")
@@ -71,7 +72,9 @@ def cross_worker_vote(cluster) -> str:
             console.send(json.dumps({"type": "open_poll", "ref": "check-open", "poll": poll["id"]}))
             frames_until(console, lambda f: f.get("ref") == "check-open")
         with connect(
-            f"ws://127.0.0.1:{port_a}/ws/e/CASE2/", origin=base, additional_headers={"Cookie": f"sessionid={phone_key}"}
+            f"ws://127.0.0.1:{port_a}/ws/e/CASE2/",
+            origin=f"http://127.0.0.1:{port_a}",
+            additional_headers={"Cookie": f"sessionid={phone_key}"},
         ) as phone:
             frames_until(phone, lambda f: f["type"] == "state")
             option = poll["options"][0]["id"]
