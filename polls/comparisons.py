@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Count, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform
 
 from polls.models import Poll, PollKind, PollState
@@ -22,13 +23,29 @@ def _percent(n: int, total: int) -> float:
 # ------------------------------------------------------------------ segments
 
 
+def _segment_of(poll: Poll, attribute: str, participant: str):
+    """A ballot's segment: the profile answer of a participant who had joined and answered before
+    the poll opened; "not stated" for everyone else, so that segments still add up to the total
+    (an excluded remainder would be a complement) and sessions made up after the poll opened
+    cannot lift a small cell over k."""
+    opened = poll.opened_at
+    settled = Q(**{f"{participant}__joined_at__lt": opened}) & (
+        Q(**{f"{participant}__profile_set_at__isnull": True}) | Q(**{f"{participant}__profile_set_at__lt": opened})
+    )
+    # KT() cannot follow a relation to the JSON field; KeyTextTransform over the path can.
+    return DbCase(
+        When(settled, then=KeyTextTransform(attribute, f"{participant}__profile")),
+        default=Value(None),
+        output_field=CharField(),
+    )
+
+
 def segments(poll: Poll, attribute: str, *, k: int) -> list[dict[str, Any]]:
     """Audience results split by one profile attribute, small cells merged into "other"."""
-    # KT() cannot follow a relation to the JSON field; KeyTextTransform over the path can.
     totals = {
         row["segment"]: row["n"]
         for row in audience_votes(poll)
-        .annotate(segment=KeyTextTransform(attribute, "participant__profile"))
+        .annotate(segment=_segment_of(poll, attribute, "participant"))
         .values("segment")
         .annotate(n=Count("id"))
     }
@@ -37,7 +54,7 @@ def segments(poll: Poll, attribute: str, *, k: int) -> list[dict[str, Any]]:
         option_ids = [str(o.id) for o in poll.options.all()]
         rows = (
             audience_choices(poll)
-            .annotate(segment=KeyTextTransform(attribute, "vote__participant__profile"))
+            .annotate(segment=_segment_of(poll, attribute, "vote__participant"))
             .values("segment", "option_id")
             .annotate(n=Count("id"))
         )
@@ -53,21 +70,30 @@ def segments(poll: Poll, attribute: str, *, k: int) -> list[dict[str, Any]]:
 
 
 def segments_by_attribute(poll: Poll, attributes: list[str], *, k: int) -> dict[str, list[dict[str, Any]]]:
+    """Splits appear once the poll is closed, for moderators and the room alike: a split that moved
+    with every ballot would give away each new voter's answer by the difference of two frames."""
+    if poll.state != PollState.CLOSED or poll.opened_at is None:
+        return {}
     return {a: segments(poll, a, k=k) for a in attributes if a in PROFILE_QUESTIONS}
 
 
 # --------------------------------------------------------- panel versus audience
 
 
-def panel_and_concordance(poll: Poll, audience_total: int) -> dict[str, Any]:
-    """The panel's counts and the share of the audience agreeing with the preferred or panel answer."""
+def panel_and_concordance(poll: Poll, audience_total: int, *, k: int) -> dict[str, Any]:
+    """The panel's counts and the share of the audience agreeing with the preferred or panel answer.
+
+    The panel is a cell like any other: under k panelists, only its size is shown (and no panel
+    majority), or a lone panelist's vote would be on the screen."""
     if poll.kind not in CHOICE_KINDS:
         return {}
     option_ids = [o.id for o in poll.options.all()]
     panel_total = audience_votes(poll, panel=True).count()
     result: dict[str, Any] = {}
     panel_majority: set[int] = set()
-    if panel_total:
+    if panel_total and panel_total < k:
+        result["panel"] = {"total": panel_total, "suppressed": True}
+    elif panel_total:
         panel = choice_counts(poll, option_ids, panel=True)
         top = max(panel.values())
         panel_majority = {oid for oid, n in panel.items() if n == top and n > 0}

@@ -50,12 +50,14 @@ def event_csv(event: Event) -> str:
         results = selectors.poll_results(poll=poll)
         total = results.total
         counts = results.moderator.get("counts", {})
-        panel = results.moderator.get("panel", {}).get("counts", {})
+        panel = results.moderator.get("panel", {}).get("counts")  # None: no panel, or under k
         base = [poll.id, poll.case.title, poll.question, poll.kind, poll.round_number, poll.state]
         for option in options:
+            count = counts.get(str(option.id), 0)
+            panel_count = "" if panel is None else panel.get(str(option.id), 0)
             writer.writerow(
-                [*base, option.id, option.label, option.is_preferred, total, counts.get(str(option.id), 0),
-                 _percent(counts.get(str(option.id), 0), total), panel.get(str(option.id), 0), "", "", "", ""]
+                [*base, option.id, option.label, option.is_preferred, total, count, _percent(count, total),
+                 panel_count, "", "", "", ""]
             )  # fmt: skip
         if not options:
             writer.writerow([*base, "", "", "", total, "", "", "", "", "", "", ""])

@@ -206,6 +206,9 @@ class Participant(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participants")
     joined_at = models.DateTimeField(auto_now_add=True)
     profile = models.JSONField(default=dict, blank=True)
+    # When the profile was last answered: answers given after a poll opened do not split it
+    # (four fresh sessions declaring a specialty must not lift a segment over the small-cell size).
+    profile_set_at = models.DateTimeField(null=True, blank=True)
     # Panelists (faculty) vote from their own view; their ballots never count as the audience's.
     is_panelist = models.BooleanField(default=False)
     user = models.ForeignKey(

@@ -173,8 +173,8 @@ def poll_results(*, poll: Poll) -> PollResults:
     """
     event = poll.event
     counted = tallies.tally(poll)
-    panel = comparisons.panel_and_concordance(poll, counted.total)
     k = event.min_cell_size
+    panel = comparisons.panel_and_concordance(poll, counted.total, k=k)
     moderator = {
         **counted.moderator,
         **panel,

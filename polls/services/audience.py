@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from polls.errors import DomainError
 from polls.models import Event, Option, Participant, Poll, PollKind
@@ -18,7 +19,9 @@ def profile_set(*, participant_id: int, event_id: int, answers: dict) -> dict[st
     """The participant belongs to the event; their optional profile answers replace earlier ones."""
     event = Event.objects.get(pk=event_id)
     clean = clean_answers(answers, asked=list(event.profile_fields))
-    updated = Participant.objects.filter(pk=participant_id, event_id=event_id).update(profile=clean)
+    updated = Participant.objects.filter(pk=participant_id, event_id=event_id).update(
+        profile=clean, profile_set_at=timezone.now()
+    )
     if not updated:
         raise DomainError("not_joined")
     return clean

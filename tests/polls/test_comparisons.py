@@ -9,7 +9,7 @@ from django.urls import reverse
 from polls import comparisons, selectors, services
 from polls.ballots import Ballot
 from polls.errors import DomainError
-from polls.models import Participant, Poll
+from polls.models import Event, Participant, Poll
 from polls.profiles import suppress
 from polls.protocol import outbound
 from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
@@ -139,12 +139,13 @@ def _all_segment_rows(frame):
 
 def test_small_segments_never_leak_through_any_role_or_endpoint(world, client):
     moderator, event, poll = world
-    for _ in range(6):
-        vote(poll, person(event, setting="Community practice", specialty="Hematology"), 0)
-    for _ in range(3):
-        vote(poll, person(event, setting="Academic centre", specialty="Medical oncology"), 1)
-    for _ in range(2):
-        vote(poll, person(event), 2)  # no profile
+    services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)  # they join, then it reopens
+    people = [(person(event, setting="Community practice", specialty="Hematology"), 0) for _ in range(6)]
+    people += [(person(event, setting="Academic centre", specialty="Medical oncology"), 1) for _ in range(3)]
+    people += [(person(event), 2) for _ in range(2)]  # no profile
+    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    for participant, index in people:
+        vote(poll, participant, index)
     services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)
     services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
     services.segments_show(event_id=event.id, attribute="setting", user=moderator)
@@ -194,7 +195,15 @@ def test_panel_votes_are_never_counted_as_audience_votes(world, client):
     first, second, third = (str(i) for i in option_ids(poll))
     assert moderator_frame["total"] == 4
     assert moderator_frame["counts"] == {first: 3, second: 1, third: 0}
-    assert moderator_frame["panel"] == {"total": 1, "counts": {first: 0, second: 1, third: 0}}
+    # One panelist is a cell under k: only the panel's size, never its vote (nor its majority).
+    assert moderator_frame["panel"] == {"total": 1, "suppressed": True}
+    assert "concordance" not in moderator_frame
+    colleague = make_moderator()
+    event.panelists.add(colleague)
+    vote(poll, services.panelist_participant(event=event, user=colleague), 1)
+    Event.objects.filter(pk=event.id).update(min_cell_size=2)  # a panel of two, shown once k is two
+    moderator_frame = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))["moderator"]
+    assert moderator_frame["panel"] == {"total": 2, "counts": {first: 0, second: 2, third: 0}}
     assert moderator_frame["concordance"]["panel_majority"] == {"share": 0.25, "agreeing": 1}
     assert selectors.poll_tally(poll_id=poll.id) == (4, {int(first): 3, int(second): 1, int(third): 0})
     client.force_login(moderator)
@@ -202,7 +211,7 @@ def test_panel_votes_are_never_counted_as_audience_votes(world, client):
         csv.DictReader(io.StringIO(client.get(reverse("event-export", kwargs={"code": event.code})).content.decode()))
     )
     row = next(r for r in exported if r["option_id"] == second and not r["segment"])
-    assert (row["audience_total"], row["audience_count"], row["panel_count"]) == ("4", "1", "1")
+    assert (row["audience_total"], row["audience_count"], row["panel_count"]) == ("4", "1", "2")
 
 
 def test_only_listed_panelists_get_a_panel_identity(world):
@@ -219,7 +228,7 @@ def test_concordance_with_the_preferred_answer(world):
     preferred.save()
     for index in (0, 0, 0, 1):
         vote(poll, person(event), index)
-    detail = comparisons.panel_and_concordance(Poll.objects.get(pk=poll.id), 4)
+    detail = comparisons.panel_and_concordance(Poll.objects.get(pk=poll.id), 4, k=5)
     assert detail == {"concordance": {"preferred": {"share": 0.75, "agreeing": 3}}}
 
 

@@ -60,3 +60,58 @@ def test_export_cells_that_would_run_as_formulas_stay_text(dangerous):
     cells = [cell for row in rows[1:] for cell in row]
     assert dangerous not in cells
     assert "'" + dangerous in cells
+
+
+def _segment_names(frame) -> set[str]:
+    return {row["segment"] for rows in frame.get("segments", {}).values() for row in rows}
+
+
+def test_small_cells_survive_differencing_and_made_up_sessions():
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(moderators=[moderator], cases=[case], profile_fields=["specialty"])
+    poll = make_poll(event, case)
+
+    def joined(specialty: str):
+        participant = make_participant(event)
+        services.profile_set(participant_id=participant.id, event_id=event.id, answers={"specialty": specialty})
+        return participant
+
+    crowd = [joined("Hematology") for _ in range(6)]
+    pathologist = joined("Pathology")
+    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    services.segments_show(event_id=event.id, attribute="specialty", user=moderator)
+    for n, participant in enumerate(crowd):
+        services.vote_cast(
+            participant_id=participant.id,
+            event_id=event.id,
+            poll_id=poll.id,
+            option_ids=(option_ids(poll)[0],),
+            ref=f"c{n}",
+        )
+    services.results_reveal(event_id=event.id, poll_id=poll.id, user=moderator)
+    before = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
+    services.vote_cast(
+        participant_id=pathologist.id, event_id=event.id, poll_id=poll.id, option_ids=(option_ids(poll)[1],), ref="p"
+    )
+    after = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
+    # While the poll is open no split moves with each ballot: two frames differ by the total only.
+    for frame in (*before.values(), *after.values()):
+        assert frame.get("segments", {}) == {}, frame
+    # Four sessions made up after the poll opened, all declaring Pathology, do not lift the cell.
+    for n in range(4):
+        services.vote_cast(
+            participant_id=joined("Pathology").id,
+            event_id=event.id,
+            poll_id=poll.id,
+            option_ids=(option_ids(poll)[1],),
+            ref=f"s{n}",
+        )
+    services.poll_close(event_id=event.id, poll_id=poll.id, user=moderator)
+    closed = outbound.results_frames(poll=Poll.objects.get(pk=poll.id))
+    for frame in closed.values():
+        assert "Pathology" not in _segment_names(frame), frame["segments"]
+        for row in (row for rows in frame["segments"].values() for row in rows):
+            assert row["total"] >= 5 or ("counts" not in row and row.get("suppressed")), row
+    exported = exports.event_csv(event)
+    assert "Pathology" not in exported
