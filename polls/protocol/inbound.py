@@ -344,23 +344,39 @@ def open_poll(command: Command, caller: Caller) -> dict[str, Any]:
     return outbound.ack_frame(ref=command.ref, poll=command.poll, closes_at=outbound.epoch_ms(poll.closes_at))
 
 
-def _declare_poll_action(name: str, service: Callable[..., Any], *, confirm: bool = False) -> None:
-    fields = {"ref": OPTIONAL_REF, "poll": POLL}
+def _declare_target_action(
+    name: str, service: Callable[..., Any], *, target: str, argument: str, confirm: bool = False
+) -> None:
+    """A moderator command on one thing of the event (`target`, an id): the service is called
+    with it as `argument`, and the ack echoes it."""
+    fields = {"ref": OPTIONAL_REF, target: _required_id(target)}
     if confirm:
         fields["confirm"] = Field(_confirm)  # must be true
 
     @client_frame(name, roles=MODERATORS, fields=fields)
     def run(command: Command, caller: Caller) -> dict[str, Any]:
-        service(event_id=caller.event_id, poll_id=command.poll, user=caller.user)
-        return outbound.ack_frame(ref=command.ref, poll=command.poll)
+        thing = command.fields[target]
+        service(event_id=caller.event_id, user=caller.user, **{argument: thing})
+        return outbound.ack_frame(ref=command.ref, **{target: thing})
 
 
-_declare_poll_action("close_poll", services.poll_close)
-_declare_poll_action("reveal_results", services.results_reveal)
-_declare_poll_action("hide_results", services.results_hide)
-_declare_poll_action("reveal_preferred", services.preferred_reveal)
-_declare_poll_action("hide_preferred", services.preferred_hide)
-_declare_poll_action("reset_poll", services.poll_reset, confirm=True)
+for _name, _service in (
+    ("close_poll", services.poll_close),
+    ("reveal_results", services.results_reveal),
+    ("hide_results", services.results_hide),
+    ("reveal_preferred", services.preferred_reveal),
+    ("hide_preferred", services.preferred_hide),
+):
+    _declare_target_action(_name, _service, target="poll", argument="poll_id")
+_declare_target_action("reset_poll", services.poll_reset, target="poll", argument="poll_id", confirm=True)
+_declare_target_action("reveal_fact", services.fact_reveal, target="fact", argument="fact_id")
+_declare_target_action("hide_fact", services.fact_hide, target="fact", argument="fact_id")
+_declare_target_action(
+    "reveal_teaching_point", services.teaching_point_reveal, target="teaching_point", argument="teaching_point_id"
+)
+_declare_target_action(
+    "hide_teaching_point", services.teaching_point_hide, target="teaching_point", argument="teaching_point_id"
+)
 
 
 @client_frame("duplicate_poll", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "poll": POLL})
@@ -386,17 +402,6 @@ _declare_answer_action("approve_answer", approve=True)
 _declare_answer_action("reject_answer", approve=False)
 
 
-def _declare_fact_action(name: str, service: Callable[..., Any]) -> None:
-    @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF, "fact": _required_id("fact")})
-    def run(command: Command, caller: Caller) -> dict[str, Any]:
-        service(event_id=caller.event_id, fact_id=command.fact, user=caller.user)
-        return outbound.ack_frame(ref=command.ref, fact=command.fact)
-
-
-_declare_fact_action("reveal_fact", services.fact_reveal)
-_declare_fact_action("hide_fact", services.fact_hide)
-
-
 @client_frame(
     "show_segments",
     roles=MODERATORS,
@@ -411,19 +416,6 @@ def show_segments(command: Command, caller: Caller) -> dict[str, Any]:
 def show_case(command: Command, caller: Caller) -> dict[str, Any]:
     services.case_show(event_id=caller.event_id, case_id=command.case, user=caller.user)
     return outbound.ack_frame(ref=command.ref, case=command.case)
-
-
-def _declare_teaching_point_action(name: str, service: Callable[..., Any]) -> None:
-    fields = {"ref": OPTIONAL_REF, "teaching_point": _required_id("teaching_point")}
-
-    @client_frame(name, roles=MODERATORS, fields=fields)
-    def run(command: Command, caller: Caller) -> dict[str, Any]:
-        service(event_id=caller.event_id, teaching_point_id=command.teaching_point, user=caller.user)
-        return outbound.ack_frame(ref=command.ref, teaching_point=command.teaching_point)
-
-
-_declare_teaching_point_action("reveal_teaching_point", services.teaching_point_reveal)
-_declare_teaching_point_action("hide_teaching_point", services.teaching_point_hide)
 
 
 def _declare_event_action(name: str, service: Callable[..., Any]) -> None:
