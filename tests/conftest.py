@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from urllib.parse import urlparse
@@ -73,38 +74,86 @@ async def close_layer_connections() -> None:
     later, and its ResourceWarning (an error here) lands in whichever test is running then."""
     from channels.layers import get_channel_layer
 
-    close_pools = getattr(get_channel_layer(), "close_pools", None)
-    if close_pools is not None:
-        await close_pools()
+    layer = get_channel_layer()
+    loop_layers = getattr(layer, "_layers", None)
+    if loop_layers is None:  # the in-memory layer holds no connections
+        return
+    await layer.wait_received()
+    # Only this loop's pool: close_pools() would also touch pools of other loops.
+    own = loop_layers.pop(asyncio.get_running_loop(), None)
+    if own is not None:
+        await own.flush()
 
 
-@pytest.fixture
-async def ws():
-    """Open websocket clients through the real ASGI app; all are closed and the hub stopped after the test."""
+async def cancel_and_wait(tasks, *, rounds: int = 200) -> None:
+    """Cancel tasks and wait until each has ended, cancelling again a task that swallowed it.
+
+    On Python 3.11, asyncio.wait_for returns normally when the cancellation lands in the turn in
+    which the awaited thing completes (fixed in 3.12): PollCloser.run (polls/live/timers.py) then
+    keeps looping, and hub.close(), which cancels once and gathers, waits forever. A second
+    cancel reaches the task at its next await.
+    """
+    pending = {task for task in tasks if not task.done()}
+    for _ in range(rounds):
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.05)
+    raise AssertionError(f"tasks still running after {rounds} cancellations: {pending}")
+
+
+async def stop_live_runtime(communicators=()) -> None:
+    """End everything a test started on its event loop, before the loop closes.
+
+    The sockets first (their consumers leave the hub), then the hub (its channel-layer reader,
+    membership watch, poll closer, coalescing and pacing tasks), the vote writer, any other task
+    still running on this loop, the loop's Redis connections, and the database thread's connection.
+    A task left running would go on using this loop's connections after the test, and the channel
+    layer's one reader per process (channels_redis) would refuse the next test's hub.
+    """
     from channels.db import database_sync_to_async
     from django.db import connections
 
     from polls.live.hub import Hub
-    from tests.live import connect
+    from polls.live.votewriter import VoteWriter
+    from tests.live import FRAME_TIMEOUT_S
 
-    opened = []
-
-    async def open_client(path: str, *, session_key: str | None = None, origin: str = "http://testserver", **kw):
-        communicator, connected, subprotocol_or_code = await connect(path, session_key=session_key, origin=origin)
-        opened.append(communicator)
-        return communicator, connected, subprotocol_or_code
-
-    yield open_client
-    for communicator in opened:
+    for communicator in communicators:
         try:
-            await communicator.disconnect()
+            await communicator.disconnect(timeout=FRAME_TIMEOUT_S)
         except Exception:
-            pass
+            pass  # refused or closed by the server already
+    loop = asyncio.get_running_loop()
     hub = Hub.for_running_loop()
     if hub is not None:
-        await hub.close()
+        await cancel_and_wait([*hub._tasks, *hub.coalescer.tasks(), *hub._audience_pacers.values()])
+        await hub.close()  # leaves its groups; its tasks have ended
+    VoteWriter._by_loop.pop(loop, None)
+    await cancel_and_wait([task for task in asyncio.all_tasks(loop) if task is not asyncio.current_task()])
     await close_layer_connections()
     # The database thread's connection, closed from inside a call on that thread: seen from
     # channels' own close_old_connections (outside asgiref's per-call context) it can look closed
     # already, and an open one keeps PostgreSQL from dropping the test database.
     await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+async def ws():
+    """Open websocket clients through the real ASGI application: `await ws(path, session_key=..., ip=...)`
+    returns (communicator, connected, subprotocol or close code). Everything the test started on its
+    event loop is stopped afterwards (see stop_live_runtime)."""
+    from tests.live import CONNECT_TIMEOUT_S, communicator_for
+
+    opened = []
+
+    async def open_client(
+        path: str, *, session_key: str | None = None, origin: str = "http://testserver", ip: str = "127.0.0.1"
+    ):
+        communicator = communicator_for(path, session_key=session_key, origin=origin, ip=ip)
+        opened.append(communicator)  # before connecting: a handshake that fails is still cleaned up
+        connected, subprotocol_or_code = await communicator.connect(timeout=CONNECT_TIMEOUT_S)
+        return communicator, connected, subprotocol_or_code
+
+    yield open_client
+    await stop_live_runtime(opened)
