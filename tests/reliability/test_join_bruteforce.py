@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from tests.factories import make_case, make_event, make_participant, participant_session
+from tests.factories import build_world
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +18,7 @@ _guesses = itertools.count()
 
 
 def fresh_ip() -> str:
-    """An address no other test (or earlier run against the shared Redis cache) has used."""
+    """An address no other test of this run has used (the cache's keys are this run's alone)."""
     return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
 
@@ -28,8 +28,8 @@ def guess() -> str:
 
 @database_sync_to_async
 def event_with_phone():
-    event = make_event(cases=[make_case()])
-    return event, participant_session(make_participant(event))
+    world = build_world(poll=False, phones=1)
+    return world.event, world.phone_keys[0]
 
 
 async def test_unknown_codes_are_limited_per_ip_and_a_blocked_ip_learns_nothing(ws):
