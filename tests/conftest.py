@@ -21,19 +21,33 @@ def service_reachable(url: str, default_port: int) -> bool:
         return False
 
 
+# One token per test run: two runs at once on one machine share the PostgreSQL server and the Redis
+# database, but never a test database, a channel-layer key or a cache key.
+RUN_TOKEN = str(os.getpid())
+
+
 def pytest_configure(config):
     from django.conf import settings
 
+    database = settings.DATABASES["default"]
     # Connections opened in database_sync_to_async's worker thread would otherwise outlive the
     # test and keep PostgreSQL from dropping the test database.
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    database["CONN_MAX_AGE"] = 0
+    if database["ENGINE"].endswith("sqlite3"):
         # A file, not shared-cache memory: threads (timers, database_sync_to_async) then get
         # WAL and the busy timeout like production instead of "database table is locked".
         import tempfile
 
-        test_db = os.path.join(tempfile.gettempdir(), f"caseboard-test-{os.getpid()}.sqlite3")
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = test_db
+        test_db = os.path.join(tempfile.gettempdir(), f"caseboard-test-{RUN_TOKEN}.sqlite3")
+        database.setdefault("TEST", {})["NAME"] = test_db
+    elif database["ENGINE"].endswith("postgresql"):
+        database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{RUN_TOKEN}"
+    layer = settings.CHANNEL_LAYERS["default"]
+    if "prefix" in layer.get("CONFIG", {}):
+        layer["CONFIG"]["prefix"] = f"{layer['CONFIG']['prefix']}-test{RUN_TOKEN}"
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}-test{RUN_TOKEN}"
 
 
 def pytest_report_header(config):
@@ -44,6 +58,23 @@ def pytest_report_header(config):
     return [f"caseboard: database={db} channel_layer={layer} require_services={REQUIRE_SERVICES}"]
 
 
+def _drop_databases_of_finished_runs(cursor, base: str) -> None:
+    """Test databases of runs that were killed before dropping theirs (named after a pid no longer alive)."""
+    cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"test_{base}_%"])
+    for (name,) in cursor.fetchall():
+        pid = name.rsplit("_", 1)[-1]
+        if name != f"test_{base}_{pid}" or not pid.isdigit() or pid == RUN_TOKEN:
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # that run (or whatever has its pid now) is alive: not ours to drop
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django's test database, and before PostgreSQL's is dropped, the end of sessions
@@ -52,9 +83,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     asgiref's database thread can outlive a test with its connection open (see the `ws` fixture);
     one such session makes DROP DATABASE fail the whole run at teardown.
     """
-    yield
     from django.db import connection
 
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            base = connection.settings_dict["TEST"]["NAME"].removeprefix("test_").rsplit("_", 1)[0]
+            _drop_databases_of_finished_runs(cursor, base)
+    yield
     if connection.vendor != "postgresql":
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
