@@ -31,6 +31,7 @@ run: install
 
 test: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m tests.run_all
 
 lint: install-dev
