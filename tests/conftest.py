@@ -104,6 +104,19 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_channel_layer_reader_left_running():
+    """channels_redis allows one event loop at a time to receive: a reader (a hub's) that outlived
+    its test would make every later hub's reader raise. Fail the test that left it, not a later one."""
+    yield
+    from channels.layers import channel_layers
+
+    layer = channel_layers.backends.get("default")
+    if getattr(layer, "receive_count", 0):
+        layer.receive_count, layer.receive_lock, layer.receive_event_loop = 0, None, None  # the next test starts clean
+        pytest.fail("a channel-layer reader outlived this test: stop its hub (see stop_live_runtime)")
+
+
 async def close_layer_connections() -> None:
     """Close this test loop's Redis connections: one left open is closed by the garbage collector
     later, and its ResourceWarning (an error here) lands in whichever test is running then."""
