@@ -44,10 +44,34 @@ def pytest_configure(config):
         database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{RUN_TOKEN}"
     layer = settings.CHANNEL_LAYERS["default"]
     if "prefix" in layer.get("CONFIG", {}):
-        layer["CONFIG"]["prefix"] = f"{layer['CONFIG']['prefix']}-test{RUN_TOKEN}"
+        layer["CONFIG"]["prefix"] = f"{layer['CONFIG']['prefix']}-test{RUN_TOKEN}-"
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):
-        cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}-test{RUN_TOKEN}"
+        cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', '')}-test{RUN_TOKEN}-"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's Redis keys (channel layer and cache); they carry its token, no other run's."""
+    from django.conf import settings
+
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return
+    import redis
+
+    prefixes = {settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix")}
+    prefixes.add(settings.CACHES["default"].get("KEY_PREFIX"))
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        with client:
+            for prefix in filter(None, prefixes):
+                if f"-test{RUN_TOKEN}-" not in prefix:
+                    continue
+                keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+                for start in range(0, len(keys), 500):
+                    client.delete(*keys[start : start + 500])
+    except redis.RedisError:
+        pass  # Redis is gone: nothing to tidy (its keys expire on their own)
 
 
 def pytest_report_header(config):
