@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
@@ -13,11 +13,12 @@ pytestmark = pytest.mark.django_db
 
 
 def refused(model, **fields) -> bool:
-    """True when the database refuses the row (a constraint), inside its own savepoint."""
+    """True when the database refuses the row (a constraint, or on PostgreSQL a value longer than its
+    column), inside its own savepoint."""
     try:
         with transaction.atomic():
             model.objects.create(**fields)
-    except IntegrityError:
+    except (IntegrityError, DataError):
         return True
     return False
 
