@@ -48,6 +48,7 @@ run: install
 
 test: test-js install-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m tests.run_all
 
 lint: install-dev install-js

@@ -28,6 +28,10 @@ class PollsConfig(AppConfig):
             if action in ("post_remove", "post_clear") and isinstance(instance, Event):
                 announce.access_changed(event_id=instance.pk)
 
-        user_logged_out.connect(logged_out, dispatch_uid="caseboard-logout-access")
-        post_save.connect(account_saved, sender=get_user_model(), dispatch_uid="caseboard-account-access")
-        m2m_changed.connect(moderators_changed, sender=Event.moderators.through, dispatch_uid="caseboard-moderators")
+        # weak=False: these receivers are local to ready(), and a weak reference would let the
+        # garbage collector disconnect them (silently, some time after start-up).
+        user_logged_out.connect(logged_out, weak=False, dispatch_uid="caseboard-logout-access")
+        post_save.connect(account_saved, sender=get_user_model(), weak=False, dispatch_uid="caseboard-account-access")
+        m2m_changed.connect(
+            moderators_changed, sender=Event.moderators.through, weak=False, dispatch_uid="caseboard-moderators"
+        )

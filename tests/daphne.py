@@ -50,17 +50,29 @@ class Server:
         return done.stdout
 
     def start(self) -> None:
-        self.starts += 1
-        log_path = self.workdir / f"daphne-{self.starts}.log"
-        with open(log_path, "wb") as log:  # the child keeps its own descriptor
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "caseboard.asgi:application"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_healthy(self.url, self.process, log_path)
+        """Start daphne; if another process took the port meanwhile (another test run on this
+        machine, or a client's ephemeral port), start it again on a free one."""
+        for _ in range(5):
+            self.starts += 1
+            log_path = self.workdir / f"daphne-{self.starts}.log"
+            with open(log_path, "wb") as log:  # the child keeps its own descriptor
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                     "caseboard.asgi:application"],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            try:
+                _wait_healthy(self.url, self.process, log_path)
+                return
+            except AssertionError:
+                if self.process.poll() is None or "Address already in use" not in log_path.read_text(errors="replace"):
+                    raise
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("daphne found no free port in five tries")
 
     def stop(self) -> None:
         if self.process is None:

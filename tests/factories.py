@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.cached_db import SessionStore
 
 from cases.models import Case, Reference, TeachingPoint, TherapyLine
-from polls import selectors
+from polls import selectors, services
 from polls.models import AgendaItem, Event, Option, Participant, Poll
 
 _codes = itertools.count(1)
@@ -104,3 +107,95 @@ def user_session(user) -> str:
 
 def option_ids(poll: Poll) -> list[int]:
     return list(poll.options.values_list("id", flat=True))
+
+
+# ------------------------------------------------------------------ the world
+
+
+@dataclass
+class World:
+    """What most tests start from: a moderator running an event with one case and (usually) one poll.
+
+    Built by `build_world`; `poll` is the Poll row and `options` its option ids in order.
+    """
+
+    moderator: Any
+    case: Case
+    event: Event
+    poll: Poll | None = None
+    options: list[int] = field(default_factory=list)
+    point: TeachingPoint | None = None
+    moderator_key: str | None = None
+    participants: list[Participant] = field(default_factory=list)
+    phone_keys: list[str] = field(default_factory=list)
+    panelists: list[Any] = field(default_factory=list)
+    panelist_keys: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.event.code
+
+    def add_poll(self, *, opened: bool = False, duration: int | None = None, **fields) -> Poll:
+        """Another poll of the world's case on its event (`make_poll` fields), opened if asked."""
+        poll = make_poll(self.event, self.case, **fields)
+        if opened:
+            services.poll_open(event_id=self.event.id, poll_id=poll.id, user=self.moderator, duration=duration)
+            poll.refresh_from_db()
+        return poll
+
+    def new_phone_key(self) -> str:
+        """The session of a participant who joins the event now."""
+        participant = make_participant(self.event)
+        self.participants.append(participant)
+        return participant_session(participant)
+
+
+def build_world(
+    *,
+    poll: bool = True,
+    opened: bool = False,
+    duration: int | None = None,
+    phones: int = 0,
+    moderator_session: bool = False,
+    teaching_point: bool = False,
+    panelists: int = 0,
+    profile_fields: Sequence[str] = (),
+    case: dict | None = None,
+    **poll_fields,
+) -> World:
+    """One moderator, one case on one event's agenda and, unless `poll=False`, one poll of it.
+
+    opened: the poll is opened through the service (for `duration` seconds if given).
+    phones: participants with saved sessions (`phone_keys`), as the join page leaves them.
+    moderator_session: a logged-in session for the moderator (`moderator_key`).
+    teaching_point: the case gets a teaching point with a reference (`point`).
+    panelists: faculty on the event's panel, each with a logged-in session (`panelist_keys`).
+    profile_fields: the profile questions the event asks; `case`: fields of the case.
+    Any other keyword goes to `make_poll` (kind, labels, question, max_choices...).
+    """
+    moderator = make_moderator()
+    the_case = make_case(**(case or {}))
+    event = make_event(moderators=[moderator], cases=[the_case], profile_fields=list(profile_fields))
+    world = World(moderator=moderator, case=the_case, event=event)
+    if teaching_point:
+        world.point = make_teaching_point(the_case)
+    if poll:
+        world.poll = world.add_poll(opened=opened, duration=duration, **poll_fields)
+        world.options = option_ids(world.poll)
+    if moderator_session:
+        world.moderator_key = user_session(moderator)
+    for _ in range(panelists):
+        faculty = make_moderator()
+        event.panelists.add(faculty)
+        world.panelists.append(faculty)
+        world.panelist_keys.append(user_session(faculty))
+    for _ in range(phones):
+        world.phone_keys.append(world.new_phone_key())
+    return world
+
+
+async def build_world_async(**options) -> World:
+    """`build_world` from async tests (on the database thread)."""
+    from channels.db import database_sync_to_async
+
+    return await database_sync_to_async(build_world)(**options)

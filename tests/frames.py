@@ -6,7 +6,7 @@ BROADCASTS = {"state", "results"}
 def answer_only(frame: dict) -> dict:
     """A reply as the ack/error contract tests compare it: a vote ack minus the total it carries.
 
-    The total's shape is checked here; its value, in tests/polls/test_consumers.py.
+    The total's shape is checked here; its value, in tests/polls/live/test_consumers.py.
     """
     results = frame.pop("results", None) if frame.get("type") == "ack" else None
     if results is not None:

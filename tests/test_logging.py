@@ -8,8 +8,8 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 
 from polls import services
-from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, participant_session
-from tests.live import receive_type, send
+from tests.factories import build_world
+from tests.live import open_phone, receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "ZEBRA-7731"
@@ -28,21 +28,22 @@ def log_output():
 
 @database_sync_to_async
 def world():
-    moderator = make_moderator()
-    case = make_case(clinical_question=f"Question {SECRET}", current_status=f"Status {SECRET}")
-    event = make_event(moderators=[moderator], cases=[case], profile_fields=["setting"])
-    poll = make_poll(event, case, kind="text", labels=())
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
-    return event, poll, participant_session(make_participant(event))
+    return build_world(
+        case={"clinical_question": f"Question {SECRET}", "current_status": f"Status {SECRET}"},
+        profile_fields=["setting"],
+        kind="text",
+        labels=(),
+        opened=True,
+        phones=1,
+    )
 
 
 async def test_votes_failures_and_bad_frames_leave_no_participant_input_in_the_logs(
     ws, log_output, monkeypatch, client
 ):
-    event, poll, key = await world()
-    phone, ok, _ = await ws(f"/ws/e/{event.code}/", session_key=key)
-    assert ok
-    await receive_type(phone, "state")
+    w = await world()
+    poll = w.poll
+    phone = await open_phone(ws, w)
     await send(phone, {"type": "vote", "ref": f"r-{SECRET}", "poll": poll.id, "text": f"answer {SECRET}"})
     await receive_type(phone, "ack")
     await phone.send_to(text_data=f"{{not json {SECRET}")

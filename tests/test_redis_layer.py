@@ -43,7 +43,13 @@ async def test_connection_burst_beyond_redis_py_default_pool_size(layer):
     # Each blocked BZPOPMIN holds a pooled connection: 300 at once exceeds redis-py's default of 100.
     channels = [f"burst.{uuid.uuid4().hex}" for _ in range(300)]
     readers = [asyncio.ensure_future(layer.receive(name)) for name in channels]
-    await asyncio.sleep(0.5)
+
+    async def all_blocked() -> None:  # every reader waiting in BZPOPMIN on a connection of its own
+        while (await layer.connection(0).info("clients"))["blocked_clients"] < len(channels):
+            assert not any(reader.done() for reader in readers), "a reader failed"
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(all_blocked(), 30)
     await asyncio.gather(*(layer.send(name, {"type": "go", "n": i}) for i, name in enumerate(channels)))
     received = await asyncio.wait_for(asyncio.gather(*readers), 20)
     assert [m["n"] for m in received] == list(range(300))

@@ -12,19 +12,19 @@ from polls.errors import DomainError
 from polls.models import Event, Participant, Poll
 from polls.profiles import suppress
 from polls.protocol import outbound
-from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
+from tests.factories import build_world, make_moderator, make_participant, make_poll, option_ids
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    moderator = make_moderator()
-    case = make_case()
-    event = make_event(moderators=[moderator], cases=[case], profile_fields=["setting", "specialty"])
-    poll = make_poll(event, case, labels=("Refer for CAR T", "Bispecific on a trial", "Doublet"))
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
-    return moderator, event, poll
+    w = build_world(
+        profile_fields=["setting", "specialty"],
+        labels=("Refer for CAR T", "Bispecific on a trial", "Doublet"),
+        opened=True,
+    )
+    return w.moderator, w.event, w.poll
 
 
 def vote(poll, participant, option_index, ref=None):

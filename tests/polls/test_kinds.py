@@ -7,7 +7,7 @@ from polls.ballots import Ballot
 from polls.errors import DomainError
 from polls.models import AnswerStatus, Poll, Vote
 from polls.protocol import outbound
-from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
+from tests.factories import build_world, make_participant, option_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -16,17 +16,11 @@ SCALE = ("Very unlikely", "Unlikely", "Unsure", "Likely", "Very likely")
 
 @pytest.fixture
 def world():
-    moderator = make_moderator()
-    case = make_case()
-    event = make_event(moderators=[moderator], cases=[case])
-    return moderator, case, event
+    return build_world(poll=False)
 
 
 def open_poll(world, **fields) -> Poll:
-    moderator, case, event = world
-    poll = make_poll(event, case, **fields)
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
-    return poll
+    return world.add_poll(opened=True, **fields)
 
 
 def cast(poll: Poll, ballot: Ballot, participant=None, ref="r"):
@@ -128,7 +122,7 @@ def test_numeric_without_votes_or_with_identical_values(world):
 
 
 def test_free_text_is_bounded_cleaned_and_moderated(world):
-    moderator, _, event = world
+    moderator, event = world.moderator, world.event
     poll = open_poll(world, kind="text", labels=(), text_max_length=40)
     outcome = cast(poll, Ballot(text="  Cytogenetics\u0000 and   distance to centre "))
     assert outcome.ballot.text == "Cytogenetics and distance to centre"
@@ -147,7 +141,7 @@ def test_free_text_is_bounded_cleaned_and_moderated(world):
 
 
 def test_changed_text_answer_goes_back_to_moderation(world):
-    moderator, _, event = world
+    moderator, event = world.moderator, world.event
     poll = open_poll(world, kind="text", labels=())
     participant = make_participant(event)
     cast(poll, Ballot(text="first"), participant, ref="1")
@@ -158,7 +152,7 @@ def test_changed_text_answer_goes_back_to_moderation(world):
 
 
 def test_answer_moderation_refuses_other_events_and_non_text_polls(world):
-    moderator, case, event = world
+    moderator, event = world.moderator, world.event
     single = open_poll(world)
     cast(single, Ballot(options=(option_ids(single)[0],)))
     with pytest.raises(DomainError) as err:
@@ -236,7 +230,7 @@ def test_same_ref_same_numeric_answer_is_one_vote_and_conflict_otherwise(world):
 
 
 def test_preferred_answer_is_hidden_until_revealed(world):
-    moderator, _, event = world
+    moderator, event = world.moderator, world.event
     poll = open_poll(world, preferred_rationale="IMWG favours CAR T before a BCMA bispecific.")
     preferred = poll.options.first()
     preferred.is_preferred = True
@@ -254,7 +248,7 @@ def test_preferred_answer_is_hidden_until_revealed(world):
 
 
 def test_reset_needs_a_closed_poll_and_deletes_every_ballot(world):
-    moderator, _, event = world
+    moderator, event = world.moderator, world.event
     poll = open_poll(world)
     cast(poll, Ballot(options=(option_ids(poll)[0],)))
     with pytest.raises(DomainError) as err:
@@ -267,7 +261,7 @@ def test_reset_needs_a_closed_poll_and_deletes_every_ballot(world):
 
 
 def test_duplicate_copies_question_settings_and_options_as_a_draft(world):
-    moderator, _, event = world
+    moderator, event = world.moderator, world.event
     poll = open_poll(world, kind="multi", max_choices=1, labels=("A", "B"))
     copy = services.poll_duplicate(event_id=event.id, poll_id=poll.id, user=moderator)
     assert copy.state == "draft" and copy.kind == "multi" and copy.max_choices == 1
@@ -276,7 +270,7 @@ def test_duplicate_copies_question_settings_and_options_as_a_draft(world):
 
 
 def test_results_of_every_kind_are_withheld_from_the_public_until_revealed(world):
-    moderator, _, event = world
+    moderator, event = world.moderator, world.event
     for kind, labels, ballot in [
         ("likert", SCALE, lambda p: Ballot(options=(option_ids(p)[0],))),
         ("numeric", (), lambda p: Ballot(value=4)),

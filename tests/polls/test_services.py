@@ -6,18 +6,15 @@ from polls.errors import DomainError
 from polls.live.groups import event_group
 from polls.models import ModeratorAction, Poll, Vote, VoteChoice
 from polls.protocol import outbound
-from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids
+from tests.factories import build_world, make_case, make_event, make_participant, make_poll, option_ids
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def setup():
-    moderator = make_moderator()
-    case = make_case()
-    event = make_event(moderators=[moderator], cases=[case])
-    poll = make_poll(event, case)
-    return moderator, case, event, poll
+    w = build_world()
+    return w.moderator, w.case, w.event, w.poll
 
 
 def test_duplicate_vote_row_is_refused_by_the_database(setup):

@@ -1,28 +1,16 @@
 """Ballots written in batches (group commit): each decided as if alone, a fixed number of queries per batch."""
 
-import asyncio
 import uuid
 
 import pytest
-from channels.db import database_sync_to_async
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from polls import services
 from polls.ballots import Ballot
 from polls.errors import DomainError
-from polls.live.votewriter import VoteWriter
 from polls.models import PollKind, Vote, VoteChoice, VoteReceipt
-from tests.factories import (
-    make_case,
-    make_event,
-    make_moderator,
-    make_participant,
-    make_poll,
-    option_ids,
-    participant_session,
-)
-from tests.live import receive_type, send
+from tests.factories import build_world, make_event, make_participant, make_poll, option_ids
 
 
 def request(participant, poll, options=(), ref=None, **ballot):
@@ -37,12 +25,8 @@ def request(participant, poll, options=(), ref=None, **ballot):
 
 def open_poll_world():
     """A moderator, a case, an event and an open poll on it."""
-    moderator = make_moderator()
-    case = make_case()
-    event = make_event(moderators=[moderator], cases=[case])
-    poll = make_poll(event, case)
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
-    return moderator, case, event, poll
+    w = build_world(opened=True)
+    return w.moderator, w.case, w.event, w.poll
 
 
 @pytest.fixture
@@ -176,64 +160,3 @@ def test_a_broadcast_failing_after_commit_does_not_turn_committed_ballots_into_e
     (outcome,) = services.votes_cast([request(make_participant(event), poll, option_ids(poll)[:1])])
     assert not isinstance(outcome, DomainError) and outcome.changed
     assert Vote.objects.filter(poll=poll).count() == 1
-
-
-# ---------------------------------------------------------------- the process's writer
-
-
-@database_sync_to_async
-def live_world(phones):
-    _, _, event, poll = open_poll_world()
-    keys = [participant_session(make_participant(event)) for _ in range(phones)]
-    return event, poll, option_ids(poll), keys
-
-
-async def open_phones(ws, event, keys):
-    phones = []
-    for key in keys:
-        phone, ok, _ = await ws(f"/ws/e/{event.code}/", session_key=key)
-        assert ok
-        await receive_type(phone, "state")
-        phones.append(phone)
-    return phones
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_concurrent_votes_share_transactions_and_each_phone_gets_its_own_answer(ws):
-    event, poll, options, keys = await live_world(40)
-    phones = await open_phones(ws, event, keys)
-    writer = VoteWriter.current()
-    batches_before = writer.batches
-    for i, phone in enumerate(phones):
-        ballot = [999_999] if i == 7 else [options[i % 2]]
-        await send(phone, {"type": "vote", "ref": f"v{i}", "poll": poll.id, "options": ballot})
-    replies = await asyncio.gather(*(receive_type(p, "ack" if i != 7 else "error") for i, p in enumerate(phones)))
-    assert replies[7]["code"] == "invalid_option" and replies[7]["ref"] == "v7"
-    assert all(r["ref"] == f"v{i}" for i, r in enumerate(replies))
-    assert all(r["options"] == [options[i % 2]] for i, r in enumerate(replies) if i != 7)
-    assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 39
-    assert writer.batches - batches_before < 39  # ballots shared transactions
-    assert writer.largest_batch > 1
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_a_failed_batch_answers_unavailable_and_the_resend_counts_once(ws, monkeypatch):
-    event, poll, options, keys = await live_world(5)
-    phones = await open_phones(ws, event, keys)
-    real = services.votes_cast
-    failures = iter([True])
-
-    def flaky(requests):
-        if next(failures, False):
-            raise OperationalError("database is locked")
-        return real(requests)
-
-    monkeypatch.setattr(services, "votes_cast", flaky)
-    await send(phones[0], {"type": "vote", "ref": "x", "poll": poll.id, "options": [options[0]]})
-    error = await receive_type(phones[0], "error")
-    assert error["code"] == "unavailable" and error["ref"] == "x"
-    for phone in phones:
-        await send(phone, {"type": "vote", "ref": "x", "poll": poll.id, "options": [options[0]]})
-    for phone in phones:
-        assert (await receive_type(phone, "ack"))["ref"] == "x"
-    assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 5

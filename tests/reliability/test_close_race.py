@@ -19,19 +19,20 @@ from django.db import DatabaseError, connections
 from polls import protocol
 from polls.errors import DomainError
 from polls.models import Participant
-from tests.live import results_until
-from tests.reliability.figures import record
-from tests.reliability.world import (
+from tests.factories import build_world_async
+from tests.live import (
+    OPEN_POLL_WORLD,
     ack_frame,
-    build_world,
     error_frame,
     open_console,
     open_phone,
     reply,
+    results_until,
     send,
     tally,
     vote_frame,
 )
+from tests.reliability.figures import record
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 VOTERS = 50
@@ -39,15 +40,15 @@ MAX_RETRIES = 50
 
 
 async def test_close_racing_50_votes_through_the_sockets(ws):
-    w = await build_world(phones=VOTERS)
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=VOTERS)
     phones = [await open_phone(ws, w, i) for i in range(VOTERS)]
     console = await open_console(ws, w)
-    presenter = await open_console(ws, w, "present")
+    presenter = await open_console(ws, w, "presenter")
     close_after = random.Random(4).randrange(10, 40)
     for i, phone in enumerate(phones):
         await send(phone, vote_frame(w, f"v{i}", option=i % 3))
         if i == close_after:
-            await send(console, {"type": "close_poll", "ref": "close", "poll": w.poll})
+            await send(console, {"type": "close_poll", "ref": "close", "poll": w.poll.id})
     outcomes, retries = {}, 0
     for i, phone in enumerate(phones):
         frame = await reply(phone)
@@ -57,13 +58,13 @@ async def test_close_racing_50_votes_through_the_sockets(ws):
             frame = await reply(phone)
         assert frame in (ack_frame(w, f"v{i}", option=i % 3), error_frame(f"v{i}", "poll_closed")), frame
         outcomes[i] = frame["type"]
-    assert await reply(console) == {"type": "ack", "ref": "close", "poll": w.poll}
+    assert await reply(console) == {"type": "ack", "ref": "close", "poll": w.poll.id}
     acked = sum(kind == "ack" for kind in outcomes.values())
     counted = await tally(w)
     assert counted["total"] == counted["receipts"] == acked
     assert sum(counted["counts"].values()) == acked
     assert sum(1 for i, kind in outcomes.items() if kind == "ack" and i % 3 == 0) == counted["counts"][w.options[0]]
-    assert (await results_until(presenter, w.poll, acked, timeout=5))["total"] == acked
+    assert (await results_until(presenter, w.poll.id, acked))["total"] == acked
     record("close racing 50 votes (sockets)", votes=VOTERS, acked=acked, counted=counted["total"], retries=retries)
 
 
@@ -95,7 +96,7 @@ def _close(w, start: threading.Barrier, out: dict) -> None:
     try:
         for _ in range(MAX_RETRIES):
             try:
-                command = protocol.parse({"type": "close_poll", "poll": w.poll}, role=protocol.Role.MODERATOR)
+                command = protocol.parse({"type": "close_poll", "poll": w.poll.id}, role=protocol.Role.MODERATOR)
                 protocol.execute(command, event_id=w.event.id, user=w.moderator)
                 out["close"] = "ack"
                 out["close_took"] = time.monotonic() - began
@@ -107,7 +108,7 @@ def _close(w, start: threading.Barrier, out: dict) -> None:
 
 
 async def test_close_racing_50_votes_on_their_own_connections():
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     pids = await database_sync_to_async(lambda: [Participant.objects.create(event=w.event).id for _ in range(VOTERS)])()
     start, out = threading.Barrier(VOTERS + 1), {}
     threads = [

@@ -19,9 +19,10 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError, connection, connections
 from django.db.backends.utils import CursorWrapper
 
+from tests.factories import build_world_async
+from tests.live import OPEN_POLL_WORLD, ack_frame, error_frame, open_phone, reply, send, tally, vote_frame
 from tests.reliability.dbstate import changed_tables, snapshot
 from tests.reliability.figures import record
-from tests.reliability.world import ack_frame, build_world, error_frame, open_phone, reply, send, tally, vote_frame
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -62,7 +63,7 @@ async def vote_fails_then_retry_succeeds(ws, w, fault_on, fault_off) -> float:
 
 @pytest.mark.parametrize("step", [*STEPS, "commit"])
 async def test_database_error_at_any_step_of_a_vote_is_unavailable_and_leaves_nothing(ws, monkeypatch, step):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     armed = []
     wrapper_class = type(connections["default"])
     real_execute, real_commit = CursorWrapper._execute, wrapper_class._commit
@@ -87,7 +88,7 @@ async def test_database_error_at_any_step_of_a_vote_is_unavailable_and_leaves_no
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite lock; PostgreSQL has its own test")
 async def test_locked_sqlite_database_is_refused_and_the_retry_succeeds(ws, monkeypatch):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     # Production waits up to 20 s for the lock (settings.py); here the consumers' connection gives up after 0.3 s.
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.3)
     await database_sync_to_async(lambda: connection.close())()  # in the thread that owns it
@@ -113,7 +114,7 @@ def _pg_conninfo() -> dict:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL lock")
 async def test_locked_postgres_table_times_out_into_unavailable(ws, monkeypatch):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     # Every new connection (the settings dict is shared by all threads) waits at most 300 ms for a lock.
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "options", "-c lock_timeout=300")
     await database_sync_to_async(lambda: connection.close())()  # in the thread that owns it
@@ -132,7 +133,7 @@ async def test_locked_postgres_table_times_out_into_unavailable(ws, monkeypatch)
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a networked database")
 async def test_unreachable_postgres_is_unavailable_and_the_retry_succeeds(ws):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     settings_dict = connection.settings_dict  # shared by every thread's connection
     real_port = settings_dict["PORT"]
     with socket.socket() as probe:

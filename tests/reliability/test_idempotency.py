@@ -6,23 +6,15 @@ import pytest
 from channels.db import database_sync_to_async
 
 from polls import services
+from tests.factories import build_world_async
+from tests.live import OPEN_POLL_WORLD, ack_frame, error_frame, open_phone, reply, send, tally, vote_frame
 from tests.reliability.figures import record
-from tests.reliability.world import (
-    ack_frame,
-    build_world,
-    error_frame,
-    open_phone,
-    reply,
-    send,
-    tally,
-    vote_frame,
-)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 async def test_same_ref_five_times_is_one_vote_with_the_same_ack(ws):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     phone = await open_phone(ws, w)
     for _ in range(5):  # fired back to back, as a phone flushing its outbox after a reconnect would
         await send(phone, vote_frame(w, "ref-1"))
@@ -34,7 +26,7 @@ async def test_same_ref_five_times_is_one_vote_with_the_same_ack(ws):
 
 
 async def test_resend_over_a_new_socket_and_from_a_second_tab_is_still_one_vote(ws):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     first = await open_phone(ws, w)
     await send(first, vote_frame(w, "ref-1"))
     assert await reply(first) == ack_frame(w, "ref-1")
@@ -48,7 +40,7 @@ async def test_resend_over_a_new_socket_and_from_a_second_tab_is_still_one_vote(
 
 
 async def test_same_ref_with_other_options_is_refused_and_the_first_ballot_stands(ws):
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     phone = await open_phone(ws, w)
     await send(phone, vote_frame(w, "ref-1", option=0))
     assert await reply(phone) == ack_frame(w, "ref-1", option=0)
@@ -70,11 +62,11 @@ async def test_same_ref_with_other_options_is_refused_and_the_first_ballot_stand
 
 async def test_resend_after_the_poll_closed_gets_the_same_ack(ws):
     """A phone that was offline when the poll closed still learns that its vote counted."""
-    w = await build_world()
+    w = await build_world_async(**OPEN_POLL_WORLD, phones=1)
     phone = await open_phone(ws, w)
     await send(phone, vote_frame(w, "ref-1"))
     assert await reply(phone) == ack_frame(w, "ref-1")
-    await database_sync_to_async(services.poll_close)(event_id=w.event.id, poll_id=w.poll, user=w.moderator)
+    await database_sync_to_async(services.poll_close)(event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
     await send(phone, vote_frame(w, "ref-1"))
     assert await reply(phone) == ack_frame(w, "ref-1")
     await send(phone, vote_frame(w, "ref-2"))

@@ -18,7 +18,10 @@ from tests.reliability.cluster import http_get
 from tests.reliability.figures import record
 from tests.reliability.phones import Client, Phone
 
-FANOUT_RECOVERY_LIMIT_S = 25  # the hub probes its group membership every 15 s
+# Generous waits for things that must happen (never asserted as durations: the durations are
+# recorded as figures for docs/reliability.md). The hub checks its group membership every 5 s.
+FANOUT_RECOVERY_TIMEOUT_S = 60
+ANSWER_TIMEOUT_S = 30
 PHONES = 8
 
 
@@ -45,34 +48,32 @@ async def test_redis_restart_during_an_event(cluster):
     for phone in phones[:6]:
         await phone.connect(a)
     assert (await phones[0].vote(vote(seed, "before")))["type"] == "ack"
-    await presenter.results(seed["poll"], 1, timeout=10)
+    await presenter.results(seed["poll"], 1, timeout=ANSWER_TIMEOUT_S)
 
     cluster.redis.kill()
     outage_began = time.monotonic()
-    # Health: a prompt 503 that names the channel layer, on both workers.
+    # Health: an answer (not a hang) that is 503 and names the channel layer, on both workers.
+    health_seconds = []
     for worker in (a, b):
         began = time.monotonic()
-        code, body = await asyncio.to_thread(http_get, f"{worker.url}/healthz", 10)
-        health_seconds = time.monotonic() - began
+        code, body = await asyncio.to_thread(http_get, f"{worker.url}/healthz", ANSWER_TIMEOUT_S)
+        health_seconds.append(time.monotonic() - began)
         assert (code, body.get("channel_layer"), body.get("database")) == (503, "error", "ok"), body
-        assert health_seconds < 5
     # Votes on open sockets: acked and committed, or refused and not committed.
     during = {}
     for i, phone in enumerate(phones[1:6], start=1):
         try:
-            during[f"down{i}"] = await phone.vote(vote(seed, f"down{i}"), timeout=10)
+            during[f"down{i}"] = await phone.vote(vote(seed, f"down{i}"), timeout=ANSWER_TIMEOUT_S)
         except ConnectionClosed as exc:
             during[f"down{i}"] = {"type": "closed", "code": exc.rcvd.code if exc.rcvd else None}
     # A phone connecting during the outage is served or cleanly refused, never left hanging.
-    began = time.monotonic()
     try:
-        await phones[6].connect(a, timeout=10)
+        await phones[6].connect(a, timeout=ANSWER_TIMEOUT_S)
         new_connection = "accepted"
     except InvalidStatus as exc:
         new_connection = f"refused: HTTP {exc.response.status_code}"
     except (InvalidHandshake, ConnectionClosed) as exc:
         new_connection = f"refused ({type(exc).__name__})"
-    assert time.monotonic() - began < 10
     committed = {ref for _, ref in cluster.db.receipts(seed["poll"])}
     for ref, answer in during.items():
         assert answer["type"] in ("ack", "error", "closed"), answer
@@ -81,19 +82,19 @@ async def test_redis_restart_during_an_event(cluster):
 
     cluster.redis.start()
     restarted_at = time.monotonic()
-    healthy_after = max([await wait_healthy(w, 200, 30) for w in (a, b)])
+    healthy_after = max([await wait_healthy(w, 200, FANOUT_RECOVERY_TIMEOUT_S) for w in (a, b)])
     # A fresh vote on A must reach the presenter on B again; the refused ones are resent (same ref).
     voter = phones[7]
     await voter.connect(a)
     assert (await voter.vote(vote(seed, "after")))["type"] == "ack"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + FANOUT_RECOVERY_TIMEOUT_S
     for phone in phones[1:7]:
         if phone.pending is not None or phone.outcome is None:
             await phone.finish(a, deadline)
     counted = cluster.db.votes(seed["poll"])
     acked = sum(1 for p in phones if p.outcome and p.outcome["type"] == "ack")
     assert counted == acked
-    await presenter.results(seed["poll"], counted, timeout=FANOUT_RECOVERY_LIMIT_S)
+    await presenter.results(seed["poll"], counted, timeout=FANOUT_RECOVERY_TIMEOUT_S)
     fanout_recovered = time.monotonic() - restarted_at
     assert a.running and b.running
     for client in (presenter, *phones):
@@ -101,6 +102,7 @@ async def test_redis_restart_during_an_event(cluster):
     record(
         "Redis killed and restarted empty",
         healthz_during_outage="503 channel_layer=error database=ok",
+        healthz_answered_within_s=round(max(health_seconds), 2),
         votes_during_outage={k: v.get("code", v["type"]) for k, v in during.items()},
         new_connection_during_outage=new_connection,
         outage_s=round(restarted_at - outage_began, 2),
@@ -118,7 +120,7 @@ async def test_a_phone_can_reconnect_while_redis_is_down(cluster):
     await staying.connect(a)  # the event is followed on A already: no group to join during the outage
     cluster.redis.kill()
     try:
-        state = await rejoining.connect(a, timeout=10)
+        state = await rejoining.connect(a, timeout=ANSWER_TIMEOUT_S)
         assert state["poll"]["id"] == seed["poll"]
         assert (await rejoining.vote(vote(seed, "while-down")))["type"] == "ack"
     finally:
@@ -138,11 +140,11 @@ async def test_group_membership_lost_without_a_disconnect_is_repaired(cluster):
     for phone in phones:
         await phone.connect(a)
     assert (await phones[0].vote(vote(seed, "one")))["type"] == "ack"
-    await presenter.results(seed["poll"], 1, timeout=10)
+    await presenter.results(seed["poll"], 1, timeout=ANSWER_TIMEOUT_S)
     cluster.redis.flushall()
     flushed_at = time.monotonic()
     assert (await phones[1].vote(vote(seed, "two")))["type"] == "ack"
-    await presenter.results(seed["poll"], 2, timeout=FANOUT_RECOVERY_LIMIT_S)
+    await presenter.results(seed["poll"], 2, timeout=FANOUT_RECOVERY_TIMEOUT_S)
     recovered = time.monotonic() - flushed_at
     for client in (presenter, *phones):
         await client.close()

@@ -11,6 +11,7 @@ import random
 import signal
 import time
 
+from tests.live import wait_until
 from tests.reliability.figures import record
 from tests.reliability.phones import Client, Phone
 
@@ -33,11 +34,11 @@ async def test_vote_on_worker_a_reaches_the_presenter_on_worker_b(cluster):
         await phone.connect(a)
         began = time.monotonic()
         assert await phone.vote(vote(seed, "x1")) == {**vote(seed, "x1"), "type": "ack"}
-        await presenter.results(seed["poll"], 1, timeout=10)
+        await presenter.results(seed["poll"], 1, timeout=30)
         vote_to_screen = time.monotonic() - began
         await console.send({"type": "reveal_results", "ref": "m1", "poll": seed["poll"]})
         assert (await console.reply())["type"] == "ack"
-        state = await phone.next("state", timeout=10)  # a change made on B reaches the phone on A
+        state = await phone.next("state", timeout=30)  # a change made on B reaches the phone on A
         assert state["poll"]["results_visible"] is True
         assert state["my_vote"] == {"poll": seed["poll"], "options": [seed["options"][0]]}
     finally:
@@ -89,7 +90,7 @@ async def test_sigkill_of_a_worker_mid_burst_loses_no_acked_vote(cluster):
     counted = cluster.db.votes(seed["poll"])
     assert counted == len(refs) == BURST_PHONES
     assert {ref for _, ref in cluster.db.receipts(seed["poll"])} == refs
-    await presenter.results(seed["poll"], BURST_PHONES, timeout=15)
+    await presenter.results(seed["poll"], BURST_PHONES, timeout=30)
     for client in (presenter, *phones):
         await client.close()
     record(
@@ -115,8 +116,11 @@ async def test_healthz_layer_check_works_beside_a_hub_that_is_receiving(cluster,
     monkeypatch.setattr(views, "get_channel_layer", lambda: layer)
     hub_reader = asyncio.ensure_future(layer.receive(await layer.new_channel()))  # what the fan-out hub does
     try:
-        await asyncio.sleep(0.2)
-        await asyncio.wait_for(views._layer_roundtrip(), timeout=2)  # the budget /healthz gives it
+        # Once the reader holds the layer's receive lock, it is blocked in BZPOPMIN on Redis.
+        await wait_until(lambda: layer.receive_lock is not None and layer.receive_lock.locked(), what="the reader")
+        # The round trip completes beside it (it once deadlocked behind it); the generous timeout
+        # only turns a hang into a failure.
+        await asyncio.wait_for(views._layer_roundtrip(), timeout=30)
     finally:
         hub_reader.cancel()
         await asyncio.gather(hub_reader, return_exceptions=True)

@@ -1,6 +1,5 @@
 """Countdowns close polls on the server, with or without anyone connected, driven by a clock."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,8 +12,8 @@ from polls.errors import DomainError
 from polls.live.hub import Hub
 from polls.live.timers import GRACE_S, MAX_WAIT_S, PollCloser
 from polls.models import Poll
-from tests.factories import make_case, make_event, make_moderator, make_participant, make_poll, option_ids, user_session
-from tests.live import receive, receive_type, send
+from tests.factories import build_world, make_participant
+from tests.live import open_socket, receive, receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,10 +32,8 @@ class Clock:
 
 
 def world():
-    moderator = make_moderator()
-    case = make_case()
-    event = make_event(moderators=[moderator], cases=[case])
-    return moderator, event, make_poll(event, case)
+    w = build_world()
+    return w.moderator, w.event, w.poll
 
 
 def state_of(poll_id: int) -> str:
@@ -78,7 +75,7 @@ def test_late_vote_is_refused_even_before_the_close_runs():
             event_id=event.id,
             poll_id=poll.id,
             ref="late",
-            ballot=Ballot(options=(option_ids(poll)[0],)),
+            ballot=Ballot(options=(poll.options.values_list("id", flat=True)[0],)),
         )
     assert err.value.code == "poll_closed"
 
@@ -112,16 +109,13 @@ def test_a_retimed_poll_closes_at_its_new_deadline_only():
 
 
 async def test_the_hub_wakes_its_closer_when_a_countdown_starts_and_the_console_sees_the_close(ws):
-    moderator, event, poll = await database_sync_to_async(world)()
-    key = await database_sync_to_async(user_session)(moderator)
-    console, ok, _ = await ws(f"/ws/e/{event.code}/moderate/", session_key=key)
-    assert ok
-    await receive_type(console, "state")
+    w = await database_sync_to_async(build_world)(moderator_session=True)
+    console, _ = await open_socket(ws, w, "moderator")
     clock = Clock()
     Hub.current().closer.clock = clock
-    await send(console, {"type": "open_poll", "ref": "t", "poll": poll.id, "duration": 2})
+    await send(console, {"type": "open_poll", "ref": "t", "poll": w.poll.id, "duration": 2})
     assert (await receive_type(console, "error"))["code"] == "bad_request"  # below the 5 s minimum
-    await send(console, {"type": "open_poll", "ref": "t5", "poll": poll.id, "duration": 5})
+    await send(console, {"type": "open_poll", "ref": "t5", "poll": w.poll.id, "duration": 5})
     ack = opened = None
     while ack is None or opened is None:  # the broadcast may overtake the ack
         frame = await receive(console)
@@ -129,11 +123,16 @@ async def test_the_hub_wakes_its_closer_when_a_countdown_starts_and_the_console_
             ack = frame
         elif frame["type"] == "state" and frame["poll"]["state"] == "open":
             opened = frame
-    assert opened["poll"]["closes_at"] == ack["closes_at"] and ack["closes_at"] > time.time() * 1000
-    # The countdown ends on the hub's clock; the state change that follows wakes the closer.
+    assert opened["poll"]["closes_at"] == ack["closes_at"]
+    # The deadline is the server's opening time plus the duration, whatever the machine's speed.
+    row = await database_sync_to_async(Poll.objects.get)(pk=w.poll.id)
+    assert ack["closes_at"] == int((row.opened_at + timedelta(seconds=5)).timestamp() * 1000)
+    # The countdown ends on the hub's clock (a second past the deadline); the closer is woken and
+    # the state change that follows reaches the console.
+    clock.now = row.opened_at
     clock.advance(6)
     Hub.current().closer.wake()
-    closed = await receive_type(console, "state", timeout=5)
+    closed = await receive_type(console, "state")
     while closed["poll"]["state"] != "closed":
-        closed = await receive_type(console, "state", timeout=5)
+        closed = await receive_type(console, "state")
     assert closed["poll"]["closes_at"] is None

@@ -1,6 +1,11 @@
-"""The per-process fan-out hub: coalescing, ordering, one serialisation per broadcast, recovery."""
+"""The per-process fan-out hub: coalescing, ordering, one serialisation per broadcast, recovery.
+
+Pacing is tested on virtual time (tests/live.py, VirtualTime): intervals are exact and nothing
+depends on how fast the machine is.
+"""
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 
@@ -8,7 +13,10 @@ from polls.live import coalescing
 from polls.live import hub as live_hub
 from polls.live.hub import Hub
 from polls.protocol import outbound as frames
-from tests.conftest import close_layer_connections
+from tests.conftest import stop_live_runtime
+from tests.live import VirtualTime, wait_until
+
+CPU_PER_WRITE_S = 0.0004  # what writing a frame to one socket costs a slow server
 
 
 class FakeSocket:
@@ -31,15 +39,33 @@ async def hub():
     hub = Hub.current()
     yield hub
     if not hub._tasks:
-        # Never started (tests that set a fake channel): it joined no channel-layer group, and
-        # leaving one would open a Redis connection this test's loop never closes.
+        # Never started (tests that set a fake channel): it joined no channel-layer group.
         hub.sockets.clear()
-    await hub.close()
-    await close_layer_connections()
+    await stop_live_runtime()
+
+
+@pytest.fixture
+async def clock(hub, monkeypatch):
+    """Virtual time for the hub's loop; the hub's own CPU-time measurements read the same clock."""
+    with VirtualTime(asyncio.get_running_loop()) as virtual:
+        monkeypatch.setattr(live_hub, "time", SimpleNamespace(perf_counter=virtual.time, monotonic=virtual.time))
+        yield virtual
+
+
+class SlowSocket(FakeSocket):
+    """A socket whose write costs CPU time, as thousands of them do on a slow server."""
+
+    def __init__(self, clock, role="participant"):
+        super().__init__(role)
+        self.clock = clock
+
+    async def deliver(self, message):
+        self.clock.spend(CPU_PER_WRITE_S)
+        self.received.append(message)
 
 
 async def test_a_burst_of_votes_yields_few_non_overlapping_flushes_and_a_final_one_after_the_last(
-    hub, monkeypatch, settings
+    hub, clock, monkeypatch, settings
 ):
     settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.2}
     calls, running = [], []
@@ -47,21 +73,23 @@ async def test_a_burst_of_votes_yields_few_non_overlapping_flushes_and_a_final_o
     async def publish(*, event_id, poll_id):
         running.append(1)
         assert len(running) == 1, "two flushes of one poll overlapped"
-        calls.append(asyncio.get_running_loop().time())
+        calls.append(clock.time())
         await asyncio.sleep(0.05)  # a slow database read
         running.pop()
 
     monkeypatch.setattr(coalescing, "publish_results", publish)
-    last_mark = 0.0
-    for _ in range(100):  # 100 votes over ~0.5 s
+    marks = []
+    for _ in range(100):  # 100 votes over 0.5 s
         hub.mark_dirty(1, 7)
-        last_mark = asyncio.get_running_loop().time()
+        marks.append(clock.time())
         await asyncio.sleep(0.005)
     await hub.drain()
+    assert calls[0] == marks[0]  # the first vote is broadcast at once
     assert 2 <= len(calls) <= 5  # bounded by the interval, not by the number of votes
-    assert calls[-1] >= last_mark  # the final frame is read after the last vote was marked
+    assert calls[-1] >= marks[-1]  # the final frame is read after the last vote was marked
     gaps = [b - a for a, b in zip(calls, calls[1:], strict=False)]
-    assert all(gap >= 0.19 for gap in gaps)
+    assert all(gap >= 0.2 - 1e-9 for gap in gaps), gaps
+    assert calls[-1] - marks[-1] <= 0.2 + 1e-9  # and no later than one interval after it
 
 
 async def test_polls_are_coalesced_independently(hub, monkeypatch):
@@ -113,7 +141,8 @@ async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(
     await hub.layer.group_discard("event.42", hub.channel)
     assert not await hub.is_member(42)
     monkeypatch.setattr(live_hub, "PROBE_TIMEOUT_S", 0.3)
-    assert not await hub.probe(42)
+    assert not await hub.probe(42)  # its own probe never comes back
+    monkeypatch.setattr(live_hub, "PROBE_TIMEOUT_S", 10)
     resynced = []
 
     async def resync_all():
@@ -124,32 +153,19 @@ async def test_probe_notices_lost_group_membership_and_rejoin_restores_delivery(
     assert resynced and await hub.probe(42) and await hub.is_member(42)
     message = frames.frames_message(event_id=42, kind="results", poll_id=1, version=1, public="x", moderator="y")
     await hub.layer.group_send("event.42", message)
-    for _ in range(50):
-        if socket.received:
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: socket.received, what="the frame reaching the socket")
     assert socket.received == [message]
     await hub.detach(42, socket)
 
 
-class SlowSocket(FakeSocket):
-    """A socket whose write costs CPU time, as thousands of them do on a slow server."""
-
-    async def deliver(self, message):
-        import time
-
-        time.sleep(0.0004)  # noqa: ASYNC251 (blocking on purpose: CPU spent writing)
-        self.received.append(message)
-
-
-async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_results(hub, settings):
+async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_results(hub, clock, settings):
     settings.CASEBOARD = {
         **settings.CASEBOARD,
         "RESULTS_MIN_INTERVAL_S": 0.25,
         "RESULTS_FANOUT_SHARE": 0.4,
         "FANOUT_CHUNK": 250,
     }
-    sockets = [SlowSocket() for _ in range(750)]
+    sockets = [SlowSocket(clock) for _ in range(750)]
     place(hub, 1, sockets)
     assert hub.results_spacing(1) == 0.25  # nothing measured yet
     ticks = 0
@@ -169,14 +185,12 @@ async def test_a_large_fan_out_lets_other_work_through_and_spaces_the_next_resul
     other.cancel()
     assert all(s.received == [message] for s in sockets)
     assert ticks - before >= 2  # the ticker ran between chunks, not only after the whole fan-out
-    busy = hub._fanout_s[1]
-    assert busy >= len(sockets) * 0.0004
-    assert hub.results_spacing(1) == pytest.approx(max(0.25, busy / 0.4))
-    assert hub.results_spacing(1) > 0.25  # 750 slow sockets: frames come less often
+    assert hub._fanout_s[1] == pytest.approx(len(sockets) * CPU_PER_WRITE_S)  # 0.3 s spent writing
+    assert hub.results_spacing(1) == pytest.approx(0.3 / 0.4)  # 750 slow sockets: frames come less often
     assert hub.results_spacing(2) == 0.25  # another event is unaffected
 
 
-async def test_screens_get_every_results_frame_and_phones_the_newest_at_their_pace(hub, settings):
+async def test_screens_get_every_results_frame_and_phones_the_newest_at_their_pace(hub, clock, settings):
     settings.CASEBOARD = {
         **settings.CASEBOARD,
         "RESULTS_MIN_INTERVAL_S": 0.05,
@@ -184,7 +198,7 @@ async def test_screens_get_every_results_frame_and_phones_the_newest_at_their_pa
         "FANOUT_CHUNK": 1000,
     }
     hub.channel = "test-channel"
-    phones = [SlowSocket() for _ in range(500)]  # 0.2 s per fan-out: phones every 0.5 s
+    phones = [SlowSocket(clock) for _ in range(500)]  # 0.2 s per fan-out: phones every 0.5 s
     projector, console, panelist = FakeSocket("presenter"), FakeSocket("moderator"), FakeSocket("panelist")
     place(hub, 3, [*phones, projector, console, panelist])
     sent = []
@@ -199,11 +213,13 @@ async def test_screens_get_every_results_frame_and_phones_the_newest_at_their_pa
     assert projector.received == console.received == panelist.received == sent
     await hub.drain()
     for phone in phones:
-        # The first at once, then only the newest: at most one frame per spacing, and the last one always.
+        # The first at once, then only the newest, in order: at most one frame per spacing, the last one always.
         assert phone.received[0] is sent[0]
         assert phone.received[-1] is sent[-1]
         assert len(phone.received) < len(sent)
-    assert hub.results_spacing(3) > 0.05
+        versions = [frame["version"] for frame in phone.received]
+        assert versions == sorted(set(versions))
+    assert hub.results_spacing(3) == pytest.approx(0.2 / 0.4)
 
 
 async def test_results_broadcasts_slow_down_only_when_reading_the_tally_is_slow(hub, monkeypatch, settings):

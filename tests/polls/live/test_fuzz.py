@@ -16,20 +16,10 @@ from channels.db import database_sync_to_async
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from polls import services
 from polls.errors import ERROR_CODES
 from polls.protocol import MAX_REF_LENGTH, Role, types_for
-from tests.factories import (
-    make_case,
-    make_event,
-    make_moderator,
-    make_participant,
-    make_poll,
-    make_teaching_point,
-    option_ids,
-    participant_session,
-    user_session,
-)
+from tests.factories import build_world, make_event, make_poll, option_ids
+from tests.live import FRAME_TIMEOUT_S, open_socket
 from tests.reliability.dbstate import changed_tables, snapshot
 
 MODERATOR_FRAMES = types_for(Role.MODERATOR)
@@ -65,23 +55,26 @@ refs = st.sampled_from(["a", "b", "c"]) | st.text(max_size=MAX_REF_LENGTH + 2) |
 
 
 @database_sync_to_async
-def build_world() -> SimpleNamespace:
-    moderator = make_moderator()
-    case = make_case()
-    point = make_teaching_point(case)
-    event = make_event(moderators=[moderator], cases=[case])
-    poll = make_poll(event, case, labels=("A", "B", "C"))
-    draft = make_poll(event, case, question="Later")
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
-    other = make_event(cases=[case])
-    foreign = make_poll(other, case, state="open")
+def build_fuzz_world() -> SimpleNamespace:
+    """The world with an open poll (A, B, C), a draft poll, and another event's open poll."""
+    world = build_world(labels=("A", "B", "C"), opened=True, teaching_point=True, phones=1, moderator_session=True)
+    draft = world.add_poll(question="Later")
+    foreign = make_poll(make_event(cases=[world.case]), world.case, state="open")
     return SimpleNamespace(
-        event=event,
-        poll=poll.id,
-        options=option_ids(poll),
-        ids=[poll.id, draft.id, foreign.id, case.id, point.id, *option_ids(poll), *option_ids(foreign), 0, -1],
-        phone_key=participant_session(make_participant(event)),
-        moderator_key=user_session(moderator),
+        world=world,
+        poll=world.poll.id,
+        options=world.options,
+        ids=[
+            world.poll.id,
+            draft.id,
+            foreign.id,
+            world.case.id,
+            world.point.id,
+            *world.options,
+            *option_ids(foreign),
+            0,
+            -1,
+        ],
     )
 
 
@@ -142,7 +135,7 @@ def usable_ref(data) -> str | None:
 
 async def next_reply(socket) -> dict:
     while True:
-        output = await socket.receive_output(timeout=3)
+        output = await socket.receive_output(timeout=FRAME_TIMEOUT_S)
         assert output["type"] == "websocket.send", f"socket closed: {output}"
         text = output["text"]
         text.encode("utf-8")  # daphne sends UTF-8: a reply that cannot be encoded would crash the socket
@@ -159,15 +152,9 @@ def world() -> dict:
 
 async def fuzz_socket(ws, world: dict, data, role: str) -> None:
     if "w" not in world:
-        world["w"] = await build_world()
+        world["w"] = await build_fuzz_world()
     w = world["w"]
-    path, key = (
-        (f"/ws/e/{w.event.code}/", w.phone_key)
-        if role == "participant"
-        else (f"/ws/e/{w.event.code}/moderate/", w.moderator_key)
-    )
-    socket, ok, _ = await ws(path, session_key=key)
-    assert ok
+    socket, _ = await open_socket(ws, w.world, role, index=0)
     sent = data.draw(st.lists(frames(w, role), min_size=1, max_size=6), label="frames")
     before = await database_sync_to_async(snapshot)()
     acks = []
@@ -185,7 +172,7 @@ async def fuzz_socket(ws, world: dict, data, role: str) -> None:
             acks.append((json.loads(raw)["type"], reply))
         assert await next_reply(socket) == {"type": "pong", "ref": f"~{n}"}
     after = await database_sync_to_async(snapshot)()
-    await socket.disconnect()
+    await socket.disconnect(timeout=FRAME_TIMEOUT_S)
     changed = changed_tables(before, after)
     if not acks:
         assert changed == []

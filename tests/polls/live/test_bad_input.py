@@ -6,6 +6,7 @@ connection still answers a `ping`, and compares every row of the cases and polls
 
 from __future__ import annotations
 
+import functools
 import json
 from types import SimpleNamespace
 
@@ -14,20 +15,12 @@ from channels.db import database_sync_to_async
 
 from polls import services
 from polls.errors import ERROR_CODES
+from polls.live import consumers as live_consumers
+from polls.live.ratelimit import TokenBucket
 from polls.protocol import MAX_REF_LENGTH, Role, types_for
-from tests.factories import (
-    make_case,
-    make_event,
-    make_moderator,
-    make_participant,
-    make_poll,
-    make_teaching_point,
-    option_ids,
-    participant_session,
-    user_session,
-)
+from tests.factories import build_world, make_case, make_event, make_poll, make_teaching_point, option_ids
 from tests.frames import BROADCASTS
-from tests.live import reply
+from tests.live import FRAME_TIMEOUT_S, ManualClock, open_socket, reply
 from tests.reliability.dbstate import changed_tables, snapshot
 
 MODERATOR_FRAMES = types_for(Role.MODERATOR)
@@ -38,26 +31,21 @@ MAX_BYTES = 4096  # CASEBOARD_MAX_FRAME_BYTES default, documented in docs/protoc
 
 
 @database_sync_to_async
-def build_world() -> SimpleNamespace:
-    moderator = make_moderator()
-    case = make_case()
-    point = make_teaching_point(case)
-    event = make_event(moderators=[moderator], cases=[case])
-    closed = make_poll(event, case, question="Closed already")
-    draft = make_poll(event, case, question="Not opened yet")
-    poll = make_poll(event, case, labels=("A", "B", "C"))
-    for step in (services.poll_open, services.poll_close):
-        step(event_id=event.id, poll_id=closed.id, user=moderator)
-    services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+def build_hostile_world() -> SimpleNamespace:
+    """The world with an open poll (A, B, C), plus every target a hostile frame may aim at."""
+    world = build_world(poll=False, teaching_point=True, phones=1, moderator_session=True)
+    moderator, event, case = world.moderator, world.event, world.case
+    closed = world.add_poll(question="Closed already", opened=True)
+    services.poll_close(event_id=event.id, poll_id=closed.id, user=moderator)
+    draft = world.add_poll(question="Not opened yet")
+    world.poll = world.add_poll(labels=("A", "B", "C"), opened=True)  # the poll on screen
+    world.options = option_ids(world.poll)
     stranger_case = make_case(title="Not on the agenda")
-    other_event = make_event(moderators=[moderator], cases=[case])
-    foreign = make_poll(other_event, case, state="open")
-    foreign_point = make_teaching_point(stranger_case)
+    foreign = make_poll(make_event(moderators=[moderator], cases=[case]), case, state="open")
     return SimpleNamespace(
-        moderator=moderator,
-        event=event,
-        poll=poll.id,
-        options=option_ids(poll),
+        world=world,
+        poll=world.poll.id,
+        options=world.options,
         draft=draft.id,
         draft_option=option_ids(draft)[0],
         closed=closed.id,
@@ -66,11 +54,17 @@ def build_world() -> SimpleNamespace:
         foreign_option=option_ids(foreign)[0],
         case=case.id,
         stranger_case=stranger_case.id,
-        point=point.id,
-        foreign_point=foreign_point.id,
-        phone_key=participant_session(make_participant(event)),
-        moderator_key=user_session(moderator),
+        point=world.point.id,
+        foreign_point=make_teaching_point(stranger_case).id,
     )
+
+
+@pytest.fixture
+def bucket_clock(monkeypatch) -> ManualClock:
+    """The clock of every socket's rate-limit bucket, moved by the test: refills happen when it says."""
+    clock = ManualClock()
+    monkeypatch.setattr(live_consumers, "TokenBucket", functools.partial(TokenBucket, clock=clock))
+    return clock
 
 
 def vote(w, **fields) -> str:
@@ -191,17 +185,6 @@ MODERATOR_CASES = [
 ]  # fmt: skip
 
 
-async def open_socket(ws, w, role: str):
-    path, key = {
-        "participant": (f"/ws/e/{w.event.code}/", w.phone_key),
-        "presenter": (f"/ws/e/{w.event.code}/present/", w.moderator_key),
-        "moderator": (f"/ws/e/{w.event.code}/moderate/", w.moderator_key),
-    }[role]
-    socket, ok, detail = await ws(path, session_key=key)
-    assert ok, detail
-    return socket
-
-
 async def send_raw(socket, data: str | bytes) -> None:
     key = "bytes" if isinstance(data, bytes) else "text"
     await socket.send_input({"type": "websocket.receive", key: data})
@@ -214,16 +197,16 @@ async def assert_alive(socket) -> None:
 
 async def check_cases(ws, subtests, role: str, cases: list) -> None:
     """One world, a fresh socket per case; each case is reported as its own subtest."""
-    w = await build_world()
+    w = await build_hostile_world()
     for name, build, expected in cases:
         with subtests.test(msg=name):
-            socket = await open_socket(ws, w, role)
+            socket, _ = await open_socket(ws, w.world, role, index=0)
             before = await database_sync_to_async(snapshot)()
             await send_raw(socket, build(w))
             assert await reply(socket) == expected
             await assert_alive(socket)
             assert changed_tables(before, await database_sync_to_async(snapshot)()) == []
-            await socket.disconnect()
+            await socket.disconnect(timeout=FRAME_TIMEOUT_S)
 
 
 async def test_participant_bad_frames_get_their_error_and_change_nothing(ws, subtests):
@@ -239,8 +222,8 @@ async def test_moderator_bad_commands_get_their_error_and_change_nothing(ws, sub
 
 
 async def test_many_bad_frames_on_one_socket_leave_it_usable_for_a_real_vote(ws):
-    w = await build_world()
-    socket = await open_socket(ws, w, "participant")
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, index=0)
     for _, build, expected in PARTICIPANT_CASES[:15]:
         await send_raw(socket, build(w))
         assert await reply(socket) == expected
@@ -248,10 +231,10 @@ async def test_many_bad_frames_on_one_socket_leave_it_usable_for_a_real_vote(ws)
     assert await reply(socket) == {"type": "ack", "ref": "good", "poll": w.poll, "options": [w.options[0]]}
 
 
-async def test_rate_limited_frames_are_refused_then_the_socket_recovers(ws, settings):
+async def test_rate_limited_frames_are_refused_then_the_socket_recovers(ws, settings, bucket_clock):
     settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 5, "RATE_LIMIT_WINDOW_S": 2}
-    w = await build_world()
-    socket = await open_socket(ws, w, "participant")
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, index=0)
     before = await database_sync_to_async(snapshot)()
     for n in range(5):
         await send_raw(socket, json.dumps({"type": "ping", "ref": f"p{n}"}))
@@ -260,15 +243,17 @@ async def test_rate_limited_frames_are_refused_then_the_socket_recovers(ws, sett
     assert replies[:5] == [{"type": "pong", "ref": f"p{n}"} for n in range(5)]
     assert replies[5] == err(None, "rate_limited")
     assert changed_tables(before, await database_sync_to_async(snapshot)()) == []
-    await socket.receive_nothing(timeout=0.6)  # the bucket refills at 2.5 frames per second
+    await send_raw(socket, '{"type": "ping", "ref": "still-over"}')
+    assert await reply(socket) == err(None, "rate_limited")  # no time has passed: no token yet
+    bucket_clock.advance(0.8)  # the bucket refills at 2.5 frames per second: two tokens
     await assert_alive(socket)
 
 
-async def test_persistent_flood_is_closed_with_4008_and_records_nothing(ws, settings):
-    # A bucket of 5 that barely refills: 5 frames pass, 25 are refused, the 26th refusal closes.
-    settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 5, "RATE_LIMIT_WINDOW_S": 10_000}
-    w = await build_world()
-    socket = await open_socket(ws, w, "participant")
+async def test_persistent_flood_is_closed_with_4008_and_records_nothing(ws, settings, bucket_clock):
+    # A bucket of 5 and no time passing: 5 frames pass, 25 are refused, the 26th refusal closes.
+    settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 5, "RATE_LIMIT_WINDOW_S": 10}
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, index=0)
     before = await database_sync_to_async(snapshot)()
     for n in range(5):
         await send_raw(socket, json.dumps({"type": "ping", "ref": f"p{n}"}))
@@ -276,35 +261,35 @@ async def test_persistent_flood_is_closed_with_4008_and_records_nothing(ws, sett
         await send_raw(socket, vote(w, ref=f"flood{n}"))
     replies = [await reply(socket) for _ in range(30)]
     assert replies == [{"type": "pong", "ref": f"p{n}"} for n in range(5)] + [err(None, "rate_limited")] * 25
-    assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 4008}
+    assert await socket.receive_output(timeout=FRAME_TIMEOUT_S) == {"type": "websocket.close", "code": 4008}
     await socket.receive_nothing(timeout=0.2)  # frames queued behind the close get no answer
     assert changed_tables(before, await database_sync_to_async(snapshot)()) == []
 
 
-async def test_default_limits_close_a_flood_of_pings(ws):
-    """With the documented defaults (20 frames per 10 s, close at five buckets) a tight loop is cut off."""
-    w = await build_world()
-    socket = await open_socket(ws, w, "participant")
+async def test_default_limits_close_a_flood_of_pings(ws, bucket_clock):
+    """With the documented defaults (20 frames per 10 s, close at five buckets) a tight loop is cut off:
+    20 pings answered, 100 refused, and the 101st refusal closes the socket."""
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, index=0)
     for n in range(200):
         await send_raw(socket, json.dumps({"type": "ping", "ref": str(n)}))
     kinds = []
     while True:
-        output = await socket.receive_output(timeout=3)
+        output = await socket.receive_output(timeout=FRAME_TIMEOUT_S)
         if output["type"] == "websocket.close":
             assert output["code"] == 4008
             break
         kinds.append(json.loads(output["text"]).get("code", "pong"))
-    assert 20 <= kinds.count("pong") <= 22
-    assert kinds.count("rate_limited") >= 100
+    assert kinds == ["pong"] * 20 + ["rate_limited"] * 100
 
 
 async def test_reply_to_a_ref_with_a_lone_surrogate_is_still_valid_utf8(ws):
     """`"\\ud800"` is valid JSON text; echoing it raw would make daphne fail to encode the reply and drop the socket."""
-    w = await build_world()
-    socket = await open_socket(ws, w, "participant")
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, index=0)
     await send_raw(socket, '{"type": "ping", "ref": "\\ud800"}')
     while True:
-        text = (await socket.receive_output(timeout=3))["text"]
+        text = (await socket.receive_output(timeout=FRAME_TIMEOUT_S))["text"]
         text.encode("utf-8")
         if json.loads(text)["type"] not in BROADCASTS:
             break
@@ -313,8 +298,8 @@ async def test_reply_to_a_ref_with_a_lone_surrogate_is_still_valid_utf8(ws):
 
 
 async def test_vote_whose_ref_is_not_valid_unicode_is_a_bad_request(ws):
-    w = await build_world()
-    socket = await open_socket(ws, w, "participant")
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, index=0)
     before = await database_sync_to_async(snapshot)()
     await send_raw(socket, vote(w, ref="\ud800"))
     frame = await reply(socket)

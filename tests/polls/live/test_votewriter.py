@@ -1,0 +1,60 @@
+"""The process's vote writer: concurrent sockets' ballots share transactions, each socket gets its own answer."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import OperationalError
+
+from polls import services
+from polls.live.votewriter import VoteWriter
+from polls.models import Vote
+from tests.factories import build_world_async
+from tests.live import open_phone, receive_type, send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def open_phones(ws, w):
+    return [await open_phone(ws, w, index) for index in range(len(w.phone_keys))]
+
+
+async def test_concurrent_votes_share_transactions_and_each_phone_gets_its_own_answer(ws):
+    w = await build_world_async(opened=True, phones=40)
+    poll, options = w.poll, w.options
+    phones = await open_phones(ws, w)
+    writer = VoteWriter.current()
+    batches_before = writer.batches
+    for i, phone in enumerate(phones):
+        ballot = [999_999] if i == 7 else [options[i % 2]]
+        await send(phone, {"type": "vote", "ref": f"v{i}", "poll": poll.id, "options": ballot})
+    replies = await asyncio.gather(*(receive_type(p, "ack" if i != 7 else "error") for i, p in enumerate(phones)))
+    assert replies[7]["code"] == "invalid_option" and replies[7]["ref"] == "v7"
+    assert all(r["ref"] == f"v{i}" for i, r in enumerate(replies))
+    assert all(r["options"] == [options[i % 2]] for i, r in enumerate(replies) if i != 7)
+    assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 39
+    assert writer.batches - batches_before < 39  # ballots shared transactions
+    assert writer.largest_batch > 1
+
+
+async def test_a_failed_batch_answers_unavailable_and_the_resend_counts_once(ws, monkeypatch):
+    w = await build_world_async(opened=True, phones=5)
+    poll, options = w.poll, w.options
+    phones = await open_phones(ws, w)
+    real = services.votes_cast
+    failures = iter([True])
+
+    def flaky(requests):
+        if next(failures, False):
+            raise OperationalError("database is locked")
+        return real(requests)
+
+    monkeypatch.setattr(services, "votes_cast", flaky)
+    await send(phones[0], {"type": "vote", "ref": "x", "poll": poll.id, "options": [options[0]]})
+    error = await receive_type(phones[0], "error")
+    assert error["code"] == "unavailable" and error["ref"] == "x"
+    for phone in phones:
+        await send(phone, {"type": "vote", "ref": "x", "poll": poll.id, "options": [options[0]]})
+    for phone in phones:
+        assert (await receive_type(phone, "ack"))["ref"] == "x"
+    assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 5
