@@ -29,6 +29,7 @@ from daphne.cli import CommandLineInterface
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
+from twisted.internet.interfaces import IListeningPort
 
 logger = logging.getLogger("caseboard.serve")
 
@@ -38,18 +39,20 @@ CLOSE_HANDSHAKE_TIMEOUT_S = 3.0
 POLL_S = 0.02
 
 
+def listening_ports() -> list:
+    """The reactor's listening ports: Twisted's public IReactorFDSet.getReaders() lists every
+    descriptor the reactor waits on, and a listening port is one (it waits to accept). This process
+    runs the reactor for daphne alone, so these are exactly daphne's endpoints."""
+    return [reader for reader in reactor.getReaders() if IListeningPort.providedBy(reader)]
+
+
 class GracefulServer(Server):
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs["signal_handlers"] = False  # ours, installed on the running loop below
         super().__init__(*args, **kwargs)
-        self.ports: list = []
         self.stopping = False
-
-    def listen_success(self, port) -> None:
-        self.ports.append(port)
-        super().listen_success(port)
 
     def run(self) -> None:
         reactor.callWhenRunning(self._install_signal_handlers)
@@ -112,7 +115,7 @@ class GracefulServer(Server):
         logger.warning(
             "%s: draining (%d sockets, %d frames in flight)", reason, len(self._websockets()), IN_FLIGHT.count
         )
-        for port in self.ports:
+        for port in listening_ports():
             port.stopListening()
         # Three quiet checks in a row: a frame taken off a socket's queue is counted as in flight
         # only once the consumer dispatches it, a loop turn later.
