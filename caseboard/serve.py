@@ -39,6 +39,87 @@ CLOSE_HANDSHAKE_TIMEOUT_S = 3.0
 POLL_S = 0.02
 
 
+class FrameTracker:
+    """ASGI middleware: what a drain waits for, seen through the ASGI interface alone.
+
+    The server hands each websocket frame to the application through `receive`. Frames it has
+    received that the application has not taken yet would be invisible here, so each socket gets a
+    pump that takes them as they arrive and holds them until the application asks: `queued` counts
+    the frames held. `running` counts websocket application instances that have not finished.
+    HTTP (and anything else) passes straight through.
+    """
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.queued = 0
+        self.running = 0
+
+    async def __call__(self, scope, receive, send):  # daphne passes these three by keyword
+        if scope["type"] != "websocket":
+            return await self.application(scope, receive, send)
+        return await _TrackedSocket(self, receive).run(scope, send)
+
+
+class _TrackedSocket:
+    """One socket's pump. Lean on purpose (a list and bare futures, not an asyncio.Queue): one of
+    these lives beside every connected phone."""
+
+    __slots__ = ("tracker", "receive", "inbox", "waiters", "held", "failure")
+
+    def __init__(self, tracker: FrameTracker, receive) -> None:
+        self.tracker = tracker
+        self.receive = receive
+        self.inbox: list[dict] = []
+        self.waiters: list[asyncio.Future] = []
+        self.held = 0  # this socket's share of tracker.queued
+        self.failure: BaseException | None = None
+
+    def wake(self) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
+
+    async def pump(self) -> None:
+        try:
+            while True:
+                message = await self.receive()
+                if message["type"] == "websocket.receive":
+                    self.held += 1
+                    self.tracker.queued += 1
+                self.inbox.append(message)
+                self.wake()
+                if message["type"] == "websocket.disconnect":
+                    return
+        except Exception as exc:  # hand it to the application's next receive()
+            self.failure = exc
+            self.wake()
+
+    async def take(self) -> dict:
+        while not self.inbox:
+            if self.failure is not None:
+                raise self.failure
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            await waiter
+        message = self.inbox.pop(0)
+        if message["type"] == "websocket.receive":
+            self.held -= 1
+            self.tracker.queued -= 1
+        return message
+
+    async def run(self, scope, send):
+        tracker = self.tracker
+        tracker.running += 1
+        pumping = asyncio.ensure_future(self.pump())
+        try:
+            return await tracker.application(scope, self.take, send)
+        finally:
+            pumping.cancel()
+            tracker.queued -= self.held  # frames an application that ended never took
+            tracker.running -= 1
+
+
 def listening_ports() -> list:
     """The reactor's listening ports: Twisted's public IReactorFDSet.getReaders() lists every
     descriptor the reactor waits on, and a listening port is one (it waits to accept). This process
@@ -49,9 +130,10 @@ def listening_ports() -> list:
 class GracefulServer(Server):
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, application, *args, **kwargs) -> None:
+        self.frames = FrameTracker(application)
         kwargs["signal_handlers"] = False  # ours, installed on the running loop below
-        super().__init__(*args, **kwargs)
+        super().__init__(self.frames, *args, **kwargs)
         self.stopping = False
 
     def run(self) -> None:
@@ -80,12 +162,7 @@ class GracefulServer(Server):
         """Frames being handled plus frames received but not yet taken off their socket's queue."""
         from polls.consumers import IN_FLIGHT
 
-        queued = 0
-        for protocol in self.connections:
-            queue = getattr(protocol, "application_queue", None)
-            if queue is not None:
-                queued += queue.qsize()
-        return IN_FLIGHT.count + queued
+        return IN_FLIGHT.count + self.frames.queued
 
     async def _wait(self, done, seconds: float, settle: int = 1) -> bool:
         """Poll until `done()` holds on `settle` consecutive checks; False after `seconds`."""
@@ -127,15 +204,7 @@ class GracefulServer(Server):
             if protocol.state == WebSocketProtocol.STATE_OPEN:
                 # serverClose() only allows 1000 and 3000-4999; 1001 (going away) is the right code here.
                 protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
-
-        def instances_done() -> bool:
-            return all(
-                details.get("application_instance") is None or details["application_instance"].done()
-                for protocol, details in list(self.connections.items())
-                if isinstance(protocol, WebSocketProtocol)
-            )
-
-        await self._wait(instances_done, CLOSE_HANDSHAKE_TIMEOUT_S)
+        await self._wait(lambda: self.frames.running == 0, CLOSE_HANDSHAKE_TIMEOUT_S)
         hub = Hub.for_running_loop()
         if hub is not None:
             try:
