@@ -13,21 +13,34 @@ Plain daphne, on SIGTERM, cancels every application task at once: votes being wr
 4. leaves the channel-layer groups and stops the reactor.
 
 A second signal stops at once. `daphne caseboard.asgi:application` keeps working unchanged.
+
+What this leans on. Public: daphne's command line and `Server` constructor arguments
+(`signal_handlers=False`, `websocket_connect_timeout`), `Server.run`/`stop`, the ASGI interface
+(frames and running applications are counted by the `FrameTracker` middleware), Twisted's reactor
+interfaces (`callLater`, `getReaders`, `IListeningPort.stopListening`) and asyncio's
+`add_signal_handler`. Internal, because nothing public does the job: daphne's `Server.connections`
+(the only way to reach its websocket protocols) and autobahn's `sendCloseFrame` with the protocol
+`state` (the only way to send 1001). tests/caseboard/test_serve.py fails, naming the library, if
+an installed version changes any of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import signal
 import sys
 import time
 
+from autobahn.twisted.websocket import WebSocketServerProtocol  # imports no reactor
+
+# daphne.server (through daphne.cli) installs Twisted's asyncio reactor: it must be imported before
+# twisted.internet.reactor, which the sorted order keeps.
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
-from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 from twisted.internet.interfaces import IListeningPort
 
@@ -37,6 +50,8 @@ CLOSE_GOING_AWAY = 1001
 DEFAULT_DRAIN_TIMEOUT_S = 8.0
 CLOSE_HANDSHAKE_TIMEOUT_S = 3.0
 POLL_S = 0.02
+# daphne's default for --websocket_connect_timeout (tests/caseboard/test_serve.py checks it still is).
+DAPHNE_CONNECT_TIMEOUT_S = 5
 
 
 class FrameTracker:
@@ -128,20 +143,21 @@ def listening_ports() -> list:
 
 
 class GracefulServer(Server):
-    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S
-
-    def __init__(self, application, *args, **kwargs) -> None:
+    def __init__(self, application, *args, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S, **kwargs) -> None:
         self.frames = FrameTracker(application)
-        kwargs["signal_handlers"] = False  # ours, installed on the running loop below
+        kwargs["signal_handlers"] = False  # ours, installed on the reactor's asyncio loop below
         super().__init__(self.frames, *args, **kwargs)
+        self.drain_timeout = drain_timeout
         self.stopping = False
 
     def run(self) -> None:
-        reactor.callWhenRunning(self._install_signal_handlers)
+        # callLater runs on the reactor's asyncio loop once it runs (callWhenRunning would run
+        # before the loop starts), so the running loop is the one to take the signals.
+        reactor.callLater(0, self._install_signal_handlers)
         super().run()
 
     def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_event_loop()
+        loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
 
@@ -155,8 +171,12 @@ class GracefulServer(Server):
 
     # ------------------------------------------------------------- shutdown
 
-    def _websockets(self) -> list[WebSocketProtocol]:
-        return [p for p in self.connections if isinstance(p, WebSocketProtocol)]
+    def _websockets(self) -> list[WebSocketServerProtocol]:
+        # INTERNAL (daphne): Server.connections, filled by its protocols and created in run(), is
+        # the only place daphne keeps its live protocol objects; closing a socket with 1001 needs
+        # the protocol itself (ASGI's websocket.close cannot send 1001, see _drain_and_close).
+        # Checked by tests/caseboard/test_serve.py.
+        return [p for p in list(self.connections) if isinstance(p, WebSocketServerProtocol)]
 
     def _busy(self) -> int:
         """Frames being handled plus frames received but not yet taken off their socket's queue."""
@@ -201,8 +221,12 @@ class GracefulServer(Server):
             logger.warning("drain timeout: %d frames still busy; closing anyway", self._busy())
         sockets = self._websockets()
         for protocol in sockets:
-            if protocol.state == WebSocketProtocol.STATE_OPEN:
-                # serverClose() only allows 1000 and 3000-4999; 1001 (going away) is the right code here.
+            # INTERNAL (autobahn): the protocol's `state` and sendCloseFrame(). The public ways to
+            # close, ASGI's websocket.close through daphne and autobahn's sendClose(), only allow
+            # 1000 and 3000-4999; 1001 (going away) is the code the protocol documents for this.
+            # Only an open socket can take a close frame (one still connecting raises).
+            # Checked by tests/caseboard/test_serve.py.
+            if protocol.state == WebSocketServerProtocol.STATE_OPEN:
                 protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
         await self._wait(lambda: self.frames.running == 0, CLOSE_HANDSHAKE_TIMEOUT_S)
         hub = Hub.for_running_loop()
@@ -220,6 +244,12 @@ class GracefulServer(Server):
         )
 
 
+def admission_deadline(connect_timeout: float) -> float | None:
+    """daphne drops a handshake the application has not accepted within its connect timeout;
+    admission work for it after that is wasted, so stop admitting half a second before."""
+    return max(0.5, connect_timeout - 0.5) if connect_timeout > 0 else None
+
+
 class GracefulCommandLineInterface(CommandLineInterface):
     server_class = GracefulServer
 
@@ -232,14 +262,14 @@ class GracefulCommandLineInterface(CommandLineInterface):
             help="seconds to let running commands finish after SIGTERM before closing sockets",
         )
         ours, rest = extra.parse_known_args(args)
-        GracefulServer.drain_timeout = ours.drain_timeout
-        # daphne drops a handshake the application has not accepted within its connect timeout;
-        # admission work for it after that is wasted, so stop admitting half a second before.
+        # The settings read CASEBOARD_ADMIT_DEADLINE_S when daphne imports the application, before
+        # the server is built, so it is set from daphne's (public) command-line option, here.
         daphne_options = argparse.ArgumentParser(add_help=False)
-        daphne_options.add_argument("--websocket_connect_timeout", type=int, default=5)
-        timeout = daphne_options.parse_known_args(rest)[0].websocket_connect_timeout
-        if timeout > 0:
-            os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(max(0.5, timeout - 0.5)))
+        daphne_options.add_argument("--websocket_connect_timeout", type=int, default=DAPHNE_CONNECT_TIMEOUT_S)
+        deadline = admission_deadline(daphne_options.parse_known_args(rest)[0].websocket_connect_timeout)
+        if deadline is not None:
+            os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(deadline))
+        self.server_class = functools.partial(self.server_class, drain_timeout=ours.drain_timeout)
         super().run(rest)
 
 
