@@ -13,22 +13,36 @@ Plain daphne, on SIGTERM, cancels every application task at once: votes being wr
 4. leaves the channel-layer groups and stops the reactor.
 
 A second signal stops at once. `daphne caseboard.asgi:application` keeps working unchanged.
+
+What this leans on. Public: daphne's command line and `Server` constructor arguments
+(`signal_handlers=False`, `websocket_connect_timeout`), `Server.run`/`stop`, the ASGI interface
+(frames and running applications are counted by the `FrameTracker` middleware), Twisted's reactor
+interfaces (`callLater`, `getReaders`, `IListeningPort.stopListening`) and asyncio's
+`add_signal_handler`. Internal, because nothing public does the job: daphne's `Server.connections`
+(the only way to reach its websocket protocols) and autobahn's `sendCloseFrame` with the protocol
+`state` (the only way to send 1001). tests/caseboard/test_serve.py fails, naming the library, if
+an installed version changes any of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import os
 import signal
 import sys
 import time
 
+from autobahn.twisted.websocket import WebSocketServerProtocol  # imports no reactor
+
+# daphne.server (through daphne.cli) installs Twisted's asyncio reactor: it must be imported before
+# twisted.internet.reactor, which the sorted order keeps.
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
-from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
+from twisted.internet.interfaces import IListeningPort
 
 logger = logging.getLogger("caseboard.serve")
 
@@ -36,27 +50,114 @@ CLOSE_GOING_AWAY = 1001
 DEFAULT_DRAIN_TIMEOUT_S = 8.0
 CLOSE_HANDSHAKE_TIMEOUT_S = 3.0
 POLL_S = 0.02
+# daphne's default for --websocket_connect_timeout (tests/caseboard/test_serve.py checks it still is).
+DAPHNE_CONNECT_TIMEOUT_S = 5
+
+
+class FrameTracker:
+    """ASGI middleware: what a drain waits for, seen through the ASGI interface alone.
+
+    The server hands each websocket frame to the application through `receive`. Frames it has
+    received that the application has not taken yet would be invisible here, so each socket gets a
+    pump that takes them as they arrive and holds them until the application asks: `queued` counts
+    the frames held. `running` counts websocket application instances that have not finished.
+    HTTP (and anything else) passes straight through.
+    """
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.queued = 0
+        self.running = 0
+
+    async def __call__(self, scope, receive, send):  # daphne passes these three by keyword
+        if scope["type"] != "websocket":
+            return await self.application(scope, receive, send)
+        return await _TrackedSocket(self, receive).run(scope, send)
+
+
+class _TrackedSocket:
+    """One socket's pump. Lean on purpose (a list and bare futures, not an asyncio.Queue): one of
+    these lives beside every connected phone."""
+
+    __slots__ = ("tracker", "receive", "inbox", "waiters", "held", "failure")
+
+    def __init__(self, tracker: FrameTracker, receive) -> None:
+        self.tracker = tracker
+        self.receive = receive
+        self.inbox: list[dict] = []
+        self.waiters: list[asyncio.Future] = []
+        self.held = 0  # this socket's share of tracker.queued
+        self.failure: BaseException | None = None
+
+    def wake(self) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
+
+    async def pump(self) -> None:
+        try:
+            while True:
+                message = await self.receive()
+                if message["type"] == "websocket.receive":
+                    self.held += 1
+                    self.tracker.queued += 1
+                self.inbox.append(message)
+                self.wake()
+                if message["type"] == "websocket.disconnect":
+                    return
+        except Exception as exc:  # hand it to the application's next receive()
+            self.failure = exc
+            self.wake()
+
+    async def take(self) -> dict:
+        while not self.inbox:
+            if self.failure is not None:
+                raise self.failure
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            await waiter
+        message = self.inbox.pop(0)
+        if message["type"] == "websocket.receive":
+            self.held -= 1
+            self.tracker.queued -= 1
+        return message
+
+    async def run(self, scope, send):
+        tracker = self.tracker
+        tracker.running += 1
+        pumping = asyncio.ensure_future(self.pump())
+        try:
+            return await tracker.application(scope, self.take, send)
+        finally:
+            pumping.cancel()
+            tracker.queued -= self.held  # frames an application that ended never took
+            tracker.running -= 1
+
+
+def listening_ports() -> list:
+    """The reactor's listening ports: Twisted's public IReactorFDSet.getReaders() lists every
+    descriptor the reactor waits on, and a listening port is one (it waits to accept). This process
+    runs the reactor for daphne alone, so these are exactly daphne's endpoints."""
+    return [reader for reader in reactor.getReaders() if IListeningPort.providedBy(reader)]
 
 
 class GracefulServer(Server):
-    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs["signal_handlers"] = False  # ours, installed on the running loop below
-        super().__init__(*args, **kwargs)
-        self.ports: list = []
+    def __init__(self, application, *args, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S, **kwargs) -> None:
+        self.frames = FrameTracker(application)
+        kwargs["signal_handlers"] = False  # ours, installed on the reactor's asyncio loop below
+        super().__init__(self.frames, *args, **kwargs)
+        self.drain_timeout = drain_timeout
         self.stopping = False
 
-    def listen_success(self, port) -> None:
-        self.ports.append(port)
-        super().listen_success(port)
-
     def run(self) -> None:
-        reactor.callWhenRunning(self._install_signal_handlers)
+        # callLater runs on the reactor's asyncio loop once it runs (callWhenRunning would run
+        # before the loop starts), so the running loop is the one to take the signals.
+        reactor.callLater(0, self._install_signal_handlers)
         super().run()
 
     def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_event_loop()
+        loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
 
@@ -70,19 +171,18 @@ class GracefulServer(Server):
 
     # ------------------------------------------------------------- shutdown
 
-    def _websockets(self) -> list[WebSocketProtocol]:
-        return [p for p in self.connections if isinstance(p, WebSocketProtocol)]
+    def _websockets(self) -> list[WebSocketServerProtocol]:
+        # INTERNAL (daphne): Server.connections, filled by its protocols and created in run(), is
+        # the only place daphne keeps its live protocol objects; closing a socket with 1001 needs
+        # the protocol itself (ASGI's websocket.close cannot send 1001, see _drain_and_close).
+        # Checked by tests/caseboard/test_serve.py.
+        return [p for p in list(self.connections) if isinstance(p, WebSocketServerProtocol)]
 
     def _busy(self) -> int:
         """Frames being handled plus frames received but not yet taken off their socket's queue."""
         from polls.live.consumers import IN_FLIGHT
 
-        queued = 0
-        for protocol in self.connections:
-            queue = getattr(protocol, "application_queue", None)
-            if queue is not None:
-                queued += queue.qsize()
-        return IN_FLIGHT.count + queued
+        return IN_FLIGHT.count + self.frames.queued
 
     async def _wait(self, done, seconds: float, settle: int = 1) -> bool:
         """Poll until `done()` holds on `settle` consecutive checks; False after `seconds`."""
@@ -112,7 +212,7 @@ class GracefulServer(Server):
         logger.warning(
             "%s: draining (%d sockets, %d frames in flight)", reason, len(self._websockets()), IN_FLIGHT.count
         )
-        for port in self.ports:
+        for port in listening_ports():
             port.stopListening()
         # Three quiet checks in a row: a frame taken off a socket's queue is counted as in flight
         # only once the consumer dispatches it, a loop turn later.
@@ -121,18 +221,14 @@ class GracefulServer(Server):
             logger.warning("drain timeout: %d frames still busy; closing anyway", self._busy())
         sockets = self._websockets()
         for protocol in sockets:
-            if protocol.state == WebSocketProtocol.STATE_OPEN:
-                # serverClose() only allows 1000 and 3000-4999; 1001 (going away) is the right code here.
+            # INTERNAL (autobahn): the protocol's `state` and sendCloseFrame(). The public ways to
+            # close, ASGI's websocket.close through daphne and autobahn's sendClose(), only allow
+            # 1000 and 3000-4999; 1001 (going away) is the code the protocol documents for this.
+            # Only an open socket can take a close frame (one still connecting raises).
+            # Checked by tests/caseboard/test_serve.py.
+            if protocol.state == WebSocketServerProtocol.STATE_OPEN:
                 protocol.sendCloseFrame(code=CLOSE_GOING_AWAY, isReply=False)
-
-        def instances_done() -> bool:
-            return all(
-                details.get("application_instance") is None or details["application_instance"].done()
-                for protocol, details in list(self.connections.items())
-                if isinstance(protocol, WebSocketProtocol)
-            )
-
-        await self._wait(instances_done, CLOSE_HANDSHAKE_TIMEOUT_S)
+        await self._wait(lambda: self.frames.running == 0, CLOSE_HANDSHAKE_TIMEOUT_S)
         hub = Hub.for_running_loop()
         if hub is not None:
             try:
@@ -148,6 +244,12 @@ class GracefulServer(Server):
         )
 
 
+def admission_deadline(connect_timeout: float) -> float | None:
+    """daphne drops a handshake the application has not accepted within its connect timeout;
+    admission work for it after that is wasted, so stop admitting half a second before."""
+    return max(0.5, connect_timeout - 0.5) if connect_timeout > 0 else None
+
+
 class GracefulCommandLineInterface(CommandLineInterface):
     server_class = GracefulServer
 
@@ -160,14 +262,14 @@ class GracefulCommandLineInterface(CommandLineInterface):
             help="seconds to let running commands finish after SIGTERM before closing sockets",
         )
         ours, rest = extra.parse_known_args(args)
-        GracefulServer.drain_timeout = ours.drain_timeout
-        # daphne drops a handshake the application has not accepted within its connect timeout;
-        # admission work for it after that is wasted, so stop admitting half a second before.
+        # The settings read CASEBOARD_ADMIT_DEADLINE_S when daphne imports the application, before
+        # the server is built, so it is set from daphne's (public) command-line option, here.
         daphne_options = argparse.ArgumentParser(add_help=False)
-        daphne_options.add_argument("--websocket_connect_timeout", type=int, default=5)
-        timeout = daphne_options.parse_known_args(rest)[0].websocket_connect_timeout
-        if timeout > 0:
-            os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(max(0.5, timeout - 0.5)))
+        daphne_options.add_argument("--websocket_connect_timeout", type=int, default=DAPHNE_CONNECT_TIMEOUT_S)
+        deadline = admission_deadline(daphne_options.parse_known_args(rest)[0].websocket_connect_timeout)
+        if deadline is not None:
+            os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(deadline))
+        self.server_class = functools.partial(self.server_class, drain_timeout=ours.drain_timeout)
         super().run(rest)
 
 

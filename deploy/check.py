@@ -1,18 +1,19 @@
-"""A cross-worker smoke check for `make cluster --check` and tests/test_cluster.py."""
+"""A cross-worker smoke check for `make cluster --check` and tests/test_cluster.py.
+
+It drives a running cluster only through what the cluster object hands it (`port`, `worker_ports`
+and `manage_output`), so it imports nothing from deploy/cluster.py: the cluster runs the check,
+never the other way round.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
 from http.cookiejar import CookieJar
 
 from websockets.sync.client import connect
-
-from deploy.cluster import ROOT
 
 MODERATOR_SESSION = """
 from django.contrib.auth import get_user_model, BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -47,18 +48,7 @@ def cross_worker_vote(cluster) -> str:
     """A phone on worker A votes; the moderator console on worker B sees it counted."""
     base = f"http://127.0.0.1:{cluster.port}"
     port_a, port_b = cluster.worker_ports[0], cluster.worker_ports[-1]
-    moderator_key = (
-        subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", MODERATOR_SESSION],
-            cwd=ROOT,
-            env=cluster.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    moderator_key = cluster.manage_output("shell", "-c", MODERATOR_SESSION).strip().splitlines()[-1]
     phone_key = participant_session(base)
     with connect(
         f"ws://127.0.0.1:{port_b}/ws/e/CASE2/moderate/",

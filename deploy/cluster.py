@@ -130,6 +130,12 @@ class Cluster:
     def manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
 
+    def manage_output(self, *args: str) -> str:
+        """Run a management command against the cluster's database; its standard output."""
+        return subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
+        ).stdout
+
     def worker_log(self, worker_port: int) -> str:
         return (self.run_dir / f"worker-{worker_port}.log").read_text(errors="replace")[-3000:]
 
