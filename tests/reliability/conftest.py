@@ -19,6 +19,18 @@ def pytest_sessionfinish(session, exitstatus):
     )
 
 
+@pytest.fixture
+async def close_clients():
+    """Drop every scripted client (tests/reliability/phones.py) the test left connected, on the
+    test's own loop: otherwise the garbage collector closes them in some later test, and the
+    ResourceWarning (an error here) fails that one."""
+    from tests.reliability import phones
+
+    yield
+    for client in list(phones.OPEN):
+        client.drop()
+
+
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     """A private redis-server, a throwaway database and daphne workers started on demand (see cluster.py)."""

@@ -16,6 +16,11 @@ BACKOFF_START_S = 0.5  # static/js/live.js: 0.5 s doubling to 15 s, each delay t
 BACKOFF_MAX_S = 15.0
 
 
+# Clients with an open socket: the `close_clients` fixture (tests/reliability/conftest.py) drops
+# what a test left open, so a failed test's sockets are not garbage-collected in a later one.
+OPEN: set[Client] = set()
+
+
 def backoff_delay(attempt: int, rng: random.Random) -> float:
     return min(BACKOFF_MAX_S, BACKOFF_START_S * 2 ** min(attempt, 10)) * (0.5 + rng.random())
 
@@ -32,6 +37,7 @@ class Client:
         if self.ws is not None:
             self.ws.transport.abort()
             self.ws = None
+        OPEN.discard(self)
 
     async def connect(self, worker, timeout: float = 10) -> dict:
         """Open the socket on `worker` and return the `state` frame every connection starts with."""
@@ -45,7 +51,24 @@ class Client:
             ping_interval=None,
             close_timeout=2,
         )
+        OPEN.add(self)
         return await self.next("state", timeout=timeout)
+
+    async def join(self, worker, timeout: float = 60) -> dict:
+        """Connect as static/js/live.js does: a refused handshake (daphne answers 403 when the
+        server sheds a handshake that waited too long, or when its own connect timeout passes on
+        a loaded machine) is retried with the client's backoff until `timeout`; returns `state`."""
+        deadline = time.monotonic() + timeout
+        attempt = 0
+        while True:
+            try:
+                return await self.connect(worker, timeout=max(1.0, min(30.0, deadline - time.monotonic())))
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError):
+                self.drop()
+                if time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(backoff_delay(attempt, random.Random(attempt)))
+            attempt += 1
 
     async def send(self, frame: dict) -> None:
         await self.ws.send(json.dumps(frame))

@@ -16,6 +16,8 @@ import signal
 import statistics
 import time
 
+import pytest
+
 from tests.reliability.figures import record
 from tests.reliability.phones import Phone
 
@@ -23,6 +25,8 @@ PHONES = 500
 RESYNC_TARGET_S = 30  # what docs/reliability.md reports against
 RESYNC_DEADLINE_S = 180  # a phone still out after this has not come back at all
 CONNECT_CONCURRENCY = 50
+
+pytestmark = pytest.mark.usefixtures("close_clients")
 
 
 async def test_500_phones_dropped_at_once_all_resynchronise(cluster):
@@ -34,7 +38,7 @@ async def test_500_phones_dropped_at_once_all_resynchronise(cluster):
 
     async def join(phone: Phone) -> None:
         async with gate:
-            await phone.connect(a, timeout=30)
+            await phone.join(a)
 
     began = time.monotonic()
     await asyncio.gather(*(join(phone) for phone in phones))
@@ -63,7 +67,7 @@ async def test_500_phones_dropped_at_once_all_resynchronise(cluster):
     times = sorted(resynced.values())
     assert len(times) == PHONES
     latecomer = Phone(seed["code"], seed["phones"][0]["key"], random.Random(0))
-    await latecomer.connect(b)  # the survivor still takes connections and answers
+    await latecomer.join(b)  # the survivor still takes connections and answers
     await latecomer.send({"type": "ping", "ref": "still-there"})
     assert await latecomer.reply() == {"type": "pong", "ref": "still-there"}
     await latecomer.close()

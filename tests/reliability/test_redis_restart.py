@@ -12,6 +12,7 @@ import asyncio
 import random
 import time
 
+import pytest
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from tests.reliability.cluster import http_get
@@ -23,6 +24,8 @@ from tests.reliability.phones import Client, Phone
 FANOUT_RECOVERY_TIMEOUT_S = 60
 ANSWER_TIMEOUT_S = 30
 PHONES = 8
+
+pytestmark = pytest.mark.usefixtures("close_clients")
 
 
 def vote(seed: dict, ref: str) -> dict:
@@ -44,9 +47,9 @@ async def test_redis_restart_during_an_event(cluster):
     seed = cluster.seed(phones=PHONES)
     presenter = Client(f"/ws/e/{seed['code']}/present/", seed["moderator"])
     phones = [Phone(seed["code"], p["key"], random.Random(i)) for i, p in enumerate(seed["phones"])]
-    await presenter.connect(b)
+    await presenter.join(b)
     for phone in phones[:6]:
-        await phone.connect(a)
+        await phone.join(a)
     assert (await phones[0].vote(vote(seed, "before")))["type"] == "ack"
     await presenter.results(seed["poll"], 1, timeout=ANSWER_TIMEOUT_S)
 
@@ -85,7 +88,7 @@ async def test_redis_restart_during_an_event(cluster):
     healthy_after = max([await wait_healthy(w, 200, FANOUT_RECOVERY_TIMEOUT_S) for w in (a, b)])
     # A fresh vote on A must reach the presenter on B again; the refused ones are resent (same ref).
     voter = phones[7]
-    await voter.connect(a)
+    await voter.join(a)
     assert (await voter.vote(vote(seed, "after")))["type"] == "ack"
     deadline = time.monotonic() + FANOUT_RECOVERY_TIMEOUT_S
     for phone in phones[1:7]:
@@ -117,10 +120,10 @@ async def test_a_phone_can_reconnect_while_redis_is_down(cluster):
     a = cluster.worker("a")
     seed = cluster.seed(phones=2)
     staying, rejoining = (Phone(seed["code"], p["key"], random.Random(i)) for i, p in enumerate(seed["phones"]))
-    await staying.connect(a)  # the event is followed on A already: no group to join during the outage
+    await staying.join(a)  # the event is followed on A already: no group to join during the outage
     cluster.redis.kill()
     try:
-        state = await rejoining.connect(a, timeout=ANSWER_TIMEOUT_S)
+        state = await rejoining.join(a, timeout=ANSWER_TIMEOUT_S)
         assert state["poll"]["id"] == seed["poll"]
         assert (await rejoining.vote(vote(seed, "while-down")))["type"] == "ack"
     finally:
@@ -136,9 +139,9 @@ async def test_group_membership_lost_without_a_disconnect_is_repaired(cluster):
     seed = cluster.seed(phones=2)
     presenter = Client(f"/ws/e/{seed['code']}/present/", seed["moderator"])
     phones = [Phone(seed["code"], p["key"], random.Random(i)) for i, p in enumerate(seed["phones"])]
-    await presenter.connect(b)
+    await presenter.join(b)
     for phone in phones:
-        await phone.connect(a)
+        await phone.join(a)
     assert (await phones[0].vote(vote(seed, "one")))["type"] == "ack"
     await presenter.results(seed["poll"], 1, timeout=ANSWER_TIMEOUT_S)
     cluster.redis.flushall()

@@ -11,11 +11,15 @@ import random
 import signal
 import time
 
+import pytest
+
 from tests.live import wait_until
 from tests.reliability.figures import record
 from tests.reliability.phones import Client, Phone
 
 BURST_PHONES = 80
+
+pytestmark = pytest.mark.usefixtures("close_clients")
 
 
 def vote(seed: dict, ref: str, option: int = 0) -> dict:
@@ -29,9 +33,9 @@ async def test_vote_on_worker_a_reaches_the_presenter_on_worker_b(cluster):
     console = Client(f"/ws/e/{seed['code']}/moderate/", seed["moderator"])
     phone = Phone(seed["code"], seed["phones"][0]["key"], random.Random(1))
     try:
-        await presenter.connect(b)
-        await console.connect(b)
-        await phone.connect(a)
+        await presenter.join(b)
+        await console.join(b)
+        await phone.join(a)
         began = time.monotonic()
         assert await phone.vote(vote(seed, "x1")) == {**vote(seed, "x1"), "type": "ack"}
         await presenter.results(seed["poll"], 1, timeout=30)
@@ -53,8 +57,8 @@ async def test_sigkill_of_a_worker_mid_burst_loses_no_acked_vote(cluster):
     rng = random.Random(7)
     phones = [Phone(seed["code"], p["key"], random.Random(rng.random())) for p in seed["phones"]]
     presenter = Client(f"/ws/e/{seed['code']}/present/", seed["moderator"])
-    await presenter.connect(b)
-    await asyncio.gather(*(phone.connect(a) for phone in phones))
+    await presenter.join(b)
+    await asyncio.gather(*(phone.join(a) for phone in phones))
     acked_on_a: set[str] = set()
 
     async def burst(i: int, phone: Phone) -> None:
