@@ -110,9 +110,11 @@ class Hub(PerLoop):
     async def close(self) -> None:
         """Stop this hub's background tasks and leave its groups (tests, loop shutdown)."""
         background = [*self._tasks, *self.coalescer.tasks(), *self._audience_pacers.values()]
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        while background:  # a task that swallowed its cancellation is cancelled again
+            for task in background:
+                task.cancel()
+            _, pending = await asyncio.wait(background, timeout=1)
+            background = list(pending)
         if self.channel is not None:
             for event_id in list(self.sockets):
                 try:
@@ -342,7 +344,8 @@ class Hub(PerLoop):
         self._probes[token] = future
         try:
             await self.layer.group_send(event_group(event_id), {"type": "fanout.probe", "probe": token})
-            await asyncio.wait_for(future, PROBE_TIMEOUT_S)
+            async with asyncio.timeout(PROBE_TIMEOUT_S):  # wait_for may swallow a cancellation on 3.11
+                await future
             return True
         except Exception:
             self.healthy = False

@@ -56,6 +56,9 @@ class PollCloser:
         while True:
             wait = await self.tick()
             try:
-                await asyncio.wait_for(self._woken.wait(), wait)
+                # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that lands in the
+                # turn in which the wake-up completes, and the closer would outlive Hub.close().
+                async with asyncio.timeout(wait):
+                    await self._woken.wait()
             except TimeoutError:
                 pass
