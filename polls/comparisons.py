@@ -151,15 +151,15 @@ def transitions(before: Poll, after: Poll) -> dict[str, Any]:
 def rounds_detail(poll: Poll, *, revealed_only: bool = False) -> dict[str, Any]:
     """Every round of the poll's question side by side, the shift in points, and the transitions.
 
-    With `revealed_only` (what the audience may see) a round whose results are hidden is left out,
-    and so is every transition touching it: re-revealing round 1 while round 2 is open and hidden
-    must not carry round 2's counts to the room.
+    With `revealed_only` (what the audience may see) a later round whose results are hidden is
+    left out: re-revealing round 1 while round 2 is open and hidden must not carry round 2's counts
+    to the room. Earlier rounds stay: revealing round 2 is revealing how the room moved to it.
     """
     if poll.kind not in ROUND_KINDS:
         return {}
     series = [p for p in round_series(poll) if p.state != PollState.DRAFT or p.id == poll.id]
     if revealed_only:
-        series = [p for p in series if p.results_visible or p.id == poll.id]
+        series = [p for p in series if p.round_number <= poll.round_number or p.results_visible]
     if len(series) < 2:
         return {}
     rounds = []

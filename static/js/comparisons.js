@@ -33,6 +33,13 @@ function labelCell(text, isPreferred) {
 
 // -------------------------------------------------- rounds, panel, audience
 
+/** The panel's counts, or null: none voted, or fewer than the event's small-cell size (the
+ * server then sends only its size, `suppressed`, so that a lone panelist's vote stays private). */
+export function shownPanel(results) {
+  const panel = results && results.panel;
+  return panel && !panel.suppressed && panel.counts ? panel : null;
+}
+
 /** Votes for option `i` in round `r`: exact for the poll shown; for another round (whose option
  * ids this screen does not know) recovered from its one-decimal percentage, exact below 1000. */
 export function roundCount(poll, r, i) {
@@ -51,7 +58,7 @@ function columnHead(title, sub) {
  */
 function compareTable(poll, results, preferred) {
   const rounds = Array.isArray(results.rounds) && results.rounds.length > 1 ? results.rounds : null;
-  const panel = results.panel || null;
+  const panel = shownPanel(results);
   const shown = rounds ? rounds.map((r) => (r.percent || []).map((p) => Math.round(p))) : [];
   const last = shown.length - 1;
   const counts = results.counts || {};
@@ -113,7 +120,7 @@ function compareSection(poll, results, preferred, level) {
       rounds.length > 2
         ? "Every round side by side"
         : `Round ${rounds[0].round} and round ${rounds[1].round} side by side`;
-    if (results.panel) title += ", with the expert panel";
+    if (shownPanel(results)) title += ", with the expert panel";
   }
   return h(
     "section",
@@ -234,7 +241,7 @@ function concordanceFigures(poll, results, preferred) {
   if (c.preferred && preferred) {
     figures.push(["preferred", c.preferred, "of the audience chose the preferred answer"]);
   }
-  if (c.panel_majority && results.panel) {
+  if (c.panel_majority && shownPanel(results)) {
     figures.push(["panel", c.panel_majority, "of the audience chose the panel\u2019s majority answer"]);
   }
   if (!figures.length) return null;
@@ -275,7 +282,7 @@ export function renderComparisons(container, poll, results, { level = 3, showHid
         ]
       : null;
   const rounds = results && Array.isArray(results.rounds) && results.rounds.length > 1;
-  const panel = results && results.panel && CHOICE_KINDS.has(poll.kind);
+  const panel = results && shownPanel(results) && CHOICE_KINDS.has(poll.kind);
   const hasAny = Boolean(poll && results && (rounds || results.transitions || panel || results.concordance));
   if (!changed(container, hasAny ? key : null)) return container.childElementCount > 0;
   if (!hasAny) {

@@ -151,7 +151,11 @@ def test_preferred_answer_panel_and_concordance_on_the_presenter(demo, screens):
         "75% of the audience chose the preferred answer (3 of 4)"
     )
 
-    # Two panelists vote apart from the audience: the presenter sets the panel beside it.
+    # Two panelists vote apart from the audience: the presenter sets the panel beside it, once the
+    # organisers allow cells of two (below the event's min_cell_size a panel shows its size only).
+    demo.manage(
+        "shell", "-c", "from polls.models import Event; Event.objects.filter(code='CASE2').update(min_cell_size=2)"
+    )
     open_poll(console, poll)
     for name in ("panelist-a", "panelist-b"):
         panelist(demo, name).vote(poll, options=[options[1]])

@@ -242,3 +242,11 @@ describe("renderSegments", () => {
     assert.equal(box.childElementCount, 0);
   });
 });
+
+test("a suppressed panel (under the small-cell size) is not shown as zeros", async () => {
+  const { shownPanel } = await import("../../static/js/comparisons.js");
+  assert.equal(shownPanel({ panel: { total: 1, suppressed: true } }), null);
+  assert.equal(shownPanel({}), null);
+  const panel = { total: 5, counts: { 1: 5 } };
+  assert.equal(shownPanel({ panel }), panel);
+});
