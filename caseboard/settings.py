@@ -1,5 +1,6 @@
 """Caseboard settings: one file, driven by the environment (see .env.example)."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -234,9 +235,27 @@ CASEBOARD = {
     "FANOUT_CHUNK": env_int("CASEBOARD_FANOUT_CHUNK", 1000),
     # Ballots written per transaction by a process's vote writer (polls/live/votewriter.py).
     "VOTE_BATCH_MAX": env_int("CASEBOARD_VOTE_BATCH_MAX", 500),
+    # Unknown join codes per client address and minute, over HTTP and websockets together; over it
+    # the address gets only codes already in use there (polls/joins.py, docs/protocol.md Limits).
     "JOIN_FAILURES_PER_MINUTE": env_int("CASEBOARD_JOIN_FAILURES_PER_MINUTE", 10),
+    # New participant sessions per client address and minute: a room behind one NAT address joins
+    # within it, a script stuffing ballots through fresh sessions does not.
+    "JOINS_PER_MINUTE": env_int("CASEBOARD_JOINS_PER_MINUTE", 300),
+    # Open sockets per browser session and role in one server process (tabs, projectors).
+    "SOCKETS_PER_SESSION": env_int("CASEBOARD_SOCKETS_PER_SESSION", 5),
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks; caseboard/clientip.py).
+    # Empty: the header is ignored and the client is the connection's peer.
+    "TRUSTED_PROXIES": env_list("CASEBOARD_TRUSTED_PROXIES", []),
     "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL"),
 }
+
+for _proxy in CASEBOARD["TRUSTED_PROXIES"]:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CASEBOARD_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+        ) from None
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
