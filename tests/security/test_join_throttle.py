@@ -258,3 +258,21 @@ def test_behind_the_clusters_nginx_each_phone_keeps_its_own_address(behind_nginx
     elsewhere.join()
     with elsewhere.ws("/ws/e/CASE2/") as socket:
         assert receive_type(socket, "state")["type"] == "state"
+
+
+# ------------------------------------------------------------------ code length (finding 11)
+
+
+@pytest.mark.django_db
+def test_a_new_event_in_the_admin_gets_a_long_random_code(admin_client):
+    import re
+
+    from polls.models import JOIN_CODE_ALPHABET, JOIN_CODE_REGEX
+
+    codes = {
+        admin_client.get("/admin/polls/event/add/").context["adminform"].form.initial["code"] for _ in range(3)
+    }
+    assert len(codes) == 3
+    for code in codes:
+        assert len(code) >= 8 and set(code) <= set(JOIN_CODE_ALPHABET) and re.match(JOIN_CODE_REGEX, code)
+    assert len(JOIN_CODE_ALPHABET) ** 8 > 10**12  # docs/protocol.md, Limits: the guessing math
