@@ -30,6 +30,8 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
+from caseboard.timeouts import limit_idle_http, request_timeouts
+
 logger = logging.getLogger("caseboard.serve")
 
 CLOSE_GOING_AWAY = 1001
@@ -168,6 +170,9 @@ class GracefulCommandLineInterface(CommandLineInterface):
         timeout = daphne_options.parse_known_args(rest)[0].websocket_connect_timeout
         if timeout > 0:
             os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(max(0.5, timeout - 0.5)))
+        # Request timeouts (caseboard/timeouts.py): idle HTTP connections, daphne's --http-timeout.
+        idle_timeout, rest = request_timeouts(rest)
+        reactor.callWhenRunning(limit_idle_http, self, idle_timeout)
         super().run(rest)
 
 

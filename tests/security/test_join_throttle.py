@@ -269,9 +269,7 @@ def test_a_new_event_in_the_admin_gets_a_long_random_code(admin_client):
 
     from polls.models import JOIN_CODE_ALPHABET, JOIN_CODE_REGEX
 
-    codes = {
-        admin_client.get("/admin/polls/event/add/").context["adminform"].form.initial["code"] for _ in range(3)
-    }
+    codes = {admin_client.get("/admin/polls/event/add/").context["adminform"].form.initial["code"] for _ in range(3)}
     assert len(codes) == 3
     for code in codes:
         assert len(code) >= 8 and set(code) <= set(JOIN_CODE_ALPHABET) and re.match(JOIN_CODE_REGEX, code)
