@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "caseboard",
     "cases",
@@ -100,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "caseboard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a throttled login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "caseboard.urls"
@@ -194,6 +198,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttle (django-axes; caseboard/logins.py): per username and address, and per address
+# with a higher budget, cooling off after CASEBOARD_LOGIN_COOLOFF_S without a counted failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "caseboard.logins.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("CASEBOARD_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("CASEBOARD_LOGIN_COOLOFF_S", 120))
+# Attempts during a lockout do not extend it: a moderator behind the attacker's NAT address gets
+# back in one cool-off after the last counted failure, however long the attacker keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "caseboard.clientip.request_client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -246,6 +269,8 @@ CASEBOARD = {
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks; caseboard/clientip.py).
     # Empty: the header is ignored and the client is the connection's peer.
     "TRUSTED_PROXIES": env_list("CASEBOARD_TRUSTED_PROXIES", []),
+    # Wrong passwords from one address, any usernames, within the login cool-off (caseboard/logins.py).
+    "LOGIN_FAILURES_PER_ADDRESS": env_int("CASEBOARD_LOGIN_FAILURES_PER_ADDRESS", 30),
     "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL"),
 }
 
@@ -281,5 +306,7 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # Failed logins and lockouts (username and address) at WARNING; housekeeping at INFO is noise.
+        "axes": {"level": "WARNING"},
     },
 }
