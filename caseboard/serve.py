@@ -30,6 +30,7 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
+from caseboard.logfilters import access_log
 from caseboard.timeouts import limit_idle_http, request_timeouts
 
 logger = logging.getLogger("caseboard.serve")
@@ -45,6 +46,7 @@ class GracefulServer(Server):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs["signal_handlers"] = False  # ours, installed on the running loop below
+        kwargs["action_logger"] = access_log(kwargs.get("action_logger"))  # redacted (caseboard/logfilters.py)
         super().__init__(*args, **kwargs)
         self.ports: list = []
         self.stopping = False

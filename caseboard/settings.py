@@ -300,8 +300,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # No case text or participant input in the logs: exception messages are withheld (the type
     # and stack stay), and per-request 4xx warnings (which quote typed join codes) are dropped.
-    "filters": {"redact": {"()": "caseboard.logfilters.RedactExceptionText"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    # Nor presenter keys, typed join codes or client ports (request lines keep the client's /24).
+    "filters": {
+        "redact": {"()": "caseboard.logfilters.RedactExceptionText"},
+        "requests": {"()": "caseboard.logfilters.RedactRequestDetails"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact", "requests"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},

@@ -351,7 +351,9 @@ def event_export(request: HttpRequest, code: str) -> HttpResponse:
         event = selectors.event_for_moderator(user=request.user, code=code)
     except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
-    response = HttpResponse(exports.event_csv(event), content_type="text/csv; charset=utf-8")
+    text = exports.event_csv(event)
+    services.export_recorded(event=event, user=request.user)  # audited like every moderator action
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
     return response
 
