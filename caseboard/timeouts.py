@@ -1,7 +1,7 @@
 """Request timeouts for daphne as `python -m caseboard.serve` runs it (docs/deploy.md).
 
 Plain daphne has no deadline on a request it is still receiving: Twisted closes an HTTP connection
-only after 60 s without a byte (and 15 s more to abort it), and `--http-timeout` (how long the
+only after 60 s without a byte (measured), and `--http-timeout` (how long the
 application may take to answer) is off. The review held 1,500 half-sent requests open for 90 s.
 Here, unless given on the command line:
 
