@@ -44,6 +44,9 @@ from daphne.server import Server
 from twisted.internet import reactor
 from twisted.internet.interfaces import IListeningPort
 
+from caseboard.logfilters import access_log
+from caseboard.timeouts import limit_idle_http, request_timeouts
+
 logger = logging.getLogger("caseboard.serve")
 
 CLOSE_GOING_AWAY = 1001
@@ -146,6 +149,7 @@ class GracefulServer(Server):
     def __init__(self, application, *args, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT_S, **kwargs) -> None:
         self.frames = FrameTracker(application)
         kwargs["signal_handlers"] = False  # ours, installed on the reactor's asyncio loop below
+        kwargs["action_logger"] = access_log(kwargs.get("action_logger"))  # redacted (caseboard/logfilters.py)
         super().__init__(self.frames, *args, **kwargs)
         self.drain_timeout = drain_timeout
         self.stopping = False
@@ -269,6 +273,9 @@ class GracefulCommandLineInterface(CommandLineInterface):
         deadline = admission_deadline(daphne_options.parse_known_args(rest)[0].websocket_connect_timeout)
         if deadline is not None:
             os.environ.setdefault("CASEBOARD_ADMIT_DEADLINE_S", str(deadline))
+        # Request timeouts (caseboard/timeouts.py): idle HTTP connections, daphne's --http-timeout.
+        idle_timeout, rest = request_timeouts(rest)
+        reactor.callWhenRunning(limit_idle_http, self, idle_timeout)
         self.server_class = functools.partial(self.server_class, drain_timeout=ours.drain_timeout)
         super().run(rest)
 

@@ -1,6 +1,8 @@
 """Caseboard settings: one file, driven by the environment (see .env.example)."""
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "channels",
     "caseboard",
     "cases",
@@ -99,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "caseboard.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a throttled login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "caseboard.urls"
@@ -193,6 +198,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttle (django-axes; caseboard/logins.py): per username and address, and per address
+# with a higher budget, cooling off after CASEBOARD_LOGIN_COOLOFF_S without a counted failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "caseboard.logins.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("CASEBOARD_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("CASEBOARD_LOGIN_COOLOFF_S", 120))
+# Attempts during a lockout do not extend it: a moderator behind the attacker's NAT address gets
+# back in one cool-off after the last counted failure, however long the attacker keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "caseboard.clientip.request_client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -234,9 +258,29 @@ CASEBOARD = {
     "FANOUT_CHUNK": env_int("CASEBOARD_FANOUT_CHUNK", 1000),
     # Ballots written per transaction by a process's vote writer (polls/live/votewriter.py).
     "VOTE_BATCH_MAX": env_int("CASEBOARD_VOTE_BATCH_MAX", 500),
+    # Unknown join codes per client address and minute, over HTTP and websockets together; over it
+    # the address gets only codes already in use there (polls/joins.py, docs/protocol.md Limits).
     "JOIN_FAILURES_PER_MINUTE": env_int("CASEBOARD_JOIN_FAILURES_PER_MINUTE", 10),
+    # New participant sessions per client address and minute: a room behind one NAT address joins
+    # within it, a script stuffing ballots through fresh sessions does not.
+    "JOINS_PER_MINUTE": env_int("CASEBOARD_JOINS_PER_MINUTE", 300),
+    # Open sockets per browser session and role in one server process (tabs, projectors).
+    "SOCKETS_PER_SESSION": env_int("CASEBOARD_SOCKETS_PER_SESSION", 5),
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks; caseboard/clientip.py).
+    # Empty: the header is ignored and the client is the connection's peer.
+    "TRUSTED_PROXIES": env_list("CASEBOARD_TRUSTED_PROXIES", []),
+    # Wrong passwords from one address, any usernames, within the login cool-off (caseboard/logins.py).
+    "LOGIN_FAILURES_PER_ADDRESS": env_int("CASEBOARD_LOGIN_FAILURES_PER_ADDRESS", 30),
     "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL"),
 }
+
+for _proxy in CASEBOARD["TRUSTED_PROXIES"]:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CASEBOARD_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+        ) from None
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -256,11 +300,19 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # No case text or participant input in the logs: exception messages are withheld (the type
     # and stack stay), and per-request 4xx warnings (which quote typed join codes) are dropped.
-    "filters": {"redact": {"()": "caseboard.logfilters.RedactExceptionText"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    # Nor presenter keys, typed join codes or client ports (request lines keep the client's /24).
+    "filters": {
+        "redact": {"()": "caseboard.logfilters.RedactExceptionText"},
+        "requests": {"()": "caseboard.logfilters.RedactRequestDetails"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact", "requests"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # Failed logins and lockouts (username and address) at WARNING; housekeeping at INFO is noise.
+        "axes": {"level": "WARNING"},
     },
 }

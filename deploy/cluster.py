@@ -119,6 +119,9 @@ class Cluster:
             # Clusters sharing one Redis must not hear each other's events.
             "CHANNEL_LAYER_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", f"caseboard-{port}"),
             "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"),
+            # The workers believe X-Forwarded-For from this cluster's own nginx only (caseboard/clientip.py):
+            # without it every phone would have nginx's address and share one join budget.
+            "CASEBOARD_TRUSTED_PROXIES": os.environ.get("CASEBOARD_TRUSTED_PROXIES", "127.0.0.1"),
         }
         if not self.env.get("SECRET_KEY"):
             # A cluster on one laptop (no key given): its conveniences, asked for explicitly.

@@ -20,7 +20,17 @@ from cases.models import Case
 from cases.selectors import cases_visible_to
 from polls import selectors, services
 from polls.errors import DomainError
-from polls.models import AgendaItem, Event, ModeratorAction, Option, Participant, Poll, PollState, Vote
+from polls.models import (
+    AgendaItem,
+    Event,
+    ModeratorAction,
+    Option,
+    Participant,
+    Poll,
+    PollState,
+    Vote,
+    new_join_code,
+)
 from polls.profiles import PROFILE_CHOICES
 
 LIVE_READONLY = ("state", "results_visible")
@@ -111,6 +121,16 @@ class EventForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = ("title", "code", "moderators", "panelists", "profile_fields", "min_cell_size")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "code" in self.fields and self.instance.pk is None and not self.initial.get("code"):
+            # A long random code: guessing it is impractical (docs/protocol.md, Limits).
+            self.initial["code"] = new_join_code()
+            self.fields["code"].help_text = (
+                "Generated: 8 random characters, impractical to guess. A shorter code you type "
+                "(4–10 characters) is easier to read aloud but easier to guess."
+            )
 
     def clean_code(self) -> str:
         return selectors.normalise_code(self.cleaned_data["code"])

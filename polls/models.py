@@ -15,6 +15,17 @@ JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 JOIN_CODE_REGEX = r"^[2-9A-HJ-NP-Z]{4,10}$"
 
 
+# Generated codes are this long: 32^8 ≈ 1.1e12 codes, so guessing one of a few live events is
+# impractical within the per-address budget (docs/protocol.md, Limits). Organisers may still type
+# a shorter code (4–10 characters), like the demo's CASE2.
+JOIN_CODE_LENGTH = 8
+
+
+def new_join_code() -> str:
+    """A random join code of JOIN_CODE_LENGTH characters from the readable alphabet."""
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
 def new_presenter_token() -> str:
     return secrets.token_urlsafe(24)
 

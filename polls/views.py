@@ -18,6 +18,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from caseboard import throttle
+from caseboard.clientip import request_client_ip
 from polls import exports, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
@@ -41,36 +43,48 @@ ERROR_STATUS = {
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    # Already the client's by the trusted-proxy rule (caseboard.clientip.TrustedProxyMiddleware);
+    # resolved again here so a request that did not come through the ASGI stack follows it too.
+    return request_client_ip(request)
 
 
-def _join_blocked(request: HttpRequest) -> bool:
-    return joins.join_blocked(_client_ip(request))
+def _joined(request: HttpRequest, event) -> bool:
+    return selectors.participant_id_from_session(session=request.session, event_id=event.id) is not None
 
 
-def _record_join_failure(request: HttpRequest) -> None:
-    joins.record_join_failure(_client_ip(request))
-
-
-def _event_or_404(request: HttpRequest, code: str):
-    """Look an event up by join code, counting misses so codes cannot be brute-forced."""
-    if _join_blocked(request):
-        raise _TooManyJoins
+def _find_event(request: HttpRequest, code: str):
+    """The event of a join code, or None, counting an unknown code against the client's guessing
+    budget (polls/joins.py). Raises _TooManyJoins when the address is over that budget."""
+    ip = _client_ip(request)
     try:
         return selectors.event_by_code(code=code)
     except selectors.EventNotFound:
-        _record_join_failure(request)
-        raise Http404("No event with that code.") from None
+        blocked = joins.join_blocked(ip)
+        joins.record_join_failure(ip)
+        if blocked:
+            raise _TooManyJoins from None
+        return None
+
+
+def _admit(request: HttpRequest, event) -> None:
+    """A visitor who is not (yet) the event's participant: refused while the address is over its
+    guessing budget, unless the event is in use at that address. Raises _TooManyJoins."""
+    if not joins.admits_code(_client_ip(request), event.code):
+        raise _TooManyJoins
 
 
 class _TooManyJoins(Exception):
     pass
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "polls/landing.html", {"error": "Too many wrong codes. Wait a minute and try again."}, status=429
-    )
+class _TooManyNewParticipants(Exception):
+    pass
+
+
+def _too_many(
+    request: HttpRequest, message: str = "Too many wrong codes. Wait a minute and try again."
+) -> HttpResponse:
+    return render(request, "polls/landing.html", {"error": message}, status=429)
 
 
 @require_GET
@@ -78,12 +92,13 @@ def landing(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("code", "")
     if not code:
         return render(request, "polls/landing.html", {})
-    if _join_blocked(request):
-        return _too_many(request)
     try:
-        event = selectors.event_by_code(code=code)
-    except selectors.EventNotFound:
-        _record_join_failure(request)
+        event = _find_event(request, code)
+        if event is not None and not _joined(request, event):
+            _admit(request, event)
+    except _TooManyJoins:
+        return _too_many(request)
+    if event is None:
         return render(
             request,
             "polls/landing.html",
@@ -94,12 +109,17 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 def _ensure_participant(request: HttpRequest, event) -> int:
-    """Bind this browser session to a participant of the event, creating one on first visit."""
+    """Bind this browser session to a participant of the event, creating one on first visit
+    (within the address's budget of new participants: _TooManyNewParticipants)."""
     joined = request.session.get(selectors.PARTICIPANT_SESSION_KEY, {})
     pid = joined.get(str(event.id))
     if isinstance(pid, int):
         return pid
+    ip = _client_ip(request)
+    if not joins.new_participant_allowed(ip):
+        raise _TooManyNewParticipants
     participant = services.participant_join(event=event)
+    joins.record_code_in_use(ip, event.code)
     joined[str(event.id)] = participant.id
     request.session[selectors.PARTICIPANT_SESSION_KEY] = joined
     return participant.id
@@ -124,13 +144,18 @@ def _participant_url(request: HttpRequest, event) -> str:
 @require_GET
 def participant(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        event = _event_or_404(request, code)
+        event = _find_event(request, code)
+        if event is None:
+            raise Http404("No event with that code.")
+        if not _joined(request, event):  # joined phones are never limited (reloads)
+            _admit(request, event)
+        if event.code != code:
+            return redirect("participant", code=event.code)
+        _ensure_participant(request, event)
     except _TooManyJoins:
         return _too_many(request)
-    if event.code != code:
-        return redirect("participant", code=event.code)
-    try:
-        _ensure_participant(request, event)
+    except _TooManyNewParticipants:
+        return _too_many(request, "Too many people joined from this network in the last minute. Try again shortly.")
     except DomainError as exc:
         return render(request, "polls/ended.html", {"event": event, "message": exc.message}, status=410)
     config = _page_config(
@@ -144,9 +169,39 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _participant_context(request: HttpRequest, code: str):
-    event = selectors.event_by_code(code=code)
+    """The event and this session's participant id (or None). Unknown codes count as wrong joins
+    (a probe of `state.json` or `vote` would otherwise tell codes apart unthrottled); over the
+    guessing budget a session that has not joined gets _TooManyJoins, whether the code exists or not."""
+    event = _find_event(request, code)
+    if event is None:
+        raise selectors.EventNotFound
     pid = selectors.participant_id_from_session(session=request.session, event_id=event.id)
+    if pid is None:
+        _admit(request, event)
     return event, pid
+
+
+def _fallback_allowed(request: HttpRequest) -> bool:
+    """The HTTP fallback's own rate limit, per session: the websocket's budget
+    (CASEBOARD_RATE_LIMIT_FRAMES per CASEBOARD_RATE_LIMIT_WINDOW_S) for polls and ballots together."""
+    limits = settings.CASEBOARD
+    key = f"http-fallback:{request.session.session_key}"
+    return throttle.hit(key, limits["RATE_LIMIT_WINDOW_S"]) <= limits["RATE_LIMIT_FRAMES"]
+
+
+def _guarded(request: HttpRequest, code: str):
+    """(event, participant id, None) for a fallback request, or (None, None, the error response)."""
+    try:
+        event, pid = _participant_context(request, code)
+    except selectors.EventNotFound:
+        return None, None, _error_response("unknown_event")
+    except _TooManyJoins:
+        return None, None, _error_response("rate_limited", message="Too many wrong codes. Wait a minute.")
+    if pid is None:
+        return None, None, _error_response("not_joined")
+    if not _fallback_allowed(request):
+        return None, None, _error_response("rate_limited")
+    return event, pid, None
 
 
 def _error_response(code: str, ref: str | None = None, message: str | None = None) -> JsonResponse:
@@ -158,12 +213,9 @@ def _error_response(code: str, ref: str | None = None, message: str | None = Non
 @require_GET
 def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     """Fallback for networks that block websockets: the same `state` frame, polled."""
-    try:
-        event, pid = _participant_context(request, code)
-    except selectors.EventNotFound:
-        return _error_response("unknown_event")
-    if pid is None:
-        return _error_response("not_joined")
+    event, pid, refusal = _guarded(request, code)
+    if refusal is not None:
+        return refusal
     message = outbound.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
@@ -176,10 +228,9 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
 def participant_vote(request: HttpRequest, code: str) -> HttpResponse:
     """Fallback for phones without websockets: the body is a client frame the protocol accepts over
     HTTP (`vote`, `profile`; see FrameType.http_fallback), the reply the same `ack` or `error`."""
-    try:
-        event, pid = _participant_context(request, code)
-    except selectors.EventNotFound:
-        return _error_response("unknown_event")
+    event, pid, refusal = _guarded(request, code)
+    if refusal is not None:
+        return refusal
     ref = None
     try:
         frame = protocol.decode(
@@ -206,12 +257,16 @@ def _qr_svg(url: str) -> str:
 @never_cache
 @require_GET
 def presenter(request: HttpRequest, code: str) -> HttpResponse:
+    # Unknown codes count as wrong joins: "404" against "please log in" would tell codes apart.
     try:
-        event = selectors.event_by_code(code=code)
-    except selectors.EventNotFound:
-        raise Http404("No event with that code.") from None
+        event = _find_event(request, code)
+    except _TooManyJoins:
+        return _too_many(request)
+    if event is None:
+        raise Http404("No event with that code.")
     key = request.GET.get("key", "")
     if key and constant_time_compare(key, event.presenter_token):
+        joins.record_code_in_use(_client_ip(request), event.code)
         # The key leaves the URL at once (the redirect): the session keeps a fingerprint of it, so
         # rotating the key (services.presenter_key_rotate) ends this browser's access.
         granted = request.session.get(selectors.PRESENTER_SESSION_KEY, {})
@@ -220,9 +275,12 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
         request.session[selectors.PRESENTER_SESSION_KEY] = granted
         return redirect("presenter", code=event.code)
     if not selectors.may_present(user=request.user, session=request.session, event=event):
+        if not joins.admits_code(_client_ip(request), event.code):
+            return _too_many(request)
         if not request.user.is_authenticated:
             return redirect(f"{settings.LOGIN_URL}?next={request.path}")
         raise Http404("No event with that code.")
+    joins.record_code_in_use(_client_ip(request), event.code)
     participant_url = _participant_url(request, event)
     config = _page_config(request, event, Role.PRESENTER)
     return render(
@@ -240,6 +298,7 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
         event = selectors.event_for_moderator(user=request.user, code=code)
     except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
+    joins.record_code_in_use(_client_ip(request), event.code)
     presenter_link = request.build_absolute_uri(
         reverse("presenter", kwargs={"code": event.code}) + f"?key={event.presenter_token}"
     )
@@ -266,6 +325,7 @@ def panelist(request: HttpRequest, code: str) -> HttpResponse:
         services.panelist_participant(event=event, user=request.user)
     except (selectors.EventNotFound, DomainError):
         raise Http404("No event with that code.") from None
+    joins.record_code_in_use(_client_ip(request), event.code)
     config = _page_config(request, event, Role.PANELIST)
     return render(request, "polls/participant.html", {"event": event, "config": config, "panel": True})
 
@@ -291,7 +351,9 @@ def event_export(request: HttpRequest, code: str) -> HttpResponse:
         event = selectors.event_for_moderator(user=request.user, code=code)
     except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
-    response = HttpResponse(exports.event_csv(event), content_type="text/csv; charset=utf-8")
+    text = exports.event_csv(event)
+    services.export_recorded(event=event, user=request.user)  # audited like every moderator action
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
     return response
 

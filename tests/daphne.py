@@ -33,6 +33,8 @@ class Server:
     password: str
     process: subprocess.Popen | None = None
     starts: int = 0
+    # How the server is launched: plain daphne, or e.g. ("-m", "caseboard.serve", "--http-idle-timeout", "3").
+    launcher: tuple[str, ...] = ("-m", "daphne")
 
     def manage(self, *args: str) -> str:
         """Run a management command against the server's database."""
@@ -57,7 +59,7 @@ class Server:
             log_path = self.workdir / f"daphne-{self.starts}.log"
             with open(log_path, "wb") as log:  # the child keeps its own descriptor
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                    [sys.executable, *self.launcher, "-b", "127.0.0.1", "-p", str(self.port),
                      "caseboard.asgi:application"],
                     cwd=ROOT,
                     env=self.env,
@@ -118,8 +120,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise AssertionError(f"daphne did not become healthy ({last_error}):\n{log.read_text()[-4000:]}")
 
 
-def serve_demo(workdir: Path, **extra_env: str) -> Server:
-    """Migrate a fresh SQLite database in `workdir`, load the demo and start daphne on a free port."""
+def serve_demo(workdir: Path, launcher: tuple[str, ...] = ("-m", "daphne"), **extra_env: str) -> Server:
+    """Migrate a fresh SQLite database in `workdir`, load the demo and start daphne on a free port
+    (`launcher`: `("-m", "caseboard.serve", ...)` for the launcher `make run` uses)."""
     env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
     password = "demo-" + secrets.token_urlsafe(12)
     env.update(
@@ -132,7 +135,9 @@ def serve_demo(workdir: Path, **extra_env: str) -> Server:
     )
     env.update(extra_env)
     port = free_port()
-    server = Server(url=f"http://127.0.0.1:{port}", port=port, env=env, workdir=workdir, password=password)
+    server = Server(
+        url=f"http://127.0.0.1:{port}", port=port, env=env, workdir=workdir, password=password, launcher=launcher
+    )
     server.manage("migrate", "--noinput")
     server.manage("load_demo")
     server.start()

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import Error as DatabaseError
 
+from caseboard.clientip import scope_client_ip
 from polls import protocol, selectors, services
 from polls.errors import DomainError
 from polls.joins import join_blocked, record_join_failure
@@ -32,6 +33,7 @@ CLOSE_FLOOD = 4008
 CLOSE_TOO_MANY_JOINS = 4429
 CLOSE_SERVER_ERROR = 4011
 CLOSE_TRY_AGAIN_LATER = 4013
+CLOSE_TOO_MANY_SOCKETS = 4409
 
 
 class InFlight:
@@ -57,6 +59,36 @@ class InFlight:
 IN_FLIGHT = InFlight()
 
 
+class SessionSockets:
+    """Open sockets per browser session and role in this process (CASEBOARD_SOCKETS_PER_SESSION).
+
+    A few tabs or projectors per session are normal; thousands are one client holding the
+    server's memory and fan-out time. Counted per process: a cluster of N workers lets a
+    session hold N times the cap (a cluster-wide count would cost a cache round trip per
+    handshake of a join burst).
+    """
+
+    def __init__(self) -> None:
+        self.open: dict[tuple[str, str], int] = {}
+
+    def take(self, key: tuple[str, str], cap: int) -> bool:
+        count = self.open.get(key, 0)
+        if count >= cap:
+            return False
+        self.open[key] = count + 1
+        return True
+
+    def release(self, key: tuple[str, str]) -> None:
+        count = self.open.get(key, 0) - 1
+        if count > 0:
+            self.open[key] = count
+        else:
+            self.open.pop(key, None)
+
+
+SESSION_SOCKETS = SessionSockets()
+
+
 class Refused(Exception):
     def __init__(self, close_code: int) -> None:
         self.close_code = close_code
@@ -74,6 +106,7 @@ class EventConsumer(AsyncWebsocketConsumer):
     event_id: int | None = None
     participant_id: int | None = None
     closing: bool = True  # until connect() has admitted the socket
+    socket_slot: tuple[str, str] | None = None  # this socket's place in SESSION_SOCKETS
 
     # --------------------------------------------------------------- access
 
@@ -109,9 +142,9 @@ class EventConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.connect_started = time.monotonic()
         code = self.scope["url_route"]["kwargs"]["code"]
-        client = self.scope.get("client") or ("unknown", 0)
         try:
-            self.event_id = await database_sync_to_async(self.admit)(code, str(client[0]))
+            # The client's address by the trusted-proxy rule (caseboard.clientip middleware).
+            self.event_id = await database_sync_to_async(self.admit)(code, scope_client_ip(self.scope))
         except Refused as refused:
             self.event_id = None
             await self.close(code=refused.close_code)
@@ -123,6 +156,13 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_SERVER_ERROR)
             return
         limits = settings.CASEBOARD
+        session_key = getattr(self.scope.get("session"), "session_key", None) or ""
+        slot = (session_key, self.role)
+        if not SESSION_SOCKETS.take(slot, limits["SOCKETS_PER_SESSION"]):
+            self.event_id = None
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.socket_slot = slot
         self.bucket = TokenBucket(capacity=limits["RATE_LIMIT_FRAMES"], per_seconds=limits["RATE_LIMIT_WINDOW_S"])
         self.max_bytes = limits["MAX_FRAME_BYTES"]
         self.hub = Hub.current()
@@ -146,6 +186,9 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self.deliver(results)
 
     async def disconnect(self, code: int) -> None:
+        if self.socket_slot is not None:
+            SESSION_SOCKETS.release(self.socket_slot)
+            self.socket_slot = None
         if self.event_id is not None and getattr(self, "hub", None) is not None:
             await self.hub.detach(self.event_id, self)
 

@@ -20,6 +20,7 @@ from polls.services.flow import (
     results_reveal,
 )
 from polls.services.moderation import answer_moderate, poll_duplicate, poll_reset
+from polls.services.records import export_recorded
 from polls.services.reveals import (
     fact_hide,
     fact_reveal,
@@ -41,6 +42,7 @@ __all__ = [
     "event_moderators_set",
     "event_start",
     "expire_due_polls",
+    "export_recorded",
     "fact_hide",
     "fact_reveal",
     "panelist_participant",

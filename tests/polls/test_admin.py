@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.http import HttpRequest
 from django.urls import reverse
 
 from cases.models import Case
@@ -185,7 +186,7 @@ def test_participant_and_vote_lists_show_no_case_text(admin_client, pre_poll):
 
 
 def test_demo_moderator_can_author_but_not_edit_the_audit_log(client, demo_event):
-    assert client.login(username="moderator", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="moderator", password=DEMO_PASSWORD)  # axes needs a request
     for url in (changelist(Case), add(Case), changelist(Event), change(demo_event), changelist(ModeratorAction)):
         assert client.get(url).status_code == 200, url
     assert client.get(add(ModeratorAction)).status_code == 403

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from cases.models import Case
 from polls import services
@@ -120,7 +121,7 @@ def test_moderator_can_log_in_with_the_configured_password(demo_password, client
     assert user.has_perms(["cases.change_case", "cases.add_teachingpoint", "polls.change_event", "polls.add_poll"])
     assert not user.has_perm("polls.change_moderatoraction")
     assert PASSWORD not in output
-    assert client.login(username="moderator", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="moderator", password=PASSWORD)  # axes needs a request
 
 
 def test_output_lists_the_three_screens_and_the_login(demo_password):
@@ -138,7 +139,7 @@ def test_generated_password_is_shown_once_and_then_kept(no_demo_password, client
     second = run_demo()
     assert "Password (shown once)" not in second
     assert "unchanged" in second
-    assert client.login(username="moderator", password=password)
+    assert client.login(request=HttpRequest(), username="moderator", password=password)
 
 
 def test_rerun_keeps_votes_and_live_state(demo_password):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import http.client
 import http.cookiejar
 import json
 import urllib.parse
@@ -24,16 +26,23 @@ def daphne(tmp_path_factory) -> Server:
 class Client:
     """One browser's cookies against the server: a participant's phone or a logged-in user."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, *, source: str | None = None, url: str | None = None) -> None:
+        """`source`: the local address to connect from (any of 127.0.0.0/8 on Linux), so one
+        machine can play clients at several addresses. `url`: another way in (a proxy)."""
         self.server = server
+        self.base = url or server.url
+        self.source = source
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()]
+        if source:
+            handlers.append(FromAddress(source))
+        self.opener = urllib.request.build_opener(*handlers)
 
     def cookie(self, name: str) -> str | None:
         return next((c.value for c in self.jar if c.name == name), None)
 
     def get(self, path: str, **headers: str) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.server.url + path, headers=headers)  # noqa: S310 (local)
+        request = urllib.request.Request(self.base + path, headers=headers)  # noqa: S310 (local)
         try:
             with self.opener.open(request, timeout=20) as response:
                 return response.status, response.read()
@@ -43,9 +52,9 @@ class Client:
     def post(self, path: str, body: bytes, content_type: str = "application/json") -> tuple[int, bytes]:
         token = self.cookie("csrftoken") or ""
         request = urllib.request.Request(  # noqa: S310 (local)
-            self.server.url + path,
+            self.base + path,
             data=body,
-            headers={"Content-Type": content_type, "X-CSRFToken": token, "Referer": self.server.url + "/"},
+            headers={"Content-Type": content_type, "X-CSRFToken": token, "Referer": self.base + "/"},
         )
         try:
             with self.opener.open(request, timeout=20) as response:
@@ -74,13 +83,25 @@ class Client:
 
     def ws_headers(self) -> dict[str, str]:
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.jar)
-        return {"Cookie": cookies, "Origin": self.server.url}
+        return {"Cookie": cookies, "Origin": self.base}
 
-    def ws(self, path: str):
+    def ws(self, path: str, **headers: str):
         from websockets.sync.client import connect
 
-        url = self.server.url.replace("http://", "ws://") + path
-        return connect(url, additional_headers=self.ws_headers(), open_timeout=20, max_size=2**22)
+        url = self.base.replace("http://", "ws://") + path
+        extra = {"source_address": (self.source, 0)} if self.source else {}
+        return connect(
+            url, additional_headers={**self.ws_headers(), **headers}, open_timeout=20, max_size=2**22, **extra
+        )
+
+
+class FromAddress(urllib.request.HTTPHandler):
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+    def http_open(self, request):
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self.source, 0)), request)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -98,3 +119,29 @@ def receive_type(socket, kind: str, timeout: float = 10) -> dict:
 def run_django(server: Server, code: str) -> str:
     """Run Python with Django set up against the server's database (a state an attacker left)."""
     return server.manage("shell", "-c", code)
+
+
+@pytest.fixture
+async def asgi_sockets():
+    """Websockets opened through the ASGI app (tests.security.asgi.Browser.ws) are closed after the
+    test, and the fan-out hub stopped. Every limit counter starts empty."""
+    from channels.db import database_sync_to_async
+    from django.core.cache import cache
+    from django.db import connections
+
+    from polls import joins
+    from polls.live.hub import Hub
+
+    cache.clear()
+    getattr(joins, "_in_use_written", {}).clear()
+    opened = []
+    yield opened
+    for communicator in opened:
+        try:
+            await communicator.disconnect()
+        except Exception:
+            pass
+    hub = Hub.for_running_loop()
+    if hub is not None:
+        await hub.close()
+    await database_sync_to_async(connections.close_all)()

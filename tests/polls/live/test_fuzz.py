@@ -187,12 +187,14 @@ async def fuzz_socket(ws, world: dict, data, role: str) -> None:
 @given(data=st.data())
 @FUZZ
 async def test_participant_socket_survives_arbitrary_frames(ws, world, data, settings):
-    settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 10_000}
+    # One socket per example on a fixture that lives across examples: no caps on frames or sockets.
+    settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 10_000, "SOCKETS_PER_SESSION": 10_000}
     await fuzz_socket(ws, world, data, "participant")
 
 
 @given(data=st.data())
 @FUZZ
 async def test_moderator_socket_survives_arbitrary_frames(ws, world, data, settings):
-    settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 10_000}
+    # One socket per example on a fixture that lives across examples: no caps on frames or sockets.
+    settings.CASEBOARD = {**settings.CASEBOARD, "RATE_LIMIT_FRAMES": 10_000, "SOCKETS_PER_SESSION": 10_000}
     await fuzz_socket(ws, world, data, "moderator")
