@@ -80,6 +80,13 @@ def request_client_ip(request) -> str:
     return resolve(peer, [forwarded] if forwarded else [])
 
 
+def login_client_ip(request) -> str | None:
+    """django-axes' `AXES_CLIENT_IP_CALLABLE`: the same address, or None where a request has none
+    (an in-process test client): axes stores it in an IP-address column, which PostgreSQL checks."""
+    address = request_client_ip(request)
+    return None if _address(address) is None else address
+
+
 def scope_client_ip(scope) -> str:
     client = scope.get("client") or ("unknown", 0)
     return str(client[0])

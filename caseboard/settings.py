@@ -212,7 +212,7 @@ AXES_COOLOFF_TIME = timedelta(seconds=env_int("CASEBOARD_LOGIN_COOLOFF_S", 120))
 # back in one cool-off after the last counted failure, however long the attacker keeps trying.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "caseboard.clientip.request_client_ip"
+AXES_CLIENT_IP_CALLABLE = "caseboard.clientip.login_client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429
