@@ -140,6 +140,17 @@ class EventForm(forms.ModelForm):
         return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
 
 
+def _complete_agenda(modeladmin: admin.ModelAdmin, request: HttpRequest, event: Event) -> None:
+    """A poll's case joins the event's agenda, said in so many words (the console shows only the agenda)."""
+    for case in services.agenda_complete(event_id=event.pk, user=request.user):
+        modeladmin.message_user(
+            request,
+            f"“{case.title}” was not on the agenda of {event.code}: it has been added at the end, "
+            "so that its polls appear in the console.",
+            messages.WARNING,
+        )
+
+
 class AgendaItemInline(EventScoped, admin.TabularInline):
     model = AgendaItem
     fields = ("position", "case")
@@ -205,6 +216,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         # moderators closed), never through the form's own many-to-many save.
         wanted = form.cleaned_data.pop("moderators", None)
         super().save_related(request, form, formsets, change)
+        _complete_agenda(self, request, form.instance)
         if wanted is None:
             return
         ids = {user.pk for user in wanted}
@@ -312,6 +324,10 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
             lambda p: f"“{p.question}”",
         )
         _report(self, request, done, refused, verb)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _complete_agenda(self, request, form.instance.event)
 
     @admin.action(description="Open", permissions=["change"])
     def open_polls(self, request, queryset):
