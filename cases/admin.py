@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils.html import format_html_join
 
 from cases import services
-from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field
+from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field, acknowledged
 from cases.models import (
     Case,
     CaseFact,
@@ -16,7 +16,7 @@ from cases.models import (
     TeachingPoint,
     TherapyLine,
 )
-from cases.selectors import cases_visible_to, may_edit_case
+from cases.selectors import cases_visible_to, may_edit_case, unacknowledged_identifiers
 
 
 class CaseScoped:
@@ -132,8 +132,9 @@ class CaseAdmin(CaseScoped, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        findings = services.acknowledged_in(form, formsets)
-        services.identifiers_acknowledged(case=form.instance, user=request.user, findings=findings)
+        if acknowledged(form):
+            findings = unacknowledged_identifiers(case=form.instance)
+            services.identifiers_acknowledged(case=form.instance, user=request.user, findings=findings)
 
 
 class ReferenceInline(admin.StackedInline):
@@ -158,10 +159,10 @@ class TeachingPointAdmin(CaseScoped, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        findings = [
-            (f"Teaching point “{form.instance.title[:60]}”: {where}", kind) for where, kind in form.identifier_findings
-        ]
-        services.identifiers_acknowledged(case=form.instance.case, user=request.user, findings=findings)
+        if acknowledged(form):
+            mine = f"Teaching point {form.instance.position}:"
+            findings = [f for f in unacknowledged_identifiers(case=form.instance.case) if f[0].startswith(mine)]
+            services.identifiers_acknowledged(case=form.instance.case, user=request.user, findings=findings)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(reference_total=Count("references"))

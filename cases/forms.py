@@ -37,14 +37,15 @@ class IdentifierGuardForm(forms.ModelForm):
     """Refuses changed text that looks like a patient identifier unless the author acknowledges it.
 
     Only fields the author changed are read: text acknowledged once is not flagged on every later
-    save. `identifier_findings` keeps (field label, kind) of what was acknowledged, for the record.
+    save. With the box ticked the page saves, and its admin records an acknowledgement of every
+    finding of what it edits (cases.services.identifiers_acknowledged), unchanged text included:
+    text written before the guard existed is flagged again when its event goes live.
     """
 
     guard_exclude: tuple[str, ...] = ()
 
     def clean(self):
         cleaned = super().clean()
-        self.identifier_findings: list[tuple[str, str]] = []
         acknowledged = str(self.data.get(ACKNOWLEDGE, "")).lower() in {"on", "true", "1"}
         for name in self.changed_data:
             field = self.fields.get(name)
@@ -57,10 +58,11 @@ class IdentifierGuardForm(forms.ModelForm):
             if not isinstance(value, str):
                 continue
             findings = find_identifiers(value)
-            if not findings:
-                continue
-            if acknowledged:
-                self.identifier_findings += [(str(field.label or name), f.kind) for f in findings]
-            else:
+            if findings and not acknowledged:
                 self.add_error(name, ValidationError(describe(value, findings), code="patient_identifier"))
         return cleaned
+
+
+def acknowledged(form) -> bool:
+    """Whether an authoring page was saved with "I have checked the flagged text" ticked."""
+    return bool(form.cleaned_data.get(ACKNOWLEDGE))

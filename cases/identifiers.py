@@ -25,9 +25,13 @@ who wrote it, never to a log.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import logging
 import re
 from dataclasses import dataclass
+
+from django.conf import settings
 
 # What each kind is called where an author reads it.
 KINDS: dict[str, str] = {
@@ -268,3 +272,21 @@ def find_identifiers(text: str) -> list[Finding]:
             continue  # inside (or overlapping) one already reported: one finding per stretch
         merged.append(finding)
     return merged
+
+
+def fingerprint(kind: str, flagged: str) -> str:
+    """A keyed hash of a finding, to recognise it again without keeping its text.
+
+    Keyed with the server's secret: a phone number has few enough values that a plain hash could
+    be reversed by trying them all."""
+    message = f"{kind}\x00{' '.join(flagged.split())}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def findings_in(texts: list[tuple[str, str]]) -> list[tuple[str, Finding, str]]:
+    """(where, finding, fingerprint) for each finding in (where, text) pairs."""
+    return [
+        (where, finding, fingerprint(finding.kind, text[finding.start : finding.end]))
+        for where, text in texts
+        for finding in find_identifiers(text)
+    ]

@@ -151,6 +151,9 @@ class IdentifierAcknowledgement(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     where = models.CharField(max_length=120, help_text="The part and field, e.g. “Hidden fact 2: text”.")
     kind = models.CharField(max_length=20, help_text="The kind of identifier (cases.identifiers.KINDS).")
+    # A keyed hash of the kind and the flagged text (cases.identifiers.fingerprint): it tells
+    # whether a finding at go-live was acknowledged, without keeping the text.
+    fingerprint = models.CharField(max_length=64, db_index=True)
 
     class Meta:
         ordering = ["-at", "-id"]

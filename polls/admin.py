@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from cases import services as case_services
-from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field
+from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field, acknowledged
 from cases.models import Case
 from cases.selectors import cases_visible_to
 from polls import selectors, services
@@ -145,17 +145,17 @@ class EventForm(forms.ModelForm):
         return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
 
 
-def _record_acknowledgements(request: HttpRequest, formsets) -> None:
-    """Acknowledged identifier findings of polls edited inline on an event's page, per poll's case."""
-    for formset in formsets:
-        if formset.model is not Poll:
-            continue
-        for inline in formset.forms:
-            findings = getattr(inline, "identifier_findings", [])
-            if findings and inline.instance.pk:
-                poll = inline.instance
-                where = [(f"Poll “{poll.question[:50]}”: {label}", kind) for label, kind in findings]
-                case_services.identifiers_acknowledged(case=poll.case, user=request.user, findings=where)
+def _record_acknowledgements(request: HttpRequest, form, event_id: int, prefix: str) -> None:
+    """With "I have checked the flagged text" ticked, every finding of the polls the page edits
+    (their `where` starts with `prefix`) is acknowledged, each against its case."""
+    if not acknowledged(form):
+        return
+    by_case: dict = {}
+    for case, where, kind, print_ in selectors.event_unacknowledged_identifiers(event_id):
+        if where.startswith(prefix):
+            by_case.setdefault(case, []).append((where, kind, print_))
+    for case, findings in by_case.items():
+        case_services.identifiers_acknowledged(case=case, user=request.user, findings=findings)
 
 
 def _complete_agenda(modeladmin: admin.ModelAdmin, request: HttpRequest, event: Event) -> None:
@@ -239,7 +239,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         wanted = form.cleaned_data.pop("moderators", None)
         super().save_related(request, form, formsets, change)
         _complete_agenda(self, request, form.instance)
-        _record_acknowledgements(request, formsets)
+        _record_acknowledgements(request, form, form.instance.pk, "Poll ")
         if wanted is None:
             return
         ids = {user.pk for user in wanted}
@@ -353,9 +353,7 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         _complete_agenda(self, request, form.instance.event)
-        findings = case_services.acknowledged_in(form, formsets)
-        findings = [(f"Poll “{form.instance.question[:50]}”: {where}", kind) for where, kind in findings]
-        case_services.identifiers_acknowledged(case=form.instance.case, user=request.user, findings=findings)
+        _record_acknowledgements(request, form, form.instance.event_id, f"Poll {form.instance.pk}:")
 
     @admin.action(description="Open", permissions=["change"])
     def open_polls(self, request, queryset):

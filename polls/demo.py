@@ -18,7 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
 
+from cases import services as case_services
 from cases.models import Case, CaseFact, HistoryItem, Reference, Sex, StagingItem, TeachingPoint, TherapyLine
+from polls import selectors
 from polls.models import AgendaItem, Event, EventStatus, Option, Poll, PollKind, PollState
 
 DEMO_CODE = "CASE2"
@@ -381,6 +383,18 @@ def _sync_moderator(password: str | None, changes: Counter) -> tuple[Any, str | 
     return user, shown, source
 
 
+def _acknowledge_sources(event: Event, user, changes: Counter) -> None:
+    """The identifier guard flags the demo's dated sources (the FDA's 26 June 2025): they are about
+    no patient, so the demo's author acknowledges them, as an organiser would on the case's page.
+    Anything else it flags stays unacknowledged, and the demo event would not go live."""
+    expected = {"Teaching point 4: text", "Teaching point 4: title"}
+    findings = selectors.event_unacknowledged_identifiers(event.id)
+    sources = [(where, kind, print_) for case, where, kind, print_ in findings if where in expected]
+    if sources:
+        case_services.identifiers_acknowledged(case=event.cases.get(), user=user, findings=sources)
+        changes["updated"] += 1
+
+
 @transaction.atomic
 def load_demo(*, password: str | None = None, reset: bool = False) -> DemoResult:
     """Create or refresh the demo case, event CASE2 and moderator; with reset, rebuild the event first."""
@@ -393,6 +407,7 @@ def load_demo(*, password: str | None = None, reset: bool = False) -> DemoResult
     if not event.moderators.filter(pk=user.pk).exists():
         event.moderators.add(user)
         changes["updated"] += 1
+    _acknowledge_sources(event, user, changes)
     return DemoResult(
         event=event,
         case=case,

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.crypto import constant_time_compare
 
 from cases.models import Case, CaseFact, TeachingPoint
+from cases.selectors import unacknowledged_identifiers
 from polls import comparisons, tallies
 from polls.errors import DomainError
 from polls.models import (
@@ -304,3 +305,24 @@ def event_id_by_code(*, code: str, fresh: bool = False) -> int:
         _EVENT_IDS.clear()
     _EVENT_IDS[key] = (now, event_id)
     return event_id
+
+
+def event_unacknowledged_identifiers(event_id: int) -> list[tuple[Case, str, str, str]]:
+    """(case, where, kind, fingerprint) of every passage on the event's agenda (its cases and the
+    event's polls of them) that the identifier guard flags and nobody has acknowledged."""
+    found = []
+    cases = Case.objects.filter(agenda_items__event_id=event_id).prefetch_related(
+        "staging", "history", "therapy_lines", "facts", "teaching_points"
+    )
+    for case in cases.order_by("agenda_items__position"):
+        polls = []
+        for poll in Poll.objects.filter(event_id=event_id, case=case).prefetch_related("options"):
+            polls += [
+                (f"Poll {poll.pk}: question", poll.question),
+                (f"Poll {poll.pk}: rationale", poll.preferred_rationale),
+            ]
+            polls += [(f"Poll {poll.pk}: option {option.position}", option.label) for option in poll.options.all()]
+        found += [
+            (case, *finding) for finding in unacknowledged_identifiers(case=case, more=[p for p in polls if p[1]])
+        ]
+    return found

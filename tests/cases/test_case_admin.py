@@ -199,7 +199,10 @@ def test_an_acknowledged_finding_is_saved_and_recorded_without_its_text(admin_cl
     assert response.status_code == 302, response.context["adminform"].form.errors
     case = Case.objects.get(title=CASE["title"])
     record = IdentifierAcknowledgement.objects.get(case=case)
-    assert (record.user, record.kind, record.where) == (admin_user, "date", "Case fact 1: Text")
+    assert (record.user, record.kind, record.where) == (admin_user, "date", "Case fact 1: text")
+    from cases.selectors import unacknowledged_identifiers
+
+    assert unacknowledged_identifiers(case=case) == []  # its event may go live
     assert "26 June" not in record.where and "26 June" not in caplog.text
 
 

@@ -215,3 +215,15 @@ def test_reset_rebuilds_the_event_without_its_votes(demo_password):
     assert set(Poll.objects.filter(event=rebuilt).values_list("state", flat=True)) == {"draft"}
     assert rebuilt.moderators.filter(username="moderator").exists()
     assert Case.objects.filter(title="Case Summary 2").count() == 1
+
+
+def test_the_demo_goes_live_past_the_identifier_guard(demo_password):
+    """Its only flagged passages are dated sources, acknowledged by the loader; nothing else is flagged."""
+    from cases.models import IdentifierAcknowledgement
+    from polls.selectors import event_unacknowledged_identifiers
+
+    run_demo()
+    assert event_unacknowledged_identifiers(Event.objects.get(code="CASE2").id) == []
+    assert {a.where for a in IdentifierAcknowledgement.objects.all()} == {"Teaching point 4: text"}
+    run_demo()  # loading again acknowledges nothing twice
+    assert IdentifierAcknowledgement.objects.count() == 1
