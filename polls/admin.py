@@ -7,20 +7,27 @@ state machine, audited and broadcast to connected screens.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import slugify
 
 from cases import services as case_services
 from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field, acknowledged
+from cases.identifiers import KINDS
 from cases.models import Case
 from cases.selectors import cases_visible_to
-from polls import selectors, services
+from polls import casefile, selectors, services
 from polls.errors import DomainError
 from polls.models import (
     AgendaItem,
@@ -220,7 +227,81 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
     inlines = (AgendaItemInline, PollInline)
-    actions = ("start_events", "end_events", "rotate_presenter_keys")
+    actions = ("start_events", "end_events", "rotate_presenter_keys", "download_case_files")
+    change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"
+
+    def get_urls(self):
+        import_case = self.admin_site.admin_view(self.import_case_view)
+        return [path("<path:object_id>/import-case/", import_case, name="polls_event_import_case"), *super().get_urls()]
+
+    def import_case_view(self, request: HttpRequest, object_id: str):
+        """Upload a case file (docs/case-file.md): the case, its teaching points and polls join the
+        event's agenda, or nothing does and the page says why, item by item."""
+        event = self.get_object(request, object_id)
+        if event is None or not self.has_change_permission(request, event):
+            raise PermissionDenied
+        errors: list[str] = []
+        if request.method == "POST":
+            upload = request.FILES.get("case_file")
+            try:
+                if upload is None:
+                    raise casefile.CaseFileError(["Choose a case file (.json) to import."])
+                if upload.size > casefile.MAX_BYTES:
+                    raise casefile.CaseFileError([f"The file is larger than {casefile.MAX_BYTES // 1024} KB."])
+                data = casefile.read_case_file(upload.read())
+                case = casefile.case_file_import(data=data, user=request.user, event_id=event.pk)
+            except casefile.CaseFileError as refused:
+                errors = refused.errors
+            else:
+                self.message_user(
+                    request, f"“{case.title}” is on the agenda of {event.code} with its polls.", messages.SUCCESS
+                )
+                flagged = [f for f in selectors.event_unacknowledged_identifiers(event.pk) if f[0] == case]
+                if flagged:
+                    self.message_user(
+                        request,
+                        f"{len(flagged)} passage(s) of the imported case may identify a patient: "
+                        + "; ".join(f"{where} ({KINDS[kind]})" for _, where, kind, _ in flagged[:5])
+                        + ". The event will not go live until each is removed or acknowledged.",
+                        messages.WARNING,
+                    )
+                return redirect(reverse("admin:polls_event_change", args=[event.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import a case file into {event.code}",
+            "event": event,
+            "opts": self.model._meta,
+            "errors": errors,
+            "max_kb": casefile.MAX_BYTES // 1024,
+        }
+        return TemplateResponse(request, "admin/polls/event/import_case.html", context, status=400 if errors else 200)
+
+    @admin.action(description="Download its cases as case files (.json)", permissions=["change"])
+    def download_case_files(self, request: HttpRequest, queryset: QuerySet[Event]):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one event to download its cases.", messages.ERROR)
+            return None
+        event = queryset.get()
+        cases = list(event.cases.order_by("agenda_items__position"))
+        if not cases:
+            self.message_user(request, f"{event.code} has no case on its agenda.", messages.ERROR)
+            return None
+        services.export_recorded(event=event, user=request.user)
+        files = {
+            f"{event.code}-{n}-{slugify(case.title) or 'case'}.json": casefile.case_file_bytes(case, event=event)
+            for n, case in enumerate(cases, start=1)
+        }
+        if len(files) == 1:
+            ((name, content),) = files.items()
+            response = HttpResponse(content, content_type="application/json")
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, content in files.items():
+                    archive.writestr(name, content)
+            name, response = f"{event.code}-cases.zip", HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None):
         fields = super().get_readonly_fields(request, obj)
