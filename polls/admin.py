@@ -30,12 +30,14 @@ from cases.selectors import cases_visible_to
 from polls import casefile, selectors, services
 from polls.errors import DomainError
 from polls.models import (
+    CHOICE_KINDS,
     AgendaItem,
     Event,
     ModeratorAction,
     Option,
     Participant,
     Poll,
+    PollKind,
     PollState,
     Vote,
     new_join_code,
@@ -195,6 +197,37 @@ class PollForm(IdentifierGuardForm):
             for name in AUTHORED_ONCE_OPENED:
                 if name in self.fields:
                     self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == PollKind.NUMERIC and "numeric_min" in self.fields:
+            low, high = cleaned.get("numeric_min"), cleaned.get("numeric_max")
+            if low is None or high is None:
+                # Without bounds a phone's slider has no ends, and one typo (1e9 months) skews the mean.
+                self.add_error("numeric_min", "A number poll needs its smallest and its largest answer.")
+            elif low >= high:
+                self.add_error("numeric_max", "The largest answer must be larger than the smallest.")
+        return cleaned
+
+
+class OptionFormSet(forms.BaseInlineFormSet):
+    """A choice poll has at least two options, each at its own position (the order phones show)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or _opened(self.instance):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        positions = [f.cleaned_data.get("position") for f in kept]
+        repeated = sorted({p for p in positions if p is not None and positions.count(p) > 1})
+        if repeated:
+            raise forms.ValidationError(
+                f"Two options share position {', '.join(map(str, repeated))}: give each its own place in the list."
+            )
+        if self.instance.kind in CHOICE_KINDS and len(kept) < 2:
+            raise forms.ValidationError(
+                f"A {self.instance.get_kind_display().lower()} poll needs at least two options."
+            )
 
 
 class PollInline(EventScoped, admin.TabularInline):
@@ -380,6 +413,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
 class OptionInline(admin.TabularInline):
     model = Option
     form = IdentifierGuardForm
+    formset = OptionFormSet
     fields = ("position", "label", "is_preferred")
     extra = 0
 

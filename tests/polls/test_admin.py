@@ -254,3 +254,42 @@ def test_a_poll_for_a_case_off_the_agenda_puts_that_case_on_it(admin_client, dem
     # Saving again adds nothing twice.
     response = admin_client.post(add(Poll), {**poll, "position": 10, **options}, follow=True)
     assert demo_event.agenda.count() == 2
+
+
+@pytest.mark.parametrize(
+    "poll_fields, options, expected",
+    [
+        ({}, [], "A single choice poll needs at least two options."),
+        ({}, [("1", "Refer")], "A single choice poll needs at least two options."),
+        ({}, [("1", "Refer"), ("1", "Trial")], "Two options share position 1"),
+        ({"kind": "numeric"}, [], "A number poll needs its smallest and its largest answer."),
+        ({"kind": "numeric", "numeric_min": "12", "numeric_max": "12"}, [], "must be larger than the smallest"),
+    ],
+)
+def test_a_poll_that_cannot_be_answered_is_refused_with_the_reason(
+    admin_client, demo_event, poll_fields, options, expected
+):
+    """Issue 16's bad input: each a clear message, nothing half-saved."""
+    rows = {
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "1000",
+    }
+    for n, (position, label) in enumerate(options):
+        rows |= {f"options-{n}-position": position, f"options-{n}-label": label}
+    poll = {
+        "event": demo_event.pk,
+        "case": demo_event.cases.get().pk,
+        "position": 9,
+        "question": "What next?",
+        "kind": "single",
+        "text_max_length": 140,
+        "round_number": 1,
+        **poll_fields,
+    }
+    before = Poll.objects.count()
+    response = admin_client.post(add(Poll), {**poll, **rows})
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+    assert Poll.objects.count() == before
