@@ -34,9 +34,12 @@ class Coalescer:
         self,
         loop: asyncio.AbstractEventLoop,
         spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
+        publish: Callable[..., Coroutine[Any, Any, float]] | None = None,
     ) -> None:
         self.loop = loop
         self._spawn = spawn
+        # What a tick reads and broadcasts: a poll's results, or (QuestionsCoalescer) an event's questions.
+        self._publish = publish
         self._dirty: dict[int, int] = {}  # poll -> event
         self._flushers: dict[int, asyncio.Task] = {}
         self._last_flush: dict[int, float] = {}
@@ -61,7 +64,8 @@ class Coalescer:
                 event_id = self._dirty.pop(poll_id)
                 self._last_flush[poll_id] = self.loop.time()
                 try:
-                    self._read_s[poll_id] = await publish_results(event_id=event_id, poll_id=poll_id) or 0.0
+                    publish = self._publish or publish_results  # looked up per tick (tests replace it)
+                    self._read_s[poll_id] = await publish(event_id=event_id, poll_id=poll_id) or 0.0
                 except Exception:
                     logger.exception("results broadcast for poll %s failed", poll_id)
         finally:
@@ -72,6 +76,30 @@ class Coalescer:
         reading the tally is so slow that it would hold the database thread more than
         TALLY_READ_SHARE of the time."""
         return max(settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"], self._read_s.get(poll_id, 0.0) / TALLY_READ_SHARE)
+
+
+class QuestionsCoalescer(Coalescer):
+    """The `questions` broadcasts of one event loop: however fast a room upvotes, an event's
+    questions are read and broadcast at most once per RESULTS_MIN_INTERVAL_S, and once more after
+    the last change. Keyed by event (a `questions` frame lists all of an event's questions)."""
+
+    def __init__(self, loop, spawn) -> None:
+        super().__init__(loop, spawn, publish=publish_questions)
+
+    def mark_event_dirty(self, event_id: int) -> None:
+        self.mark_dirty(event_id, event_id)
+
+
+async def publish_questions(*, event_id: int, poll_id: int) -> float:
+    """Read the event's questions and broadcast them; `poll_id` is the coalescer's key (the event)."""
+
+    def build() -> tuple[dict[str, Any], float]:
+        began = time.perf_counter()
+        return outbound.build_questions_message(event_id), time.perf_counter() - began
+
+    message, busy = await database_sync_to_async(build)()
+    await get_channel_layer().group_send(event_group(event_id), message)
+    return busy
 
 
 async def publish_results(*, event_id: int, poll_id: int) -> float:
