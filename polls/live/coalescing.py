@@ -34,12 +34,9 @@ class Coalescer:
         self,
         loop: asyncio.AbstractEventLoop,
         spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task],
-        publish: Callable[..., Coroutine[Any, Any, float]] | None = None,
     ) -> None:
         self.loop = loop
         self._spawn = spawn
-        # What a tick reads and broadcasts: a poll's results, or (QuestionsCoalescer) an event's questions.
-        self._publish = publish
         self._dirty: dict[int, int] = {}  # poll -> event
         self._flushers: dict[int, asyncio.Task] = {}
         self._last_flush: dict[int, float] = {}
@@ -64,12 +61,15 @@ class Coalescer:
                 event_id = self._dirty.pop(poll_id)
                 self._last_flush[poll_id] = self.loop.time()
                 try:
-                    publish = self._publish or publish_results  # looked up per tick (tests replace it)
-                    self._read_s[poll_id] = await publish(event_id=event_id, poll_id=poll_id) or 0.0
+                    self._read_s[poll_id] = await self.publish(event_id=event_id, key=poll_id) or 0.0
                 except Exception:
                     logger.exception("results broadcast for poll %s failed", poll_id)
         finally:
             self._flushers.pop(poll_id, None)
+
+    async def publish(self, *, event_id: int, key: int) -> float:
+        """Read and broadcast what is due: here a poll's results (QuestionsCoalescer: an event's questions)."""
+        return await publish_results(event_id=event_id, poll_id=key)
 
     def spacing(self, poll_id: int) -> float:
         """Seconds between results broadcasts of a poll: RESULTS_MIN_INTERVAL_S, or longer when
@@ -83,15 +83,15 @@ class QuestionsCoalescer(Coalescer):
     questions are read and broadcast at most once per RESULTS_MIN_INTERVAL_S, and once more after
     the last change. Keyed by event (a `questions` frame lists all of an event's questions)."""
 
-    def __init__(self, loop, spawn) -> None:
-        super().__init__(loop, spawn, publish=publish_questions)
-
     def mark_event_dirty(self, event_id: int) -> None:
         self.mark_dirty(event_id, event_id)
 
+    async def publish(self, *, event_id: int, key: int) -> float:
+        return await publish_questions(event_id=event_id)
 
-async def publish_questions(*, event_id: int, poll_id: int) -> float:
-    """Read the event's questions and broadcast them; `poll_id` is the coalescer's key (the event)."""
+
+async def publish_questions(*, event_id: int) -> float:
+    """Read the event's questions and broadcast them; returns the seconds the read held the database thread."""
 
     def build() -> tuple[dict[str, Any], float]:
         began = time.perf_counter()

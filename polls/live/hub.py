@@ -32,6 +32,11 @@ from polls.protocol.outbound import ACCESS_MESSAGE_TYPE, MESSAGE_TYPE
 logger = logging.getLogger(__name__)
 
 STATE_CACHE_TTL_S = 10.0
+# `questions` frames carry the whole list (200 questions: ~30 KB per phone), so writing one to
+# thousands of phones costs far more than a results frame; they may take this fraction of the
+# loop time results frames may (RESULTS_FANOUT_SHARE), leaving the loop to the acks of a room
+# upvoting at once (measured in docs/benchmarks.md: 2,000 phones got one every second at the full share).
+QUESTIONS_SHARE_OF_RESULTS = 0.4
 MEMBERSHIP_CHECK_S = 5.0
 PROBE_TIMEOUT_S = 5.0
 
@@ -401,7 +406,10 @@ class Hub(PerLoop):
         when this process's last fan-out to them took so long that frames at that pace would take
         more than RESULTS_FANOUT_SHARE of the loop (thousands of sockets on a slow server)."""
         limits = settings.CASEBOARD
-        return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / limits["RESULTS_FANOUT_SHARE"])
+        share = limits["RESULTS_FANOUT_SHARE"]
+        if not isinstance(event_id, int):  # (event, "questions"): a list of every question, tens of KB per phone
+            share *= QUESTIONS_SHARE_OF_RESULTS
+        return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / share)
 
     async def drain(self) -> None:
         """Wait until every pending results frame has been broadcast and written (tests, shutdown)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from polls import selectors
@@ -235,10 +236,10 @@ def build_results_message(event_id: int, poll_id: int) -> dict[str, Any] | None:
 # ------------------------------------------------------------ audience questions
 
 
-def _question_entry(question) -> list[Any]:
+def _question_entry(question, show_name: bool) -> list[Any]:
     """A phone's item without its two personal fields, the author and the upvoters: each phone
     completes the item with its own `mine` and `voted`."""
-    text = dumps(question_payload(question, mine=False, voted=False))
+    text = dumps(question_payload(question, mine=False, voted=False, show_name=show_name))
     prefix = text[: text.rindex(',"mine":')]
     return [prefix, question.author, sorted(question.voters)]
 
@@ -262,29 +263,51 @@ def build_questions_message(event_id: int) -> dict[str, Any]:
         event_id=event_id,
         kind="questions",
         version=version,
-        public=dumps({**head, "items": [question_payload(q, mine=False, voted=False) for q in public]}),
+        public=dumps(
+            {**head, "items": [question_payload(q, mine=False, voted=False, show_name=view.names) for q in public]}
+        ),
         moderator=dumps({**head, "items": moderator}),
     )
     message["phone"] = {
         "head": dumps({**head, "items": []})[:-2],  # ends with "items":[
-        "public": [_question_entry(q) for q in public],
-        "pending": {str(author): [_question_entry(q) for q in qs] for author, qs in view.pending_by_author().items()},
+        "public": [_question_entry(q, view.names) for q in public],
+        "pending": {
+            str(author): [_question_entry(q, view.names) for q in qs] for author, qs in view.pending_by_author().items()
+        },
     }
     return message
 
 
-_VOTER_SETS: dict[tuple[int, int], list[frozenset[int]]] = {}
+@dataclass(frozen=True)
+class _PhoneView:
+    """What every phone's frame of one message shares, built once per message and process: the
+    room's items as most phones see them (neither asked nor upvoted by them), the whole frame for
+    such a phone, and for each phone that asked or upvoted one of them, where its frame differs."""
+
+    items: list[str]
+    shared: str
+    touched: dict[int, list[tuple[int, bool, bool]]]  # participant -> [(index, mine, voted)]
 
 
-def _voter_sets(message: dict[str, Any]) -> list[frozenset[int]]:
-    # Built once per message and process, shared by every phone it is written to.
+_PHONE_VIEWS: dict[tuple[int, int], _PhoneView] = {}
+
+
+def _phone_view(message: dict[str, Any]) -> _PhoneView:
     key = (message["event"], message["version"])
-    sets = _VOTER_SETS.get(key)
-    if sets is None:
-        if len(_VOTER_SETS) > 64:
-            _VOTER_SETS.clear()
-        sets = _VOTER_SETS[key] = [frozenset(voters) for _, _, voters in message["phone"]["public"]]
-    return sets
+    view = _PHONE_VIEWS.get(key)
+    if view is None:
+        if len(_PHONE_VIEWS) > 64:
+            _PHONE_VIEWS.clear()
+        phone = message["phone"]
+        items = [_personal_item(prefix, False, False) for prefix, _, _ in phone["public"]]
+        marks: dict[int, dict[int, list[bool]]] = {}
+        for index, (_, author, voters) in enumerate(phone["public"]):
+            marks.setdefault(author, {}).setdefault(index, [False, False])[0] = True
+            for voter in voters:
+                marks.setdefault(voter, {}).setdefault(index, [False, False])[1] = True
+        touched = {pid: [(i, m, v) for i, (m, v) in sorted(by_index.items())] for pid, by_index in marks.items()}
+        view = _PHONE_VIEWS[key] = _PhoneView(items, phone["head"] + ",".join(items) + "]}", touched)
+    return view
 
 
 def _personal_item(prefix: str, mine: bool, voted: bool) -> str:
@@ -293,14 +316,21 @@ def _personal_item(prefix: str, mine: bool, voted: bool) -> str:
 
 def questions_text(message: dict[str, Any], *, audience: str = "public", participant_id: int | None = None) -> str:
     """The serialised `questions` frame for one socket: the moderators' or the projector's as
-    built, or a phone's own (its pending questions first, then the room's, with `mine` and `voted`)."""
+    built, or a phone's own (its pending questions first, then the room's, with `mine` and `voted`).
+    A phone that neither asked nor upvoted any shown question gets the shared text as it is; the
+    others, a copy with their few items changed (a room of thousands costs a lookup per phone)."""
     if participant_id is None:
         return message[audience]
-    phone = message["phone"]
-    items = [
-        _personal_item(prefix, True, participant_id in voters)
-        for prefix, _, voters in phone["pending"].get(str(participant_id), ())
-    ]
-    for (prefix, author, _), voters in zip(phone["public"], _voter_sets(message), strict=True):
-        items.append(_personal_item(prefix, author == participant_id, participant_id in voters))
-    return phone["head"] + ",".join(items) + "]}"
+    view = _phone_view(message)
+    own = message["phone"]["pending"].get(str(participant_id))
+    touched = view.touched.get(participant_id)
+    if not own and not touched:
+        return view.shared
+    items = view.items
+    if touched:
+        items = list(items)
+        for index, mine, voted in touched:
+            items[index] = _personal_item(message["phone"]["public"][index][0], mine, voted)
+    if own:
+        items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters in own] + items
+    return message["phone"]["head"] + ",".join(items) + "]}"

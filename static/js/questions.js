@@ -105,7 +105,14 @@ function attachPhone(live, root) {
     ui.intro.textContent = frame.moderated
       ? "Ask the panel. A moderator reviews questions before the room sees them."
       : "Ask the panel. Your question appears for everyone at once.";
+    // A keyboard user's focus stays on the toggle it was on, whatever the frame reordered.
+    const active = document.activeElement;
+    const focused = active && ui.list.contains(active) ? active.closest("[data-question]") : null;
     ui.list.replaceChildren(...frame.items.map((q) => phoneQuestion(q, { onToggle: toggle })));
+    if (focused) {
+      const again = ui.list.querySelector(`[data-question="${focused.dataset.question}"] [data-testid="question-upvote"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
     show(ui.empty, frame.items.length === 0);
     renderSimilar();
   }
@@ -210,14 +217,40 @@ function attachConsole(live, root) {
     }
   }
 
+  /** What the moderator is in the middle of (a merge target picked, a focused control) survives a re-render. */
+  function remember() {
+    const choices = new Map();
+    for (const select of root.querySelectorAll('[data-testid="question-merge-target"]')) {
+      const item = select.closest("[data-question]");
+      if (item && select.value) choices.set(item.dataset.question, select.value);
+    }
+    const active = document.activeElement;
+    const item = active && root.contains(active) ? active.closest("[data-question]") : null;
+    const focus = item && active.dataset.testid ? [item.dataset.question, active.dataset.testid] : null;
+    return { choices, focus };
+  }
+
+  function restore({ choices, focus }) {
+    for (const [question, value] of choices) {
+      const select = root.querySelector(`[data-question="${question}"] [data-testid="question-merge-target"]`);
+      if (select && [...select.options].some((option) => option.value === value)) select.value = value;
+    }
+    if (focus) {
+      const node = root.querySelector(`[data-question="${focus[0]}"] [data-testid="${focus[1]}"]`);
+      if (node) node.focus({ preventScroll: true });
+    }
+  }
+
   function render() {
     if (!frame) return;
     const groups = consoleGroups(frame.items);
     const targets = groups.approved.concat(groups.pending);
+    const kept = remember();
     for (const key of Object.keys(ui.lists)) {
       ui.lists[key].replaceChildren(...groups[key].map((q) => consoleQuestion(q, { onCommand: command, mergeTargets: targets })));
       ui.counts[key].textContent = String(groups[key].length);
     }
+    restore(kept);
     ui.settings.textContent = [
       frame.enabled ? "Questions on" : "Questions off",
       frame.moderated ? "moderated first" : "published directly",

@@ -78,16 +78,20 @@ def test_ten_phones_ask_and_upvote_moderator_approves_merges_and_pins(demo, cont
     kept_id = console_question(console, KEPT).first.get_attribute("data-question")
     duplicate = console_question(console, DUPLICATE).first
     duplicate.get_by_test_id("question-merge-target").select_option(kept_id)
+    # An upvote arriving while the moderator picks (the list re-renders) keeps the choice.
+    upvote(phones[8], KEPT)
+    expect(console_question(console, KEPT).first.get_by_test_id("question-votes")).to_have_text("4 votes")
+    expect(duplicate.get_by_test_id("question-merge-target")).to_have_value(kept_id)
     duplicate.get_by_test_id("question-merge").click()
     expect(console.get_by_test_id("questions-console-status")).to_contain_text("Merged")
     moderate(console, MRD, "question-pin", "Pinned on the projector.")
 
-    # Phone 4 upvoted both duplicates: counted once. Kept: phones 2-7 = 6 votes.
+    # Phone 4 upvoted both duplicates: counted once. Kept: phones 2-8 = 7 votes.
     for phone in phones:
         rows = phone.get_by_test_id("question-list").get_by_test_id("question")
         expect(rows).to_have_count(2)
         expect(rows.get_by_test_id("question-text")).to_have_text([MRD, KEPT])  # pinned first
-        expect(rows.get_by_test_id("question-votes")).to_have_text(["2", "6"])
+        expect(rows.get_by_test_id("question-votes")).to_have_text(["2", "7"])
     expect(phone_question(phones[5], KEPT).get_by_test_id("question-upvote")).to_have_attribute("aria-pressed", "true")
     expect(phone_question(phones[1], KEPT).get_by_test_id("question-upvote")).to_have_attribute("aria-pressed", "false")
     expect(phone_question(phones[0], KEPT)).to_contain_text("Your question")
@@ -96,7 +100,7 @@ def test_ten_phones_ask_and_upvote_moderator_approves_merges_and_pins(demo, cont
     expect(presenter.get_by_test_id("stage-pinned-question").get_by_test_id("question-votes")).to_have_text("2 votes")
     presenter.get_by_test_id("stage-top-toggle").click()
     expect(presenter.get_by_test_id("stage-question").get_by_test_id("question-text")).to_have_text([KEPT])
-    expect(presenter.get_by_test_id("stage-question").get_by_test_id("question-votes")).to_have_text(["6 votes"])
+    expect(presenter.get_by_test_id("stage-question").get_by_test_id("question-votes")).to_have_text(["7 votes"])
 
     assert_no_violations(phones[5], "participant with questions")
     assert_no_violations(presenter, "presenter with a pinned question")

@@ -285,3 +285,54 @@ def test_http_fallback_asks_and_upvotes_and_state_json_carries_the_phones_questi
     ]
     client.cookies["sessionid"] = participant_session(w.participants[1])
     assert client.get(f"/e/{w.code}/state.json").json()["questions"]["items"] == []
+
+
+def test_names_are_hidden_from_the_room_once_the_event_stops_allowing_them(w):
+    from polls.protocol import outbound
+
+    w.event.questions_names_allowed = True
+    w.event.save()
+    q = ask(w, 0, name="Dr. Who")
+    moderate(w, services.question_approve, q)
+    w.event.questions_names_allowed = False
+    w.event.save()
+    message = outbound.build_questions_message(w.event.id)
+    phone = json.loads(outbound.questions_text(message, participant_id=w.participants[1].id))
+    assert phone["items"][0]["name"] is None and phone["names"] is False
+    assert json.loads(message["public"])["items"][0]["name"] is None
+    assert json.loads(message["moderator"])["items"][0]["name"] == "Dr. Who"
+
+
+def test_changing_the_question_settings_in_the_admin_is_audited_and_announced(
+    admin_client, django_capture_on_commit_callbacks
+):
+    event = make_event(title="Lymphoma board")
+    form = {"title": event.title, "code": event.code, "min_cell_size": 5, "questions_enabled": "on"}
+    inlines = {f"{p}-{k}": 0 for p in ("agenda", "polls") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(f"/admin/polls/event/{event.id}/change/", {**form, **inlines})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event.refresh_from_db()
+    assert (event.questions_enabled, event.questions_moderated, event.questions_names_allowed) == (True, False, False)
+    assert ModeratorAction.objects.filter(event=event, action="question_settings").count() == 1
+    assert callbacks  # the screens are told
+
+
+def test_each_phones_frame_is_its_own_view_of_the_shared_pieces(w):
+    """The shared-text shortcut of outbound.questions_text gives every phone exactly its own list."""
+    from polls.protocol import outbound
+    from polls.protocol.payloads import question_payload
+
+    qs = [ask(w, i % 4, text=f"Question {i}", ref=f"r{i}") for i in range(8)]
+    for q in qs[:6]:
+        moderate(w, services.question_approve, q)
+    upvote(w, 1, qs[0], "a")
+    upvote(w, 2, qs[0], "b")
+    upvote(w, 2, qs[3], "c")
+    upvote(w, 2, qs[6], "d")  # its own pending question
+    message = outbound.build_questions_message(w.event.id)
+    view = selectors.event_questions(event_id=w.event.id)
+    for participant in w.participants:
+        pid = participant.id
+        expected = [question_payload(q, mine=q.author == pid, voted=pid in q.voters) for q in view.for_participant(pid)]
+        assert json.loads(outbound.questions_text(message, participant_id=pid))["items"] == expected
