@@ -138,3 +138,22 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return self.citation[:80]
+
+
+class IdentifierAcknowledgement(models.Model):
+    """An author's word that text the identifier guard flagged identifies no patient.
+
+    Who, when, where and which kind of identifier, never the text itself: what the guard flags is
+    never written anywhere but the field the author typed it in (cases/identifiers.py)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="identifier_acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    where = models.CharField(max_length=120, help_text="The part and field, e.g. “Hidden fact 2: text”.")
+    kind = models.CharField(max_length=20, help_text="The kind of identifier (cases.identifiers.KINDS).")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}"

@@ -16,6 +16,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from cases import services as case_services
+from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field
 from cases.models import Case
 from cases.selectors import cases_visible_to
 from polls import selectors, services
@@ -118,6 +120,9 @@ class EventForm(forms.ModelForm):
         help_text="Optional for participants; results can be split by them (small groups are merged).",
     )
 
+    # Ticked here, it covers the polls edited inline on the event's page (cases.forms).
+    acknowledge_identifiers = acknowledge_field()
+
     class Meta:
         model = Event
         fields = (
@@ -143,6 +148,30 @@ class EventForm(forms.ModelForm):
         return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
 
 
+def _record_acknowledgements(request: HttpRequest, formsets) -> None:
+    """Acknowledged identifier findings of polls edited inline on an event's page, per poll's case."""
+    for formset in formsets:
+        if formset.model is not Poll:
+            continue
+        for inline in formset.forms:
+            findings = getattr(inline, "identifier_findings", [])
+            if findings and inline.instance.pk:
+                poll = inline.instance
+                where = [(f"Poll “{poll.question[:50]}”: {label}", kind) for label, kind in findings]
+                case_services.identifiers_acknowledged(case=poll.case, user=request.user, findings=where)
+
+
+def _complete_agenda(modeladmin: admin.ModelAdmin, request: HttpRequest, event: Event) -> None:
+    """A poll's case joins the event's agenda, said in so many words (the console shows only the agenda)."""
+    for case in services.agenda_complete(event_id=event.pk, user=request.user):
+        modeladmin.message_user(
+            request,
+            f"“{case.title}” was not on the agenda of {event.code}: it has been added at the end, "
+            "so that its polls appear in the console.",
+            messages.WARNING,
+        )
+
+
 class AgendaItemInline(EventScoped, admin.TabularInline):
     model = AgendaItem
     fields = ("position", "case")
@@ -150,8 +179,11 @@ class AgendaItemInline(EventScoped, admin.TabularInline):
     extra = 0
 
 
-class PollForm(forms.ModelForm):
-    """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them."""
+class PollForm(IdentifierGuardForm):
+    """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them.
+    What it asks is read by the patient-identifier guard like the case's own text."""
+
+    acknowledge_identifiers = acknowledge_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,6 +220,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
     readonly_fields = (*live_fields, "screen_links")
     fieldsets = (
         (None, {"fields": ("title", "code", "moderators")}),
+        ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
         ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),
@@ -214,6 +247,8 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         # moderators closed), never through the form's own many-to-many save.
         wanted = form.cleaned_data.pop("moderators", None)
         super().save_related(request, form, formsets, change)
+        _complete_agenda(self, request, form.instance)
+        _record_acknowledgements(request, formsets)
         if wanted is None:
             return
         ids = {user.pk for user in wanted}
@@ -272,6 +307,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
 
 class OptionInline(admin.TabularInline):
     model = Option
+    form = IdentifierGuardForm
     fields = ("position", "label", "is_preferred")
     extra = 0
 
@@ -305,6 +341,7 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
         "text_max_length",
         "ask_confidence",
         "preferred_rationale",
+        ACKNOWLEDGE,
         ("round_of", "round_number"),
         ("state", "results_visible"),
         ("opened_at", "closed_at"),
@@ -321,6 +358,13 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
             lambda p: f"“{p.question}”",
         )
         _report(self, request, done, refused, verb)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _complete_agenda(self, request, form.instance.event)
+        findings = case_services.acknowledged_in(form, formsets)
+        findings = [(f"Poll “{form.instance.question[:50]}”: {where}", kind) for where, kind in findings]
+        case_services.identifiers_acknowledged(case=form.instance.case, user=request.user, findings=findings)
 
     @admin.action(description="Open", permissions=["change"])
     def open_polls(self, request, queryset):

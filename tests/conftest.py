@@ -192,6 +192,11 @@ async def stop_live_runtime(communicators=()) -> None:
     from tests.live import FRAME_TIMEOUT_S
 
     for communicator in communicators:
+        if communicator.future.done():
+            # Its application ended already (closed, or cancelled by the test the way daphne
+            # cancels a stuck consumer); disconnecting would re-raise its CancelledError here and
+            # leave every later step of this teardown undone.
+            continue
         try:
             await communicator.disconnect(timeout=FRAME_TIMEOUT_S)
         except Exception:

@@ -186,11 +186,28 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self.deliver(results)
 
     async def disconnect(self, code: int) -> None:
+        self.release_socket_slot()
+        if self.event_id is not None and getattr(self, "hub", None) is not None:
+            await self.hub.detach(self.event_id, self)
+
+    def release_socket_slot(self) -> None:
         if self.socket_slot is not None:
             SESSION_SOCKETS.release(self.socket_slot)
             self.socket_slot = None
-        if self.event_id is not None and getattr(self, "hub", None) is not None:
-            await self.hub.detach(self.event_id, self)
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends. disconnect() runs only when websocket.disconnect is
+            # handled; a consumer that daphne cancels (stuck past application_close_timeout,
+            # server shutdown) or that raised never gets there, and its place in the
+            # per-session count and its hub membership would leak for the life of the process:
+            # enough such ends lock a phone out with 4409 until a restart.
+            self.release_socket_slot()
+            hub = getattr(self, "hub", None)
+            if self.event_id is not None and hub is not None and hub.forget(self.event_id, self):
+                hub.leave_soon(self.event_id)
 
     async def websocket_disconnect(self, message: dict) -> None:
         # Channels' version also hops to the database thread to close stale connections, once

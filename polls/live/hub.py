@@ -141,36 +141,70 @@ class Hub(PerLoop):
     async def attach(self, event_id: int, socket: Socket) -> None:
         await self._ensure_started()
         sockets = self.sockets.get(event_id)
-        if sockets is None:
+        joining = sockets is None
+        if joining:
             sockets = self.sockets[event_id] = set()
-            await self.layer.group_add(event_group(event_id), self.channel)
+        # Counted before the first await: a socket cancelled while the group is being joined is
+        # then forgotten like any other, instead of leaving an empty set that would make the
+        # event's next socket skip joining the group.
         sockets.add(socket)
         if socket.role != protocol.Role.PARTICIPANT:
             self.screens.setdefault(event_id, set()).add(socket)
+        if joining:
+            try:
+                await self.layer.group_add(event_group(event_id), self.channel)
+            except BaseException:
+                # Sockets that arrived meanwhile stay; the membership watch rejoins for them.
+                self.forget(event_id, socket)
+                raise
 
     async def detach(self, event_id: int, socket: Socket) -> None:
+        if self.forget(event_id, socket):
+            await self._leave(event_id)
+
+    def forget(self, event_id: int, socket: Socket) -> bool:
+        """Drop a socket without awaiting anything (safe in a cancelled task's cleanup).
+
+        True when it was this process's last socket of the event: the caller then leaves the
+        event's group, by awaiting `_leave` or, where it cannot await, with `leave_soon`."""
         sockets = self.sockets.get(event_id)
-        if sockets is None:
-            return
+        if sockets is None or socket not in sockets:
+            return False
         sockets.discard(socket)
         screens = self.screens.get(event_id)
         if screens is not None:
             screens.discard(socket)
             if not screens:
                 del self.screens[event_id]
-        if not sockets:
-            del self.sockets[event_id]
-            for key in (event_id, (event_id, "questions")):
-                self._audience_pending.pop(key, None)
-                self._last_audience.pop(key, None)
-                self._fanout_s.pop(key, None)
-            self._state.pop(event_id, None)
-            self._results.pop(event_id, None)
-            self._questions.pop(event_id, None)
-            try:
-                await self.layer.group_discard(event_group(event_id), self.channel)
-            except Exception:  # the layer may be down; membership expires on its own
-                logger.warning("group_discard failed for event %s", event_id)
+        if sockets:
+            return False
+        del self.sockets[event_id]
+        for key in (event_id, (event_id, "questions")):
+            self._audience_pending.pop(key, None)
+            self._last_audience.pop(key, None)
+            self._fanout_s.pop(key, None)
+        self._state.pop(event_id, None)
+        self._results.pop(event_id, None)
+        self._questions.pop(event_id, None)
+        return True
+
+    def leave_soon(self, event_id: int) -> None:
+        # Kept in _tasks so that close() (and test teardown) waits for it.
+        task = self._spawn(self._leave(event_id))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    async def _leave(self, event_id: int) -> None:
+        if event_id in self.sockets:  # a socket of the event arrived again meanwhile
+            return
+        try:
+            await self.layer.group_discard(event_group(event_id), self.channel)
+        except Exception:  # the layer may be down; membership expires on its own
+            logger.warning("group_discard failed for event %s", event_id)
 
     # ---------------------------------------------------------- state cache
 
