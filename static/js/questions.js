@@ -303,8 +303,9 @@ function attachStage(live, root) {
     ui.topList.replaceChildren(...top.map((q) => stageQuestion(q)));
     show(ui.top, showTop && top.length > 0);
     ui.toggle.setAttribute("aria-pressed", showTop ? "true" : "false");
-    show(ui.toggle, Boolean(frame && frame.enabled));
-    show(root, Boolean(frame && frame.enabled));
+    // Nothing on the projector until there is a question to show.
+    show(ui.toggle, top.length > 0);
+    show(root, Boolean(pinned) || top.length > 0);
   }
 
   ui.toggle.addEventListener("click", () => {
