@@ -134,7 +134,10 @@ class EventForm(forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = ("title", "code", "moderators", "panelists", "profile_fields", "min_cell_size")
+        fields = (
+            "title", "code", "moderators", "panelists", "profile_fields", "min_cell_size",
+            "questions_enabled", "questions_moderated", "questions_names_allowed",
+        )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -242,6 +245,9 @@ class PollInline(EventScoped, admin.TabularInline):
     extra = 0
 
 
+QUESTION_SETTINGS = {"questions_enabled", "questions_moderated", "questions_names_allowed"}
+
+
 @admin.register(Event)
 class EventAdmin(EventScoped, admin.ModelAdmin):
     event_path = None
@@ -256,6 +262,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         (None, {"fields": ("title", "code", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
+        ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
@@ -346,6 +353,8 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         if not change:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+        if change and QUESTION_SETTINGS & set(form.changed_data):
+            services.questions_settings_changed(event_id=obj.pk, user=request.user)  # audited; screens told
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         # Moderators change through the service (permission, audit log, consoles of removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 
 from polls import selectors
 from polls.models import Event, Poll
@@ -69,4 +70,21 @@ def event_csv(event: Event) -> str:
                         [*base, option.id if option else "", option.label if option else "", "", "", "", "", "",
                          attribute, row["segment"], row["total"], count]
                     )  # fmt: skip
+    return out.getvalue()
+
+
+QUESTIONS_HEADER = ["id", "state", "text", "name", "votes", "pinned", "answered", "merged_into", "asked_at"]
+
+
+def questions_csv(event: Event) -> str:
+    """Every audience question of the event, in the room's order (participants wrote the text and
+    names: every cell goes through safe_cell)."""
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(QUESTIONS_HEADER)
+    for q in selectors.event_questions(event_id=event.id).for_moderator():
+        writer.writerow(
+            [q.id, q.state, q.text, q.name, q.votes, q.pinned, q.answered, q.merged_into or "",
+             q.created_at.astimezone(UTC).isoformat()]
+        )  # fmt: skip
     return out.getvalue()

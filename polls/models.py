@@ -63,6 +63,17 @@ class Event(models.Model):
         default=5, help_text="Segments with fewer respondents are merged into “other” everywhere."
     )
     presenter_segment = models.CharField(max_length=20, blank=True, editable=False)
+    questions_enabled = models.BooleanField(
+        "audience questions", default=True, help_text="Participants may ask and upvote questions."
+    )
+    questions_moderated = models.BooleanField(
+        "moderate questions first",
+        default=True,
+        help_text="A question reaches the room only once a moderator approves it (clinical events: keep on).",
+    )
+    questions_names_allowed = models.BooleanField(
+        "names on questions", default=False, help_text="Participants may sign a question with a name (else anonymous)."
+    )
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # Who created the event: with `moderate_all_events`, the only one who may change its moderators.
     owner = models.ForeignKey(
@@ -348,3 +359,81 @@ class ModeratorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}".strip()
+
+
+# ------------------------------------------------------------------ audience questions
+
+MAX_QUESTION_LENGTH = 300
+MAX_QUESTION_NAME_LENGTH = 40
+
+
+class QuestionState(models.TextChoices):
+    PENDING = "pending", "Awaiting moderation"
+    APPROVED = "approved", "Shown"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class AudienceQuestion(models.Model):
+    """A question a participant asked the room; the moderator decides whether the room sees it."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="audience_questions")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="questions")
+    # The client's ref of the `ask` frame: a resend finds the question it already created.
+    ref = models.CharField(max_length=64)
+    text = models.CharField(max_length=MAX_QUESTION_LENGTH)
+    name = models.CharField(max_length=MAX_QUESTION_NAME_LENGTH, blank=True)
+    state = models.CharField(max_length=10, choices=QuestionState.choices, default=QuestionState.PENDING)
+    # Set once a moderator approved it (or the event publishes directly): a restore returns it there.
+    was_approved = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    answered = models.BooleanField(default=False)
+    # A duplicate merged into another question: dismissed, its upvoters moved to the kept one.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "ref"], name="question_ref_once"),
+            models.CheckConstraint(condition=models.Q(state__in=QuestionState.values), name="question_state_valid"),
+            models.CheckConstraint(
+                condition=models.Q(pinned=False) | models.Q(state=QuestionState.APPROVED), name="question_pinned_shown"
+            ),
+            models.UniqueConstraint(
+                fields=["event"], condition=models.Q(pinned=True), name="question_one_pinned_per_event"
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "created_at"], name="question_asked_by_when")]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk}"
+
+
+class QuestionUpvote(models.Model):
+    """One participant's upvote of one question: at most one, whatever is resent (the database says so)."""
+
+    question = models.ForeignKey(AudienceQuestion, on_delete=models.CASCADE, related_name="upvotes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="question_upvotes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "participant"], name="upvote_once_per_question")]
+
+    def __str__(self) -> str:
+        return f"Upvote of question {self.question_id} by participant {self.participant_id}"
+
+
+class QuestionReceipt(models.Model):
+    """Every `upvote`/`unvote` a participant sent, keyed by its ref: a resend changes nothing."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="question_receipts")
+    ref = models.CharField(max_length=64)
+    action = models.CharField(max_length=8)
+    question = models.ForeignKey(AudienceQuestion, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "ref"], name="question_receipt_ref_once")]
+
+    def __str__(self) -> str:
+        return f"Question receipt {self.ref} of participant {self.participant_id}"

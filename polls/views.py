@@ -219,7 +219,8 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     message = outbound.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
-    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)))
+    questions = outbound.questions_text(message["questions"], participant_id=pid)
+    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)), questions)
     return HttpResponse(text, content_type="application/json")
 
 
@@ -355,6 +356,20 @@ def event_export(request: HttpRequest, code: str) -> HttpResponse:
     services.export_recorded(event=event, user=request.user)  # audited like every moderator action
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
+    return response
+
+
+@never_cache
+@require_GET
+def questions_export(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    text = exports.questions_csv(event)
+    services.questions_export_recorded(event=event, user=request.user)  # audited like every export
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}-questions.csv"'
     return response
 
 

@@ -21,7 +21,7 @@ from polls.joins import join_blocked, record_join_failure
 from polls.live.hub import Hub, audience
 from polls.live.ratelimit import TokenBucket
 from polls.live.votewriter import VoteWriter
-from polls.protocol import Role, inbound
+from polls.protocol import Role, inbound, outbound
 
 logger = logging.getLogger(__name__)
 
@@ -217,9 +217,16 @@ class EventConsumer(AsyncWebsocketConsumer):
         raise StopConsumer()
 
     async def deliver(self, message: dict) -> None:
-        text = message[audience(self.role)]
-        if message["kind"] == "state":
-            text = protocol.with_server_time(text)
+        seat = audience(self.role)
+        if message["kind"] == "questions":
+            text = outbound.questions_text(message, audience=seat)
+        elif message["kind"] == "state":
+            questions = message.get("questions")
+            text = protocol.with_server_time(
+                message[seat], outbound.questions_text(questions, audience=seat) if questions else None
+            )
+        else:
+            text = message[seat]
         await self.send(text_data=text)
 
     # -------------------------------------------------------------- frames
@@ -328,9 +335,17 @@ class ParticipantConsumer(EventConsumer):
         return event_id
 
     async def deliver(self, message: dict) -> None:
-        text = message["public"]
-        if message["kind"] == "state":
-            text = protocol.personal_state(text, self.my_vote_json(message["poll"]))
+        # The phone's own view of the questions: its pending ones, `mine` and `voted`.
+        if message["kind"] == "questions":
+            text = outbound.questions_text(message, participant_id=self.participant_id)
+        elif message["kind"] == "state":
+            questions = message.get("questions")
+            questions_json = (
+                outbound.questions_text(questions, participant_id=self.participant_id) if questions else None
+            )
+            text = protocol.personal_state(message["public"], self.my_vote_json(message["poll"]), questions_json)
+        else:
+            text = message["public"]
         await self.send(text_data=text)
 
     def my_vote_json(self, poll_id: int | None) -> str:

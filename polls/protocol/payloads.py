@@ -115,3 +115,25 @@ def results_payload(*, poll_id: int, total: int, version: int, detail: dict[str,
     if detail is not None:
         payload.update(detail)
     return payload
+
+
+def question_payload(
+    question, *, mine: bool, voted: bool, moderator: bool = False, show_name: bool = True
+) -> dict[str, Any]:
+    """An audience question (a selectors.QuestionItem); who asked and who upvoted stay on the server,
+    the moderator also learns which question a merged duplicate went into. A name is shown only
+    while the event allows names (`show_name`; moderators always see it)."""
+    payload: dict[str, Any] = {
+        "id": question.id,
+        "text": question.text,
+        "votes": question.votes,
+        "state": question.state,
+        "pinned": question.pinned,
+        "answered": question.answered,
+        "name": (question.name or None) if show_name or moderator else None,
+        "mine": mine,
+        "voted": voted,
+    }
+    if moderator:
+        payload["merged_into"] = question.merged_into
+    return payload

@@ -21,6 +21,20 @@ from polls.services.flow import (
     results_reveal,
 )
 from polls.services.moderation import answer_moderate, poll_duplicate, poll_reset
+from polls.services.questions import (
+    UpvoteOutcome,
+    question_answer,
+    question_approve,
+    question_ask,
+    question_dismiss,
+    question_merge,
+    question_pin,
+    question_restore,
+    question_unpin,
+    question_upvote,
+    questions_export_recorded,
+    questions_settings_changed,
+)
 from polls.services.records import export_recorded
 from polls.services.reveals import (
     fact_hide,
@@ -37,6 +51,7 @@ __all__ = [
     "POLL_TRANSITIONS",
     "VoteOutcome",
     "VoteRequest",
+    "UpvoteOutcome",
     "agenda_complete",
     "answer_moderate",
     "case_show",
@@ -51,6 +66,17 @@ __all__ = [
     "participant_join",
     "poll_new_round",
     "profile_set",
+    "question_answer",
+    "question_approve",
+    "question_ask",
+    "question_dismiss",
+    "question_merge",
+    "question_pin",
+    "question_restore",
+    "question_unpin",
+    "question_upvote",
+    "questions_export_recorded",
+    "questions_settings_changed",
     "segments_show",
     "poll_close",
     "poll_duplicate",

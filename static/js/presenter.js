@@ -3,6 +3,7 @@
 // transitions, panel versus audience, the profile split the moderator chose, teaching points.
 
 import { renderComparisons, renderSegments } from "./comparisons.js";
+import { attachQuestions } from "./questions.js";
 import { LiveConnection, readConfig } from "./live.js";
 import {
   POLL_STATE_TEXT,
@@ -195,4 +196,5 @@ for (const button of ui.textToggle.querySelectorAll("button[data-view]")) {
   });
 }
 
+attachQuestions(live, config);
 live.start();
