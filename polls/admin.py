@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -137,6 +139,7 @@ class EventForm(forms.ModelForm):
         fields = (
             "title", "code", "moderators", "panelists", "profile_fields", "min_cell_size",
             "questions_enabled", "questions_moderated", "questions_names_allowed",
+            "starts_at", "time_zone", "duration_minutes",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
@@ -148,6 +151,20 @@ class EventForm(forms.ModelForm):
                 "Generated: 8 random characters, impractical to guess. A shorter code you type "
                 "(4–10 characters) is easier to read aloud but easier to guess."
             )
+        if "starts_at" in self.fields and self.instance.starts_at and self.instance.time_zone:
+            # Shown as the wall-clock time where the event happens, whatever the server's zone.
+            local = self.instance.starts_at.astimezone(ZoneInfo(self.instance.time_zone))
+            self.initial["starts_at"] = local.replace(tzinfo=None)
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, zone = cleaned.get("starts_at"), cleaned.get("time_zone")
+        if starts is not None and zone:
+            # The organiser typed a wall-clock time in the event's zone; the widget read it in the
+            # server's. Same digits, the event's zone (a time skipped by a DST change moves on).
+            wall_clock = timezone.make_naive(starts)
+            cleaned["starts_at"] = timezone.make_aware(wall_clock, ZoneInfo(zone))
+        return cleaned
 
     def clean_code(self) -> str:
         return selectors.normalise_code(self.cleaned_data["code"])
@@ -261,6 +278,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("title", "code", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
+        ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
         ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),
@@ -382,13 +400,16 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         presenter = f"{reverse('presenter', kwargs=code)}?key={obj.presenter_token}"
         return format_html(
             'Participants: <a href="{}">{}</a><br>Moderator console: <a href="{}">{}</a><br>'
-            'Presenter (secret link, opens without login): <a href="{}">{}</a>',
+            'Presenter (secret link, opens without login): <a href="{}">{}</a><br>'
+            'Calendar invitation for moderators and faculty: <a href="{}">{}</a>',
             reverse("participant", kwargs=code),
             reverse("participant", kwargs=code),
             reverse("moderator", kwargs=code),
             reverse("moderator", kwargs=code),
             presenter,
             presenter,
+            reverse("event-invitation", kwargs=code),
+            reverse("event-invitation", kwargs=code),
         )
 
     @admin.action(description="Start (go live)", permissions=["change"])

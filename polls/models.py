@@ -1,8 +1,10 @@
 """Events, their agenda and polls, anonymous participants and their votes."""
 
 import secrets
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -34,6 +36,11 @@ class EventStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     LIVE = "live", "Live"
     ENDED = "ended", "Ended"
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in available_timezones():
+        raise ValidationError(f"“{name}” is not a time zone name; use one such as Europe/London or America/Chicago.")
 
 
 class Event(models.Model):
@@ -83,6 +90,19 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_events",
         editable=False,
+    )
+    # The schedule: an instant, and the zone its organiser and invitations read it in.
+    starts_at = models.DateTimeField(
+        "starts", null=True, blank=True, help_text="Local time in the event's time zone (below)."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Where the event takes place, as an IANA name such as America/New_York or Europe/Paris.",
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        "duration (minutes)", default=90, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)

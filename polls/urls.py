@@ -18,4 +18,5 @@ urlpatterns = [
     path(f"e/{CODE}/panel/", views.panelist, name="panelist"),
     path(f"e/{CODE}/export.csv", views.event_export, name="event-export"),
     path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
+    path(f"e/{CODE}/invite.ics", views.event_invitation, name="event-invitation"),
 ]

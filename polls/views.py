@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
-from polls import exports, joins, protocol, selectors, services
+from polls import exports, invitations, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
 
@@ -410,3 +410,25 @@ def _check_channel_layer() -> str:
         return "ok"
     except Exception:
         return "error"
+
+
+@never_cache
+@require_GET
+def event_invitation(request: HttpRequest, code: str) -> HttpResponse:
+    """The event's calendar invitation (.ics) for its moderators; 409 until it has a start time."""
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    if event.starts_at is None:
+        return HttpResponse("Set the event's start time first (admin: the event's Schedule).", status=409)
+    content = invitations.event_invitation(
+        event,
+        console_url=request.build_absolute_uri(reverse("moderator", args=[event.code])),
+        join_url=request.build_absolute_uri(reverse("participant", args=[event.code])),
+    )
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.ics"'
+    return response
