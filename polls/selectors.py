@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils.crypto import constant_time_compare
 
-from cases.models import Case, CaseFact, TeachingPoint
+from cases.models import Case, CaseFact, CaseImage, TeachingPoint
 from cases.selectors import unacknowledged_identifiers
 from polls import comparisons, tallies
 from polls.errors import DomainError
@@ -205,7 +205,23 @@ def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
 def case_for_screen(*, case_id: int | None) -> Case | None:
     if case_id is None:
         return None
-    return Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts").filter(pk=case_id).first()
+    # Images without their bytes: a state frame names them, the image view serves them.
+    images = Prefetch("images", queryset=CaseImage.objects.defer("content"))
+    return (
+        Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts", images).filter(pk=case_id).first()
+    )
+
+
+def case_image_for_screen(*, event: Event, image_id: int, moderator: bool) -> CaseImage:
+    """An image of a case on the event's agenda: any of them for its moderators, only the current
+    case's for everyone else (a participant cannot look ahead by guessing ids)."""
+    images = CaseImage.objects.filter(pk=image_id, case__agenda_items__event=event)
+    if not moderator:
+        images = images.filter(case_id=event.current_case_id)
+    image = images.first()
+    if image is None:
+        raise EventNotFound
+    return image
 
 
 def revealed_fact_ids(*, event_id: int) -> set[int]:

@@ -19,4 +19,5 @@ urlpatterns = [
     path(f"e/{CODE}/export.csv", views.event_export, name="event-export"),
     path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
     path(f"e/{CODE}/invite.ics", views.event_invitation, name="event-invitation"),
+    path(f"e/{CODE}/images/<int:image_id>", views.case_image, name="case-image"),
 ]

@@ -432,3 +432,18 @@ def event_invitation(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.ics"'
     return response
+
+
+@require_GET
+def case_image(request: HttpRequest, code: str, image_id: int) -> HttpResponse:
+    """A case image for the phones and the projector (cases.images stripped its metadata)."""
+    try:
+        event = selectors.event_by_code(code=code)
+        moderator = selectors.user_moderates(user=request.user, event=event)
+        image = selectors.case_image_for_screen(event=event, image_id=image_id, moderator=moderator)
+    except selectors.EventNotFound:
+        raise Http404("No such image.") from None
+    response = HttpResponse(bytes(image.content), content_type=image.content_type)
+    # Private: an image belongs to the event's room, not to shared caches.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -58,6 +58,11 @@ def case_payload(case, *, revealed_facts: set[int] = frozenset(), moderator: boo
         ],
         "current_status": case.current_status,
         "clinical_question": case.clinical_question,
+        # The pixels are fetched from /e/<CODE>/images/<id> (the frame carries no image data).
+        "images": [
+            {"id": i.id, "caption": i.caption, "alt": i.alt_text, "width": i.width, "height": i.height}
+            for i in case.images.all()
+        ],
     }
 
 

@@ -11,7 +11,7 @@ from tests.factories import make_case, make_teaching_point
 pytestmark = pytest.mark.django_db
 
 # The inline formsets of the case page, by prefix (their related names), empty.
-CASE_INLINES = ("staging", "history", "therapy_lines", "facts", "teaching_points")
+CASE_INLINES = ("staging", "history", "therapy_lines", "facts", "teaching_points", "images")
 CASE = {
     "title": "Case Summary 3",
     "disease": "Multiple myeloma",
