@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
-from polls import exports, joins, protocol, selectors, services
+from polls import joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
 
@@ -342,20 +342,6 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
     return JsonResponse(
         {"poll": poll.id, "state": poll.state, "total": results.total, "counts": {}, **results.moderator}
     )
-
-
-@never_cache
-@require_GET
-def event_export(request: HttpRequest, code: str) -> HttpResponse:
-    try:
-        event = selectors.event_for_moderator(user=request.user, code=code)
-    except selectors.EventNotFound:
-        raise Http404("No event with that code.") from None
-    text = exports.event_csv(event)
-    services.export_recorded(event=event, user=request.user)  # audited like every moderator action
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
-    return response
 
 
 @never_cache

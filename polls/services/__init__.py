@@ -20,7 +20,7 @@ from polls.services.flow import (
     results_reveal,
 )
 from polls.services.moderation import answer_moderate, poll_duplicate, poll_reset
-from polls.services.records import export_recorded
+from polls.services.records import export_recorded, recap_save, report_recorded
 from polls.services.reveals import (
     fact_hide,
     fact_reveal,
@@ -49,6 +49,8 @@ __all__ = [
     "participant_join",
     "poll_new_round",
     "profile_set",
+    "recap_save",
+    "report_recorded",
     "segments_show",
     "poll_close",
     "poll_duplicate",
