@@ -16,12 +16,15 @@ import re
 from polls.models import EventRecap, PollKind
 from polls.reports.build import CaseReport, EventReport, OptionFigures, PollReport
 
-MARKDOWN_CHARS = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
+MARKDOWN_CHARS = re.compile(r"([\\`*_\[\]<>|])")
 
 
 def md(text: str) -> str:
-    """Text from authors as literal Markdown text: its markup characters are escaped."""
-    return MARKDOWN_CHARS.sub(r"\\\1", " ".join(str(text).split()))
+    """Text from authors as literal Markdown text: its markup characters are escaped, and so is a
+    leading "#", "-", "+" or digits-and-dot that would start a heading or a list."""
+    text = MARKDOWN_CHARS.sub(r"\\\1", " ".join(str(text).split()))
+    text = re.sub(r"^([#+-])", r"\\\1", text)
+    return re.sub(r"^(\d+)\.", r"\1\\.", text)
 
 
 def _pct(value: float | None) -> str:
@@ -54,8 +57,8 @@ def case_paragraph(case: CaseReport) -> str:
         text += f" ({md(', '.join(staging))})"
     lines = list(c.therapy_lines.all())
     if lines:
-        regimens = [md(line.regimen) for line in lines]
-        text += f", has had {len(lines)} line{'s' if len(lines) > 1 else ''} of therapy: {_join(regimens, 'then')}"
+        regimens = "; ".join(f"{line.line_number}: {md(line.regimen)}" for line in lines)
+        text += f", has had {len(lines)} line{'s' if len(lines) > 1 else ''} of therapy ({regimens})"
     text += "."
     history = [md(h.text) for h in c.history.all()]
     if history:
@@ -110,7 +113,7 @@ def poll_paragraph(poll: PollReport, *, after: bool) -> list[str]:
         )
     else:
         lead = "After the discussion the room was asked" if after else "The room was asked"
-        out.append(f"{lead}: *{q}*")
+        out.append(f"{lead}: *{q}*" + ("" if q.endswith(("?", ".", "!")) else "."))
         if poll.ranking:
             out.append(_ranking_sentence(poll))
         elif poll.poll.kind in (PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT):
@@ -139,9 +142,9 @@ def poll_paragraph(poll: PollReport, *, after: bool) -> list[str]:
         )
     if poll.preferred_labels and poll.poll.preferred_revealed:
         text = f"The evidence-preferred answer is {_join([md(x) for x in poll.preferred_labels], 'or')}"
+        text += "."
         if poll.poll.preferred_rationale:
-            text += f": {md(poll.poll.preferred_rationale)}"
-        text = text.rstrip(".") + "."
+            text += f" {md(poll.poll.preferred_rationale).rstrip('.')}."
         if poll.concordance_preferred:
             c = poll.concordance_preferred
             text += f" {c['agreeing']} of {poll.total} participants ({_pct(poll.preferred_percent)}) chose it."
