@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots
+.PHONY: run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots bench-report
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Caseboard needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -64,8 +64,14 @@ check-deploy: install
 	CASEBOARD_LOCAL= DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=caseboard.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# The live scenarios (bench/run.py), then the report scenario (bench/reportbench.py: 2,000 participants,
+# 20 polls; it writes only its own section of docs/benchmarks.md). REPORT_BENCH_ARGS=--no-docs to keep the page.
 bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.reportbench $(REPORT_BENCH_ARGS)
+
+bench-report: install-dev
+	$(BIN)/python -m bench.reportbench $(REPORT_BENCH_ARGS)
 
 bench-smoke: install-dev
 	$(BIN)/python -m bench.run --profile smoke

@@ -37,7 +37,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import compare, evaluate, machine, report
+from bench import compare, evaluate, machine, report, reportbench
 from bench.servers import APP_SYSTEMS, GENERATOR_CORE, ROOT, SYSTEMS, Server, free_port, pinned, system_of
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -356,7 +356,8 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
     out.write_text(json.dumps(results, indent=1))
     print(f"[bench] results: {out}")
     if args.profile == "full" and not args.no_docs:
-        DOC.write_text(report.render([(results, out)]))
+        old = DOC.read_text() if DOC.exists() else ""
+        DOC.write_text(reportbench.keep_section(old, report.render([(results, out)])))
         print(f"[bench] rewrote {DOC}")
     if args.profile == "smoke":
         failures = [f"{r['system']}-{r['phones']}: {p}" for r in results["runs"] for p in r["correctness"]["problems"]]

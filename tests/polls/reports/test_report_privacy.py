@@ -46,8 +46,8 @@ def test_no_xlsx_cell_runs_as_a_formula(dangerous, client):
                 values.append(cell.value)
     texts = [v for v in values if isinstance(v, str)]
     assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in texts)
-    # XML keeps no bare carriage return: "\rx" reads back as "\nx", still behind the quote.
-    assert "'" + dangerous.replace("\r", "\n") in texts
+    # Without lxml, XML keeps no bare carriage return ("\rx" reads back as "\nx"): behind the quote either way.
+    assert {"'" + dangerous, "'" + dangerous.replace("\r", "\n")} & set(texts)
     rows = list(
         csv.reader(io.StringIO(client.get(reverse("event-export", kwargs={"code": world.code})).content.decode()))
     )

@@ -217,7 +217,8 @@ def test_the_xlsx_holds_each_figure_in_its_sheets(replayed):
     def sheet_rows(name: str) -> list[dict]:
         values = list(book[name].iter_rows(values_only=True))
         header = [str(h) for h in values[0]]
-        return [{k: "" if v is None else str(v) for k, v in zip(header, row, strict=False)} for row in values[1:]]
+        padded = [list(row) + [None] * (len(header) - len(row)) for row in values[1:]]  # empty cells are absent
+        return [{k: "" if v is None else str(v) for k, v in zip(header, row, strict=False)} for row in padded]
 
     summary = dict((row[0], row[1]) for row in book["Summary"].iter_rows(min_row=2, values_only=True))
     assert summary["Participants joined"] == 10 and summary["Status"] == "final"
