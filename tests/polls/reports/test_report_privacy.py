@@ -152,3 +152,17 @@ def test_a_panel_under_the_minimum_is_only_a_size_everywhere(client):
     assert len([r for r in rows if r["record"] == "ballot"]) == 2  # the panel's ballots are not rows
     report = client.get(reverse("event-report", kwargs={"code": world.code})).content.decode()
     assert "their votes are not shown" in report
+
+
+def test_making_the_files_logs_no_case_text_and_no_participant_input(client, caplog):
+    world = build_world(
+        case={"diagnosis": "Secret-diagnosis-XYZ"}, kind=PollKind.TEXT, labels=(), opened=True, phones=1
+    )
+    _vote(world, world.participants[0], world.poll, "t", text="Participant-words-QRS")
+    vote = world.poll.votes.get()
+    services.answer_moderate(event_id=world.event.id, answer_id=vote.id, approve=True, user=world.moderator)
+    client.force_login(world.moderator)
+    caplog.set_level("INFO")
+    for name in ("event-report", "event-report-pdf", "event-export", "event-export-xlsx", "event-recap-pdf"):
+        assert client.get(reverse(name, kwargs={"code": world.code})).status_code == 200
+    assert "Secret-diagnosis-XYZ" not in caplog.text and "Participant-words-QRS" not in caplog.text
