@@ -435,11 +435,7 @@ def _revealed_points(event: Event) -> dict[int, list[RevealedPoint]]:
 def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
     """Everything the report shows, as of now: a snapshot while the event has not ended."""
     now = now or timezone.now()
-    items = AgendaItem.objects.filter(event=event).select_related("case")
-    case_ids = [i.case_id for i in items]
-    cases = {
-        c.id: c for c in Case.objects.filter(pk__in=case_ids).prefetch_related("staging", "history", "therapy_lines")
-    }
+    case_ids = list(AgendaItem.objects.filter(event=event).values_list("case_id", flat=True))
     polls_by_case: dict[int, list[Poll]] = {}
     polls = (
         Poll.objects.filter(event=event)
@@ -449,6 +445,11 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
     )
     for poll in polls:
         polls_by_case.setdefault(poll.case_id, []).append(poll)
+    # A poll whose case has left the agenda still happened: its case follows the agenda's.
+    case_ids += [case_id for case_id in polls_by_case if case_id not in case_ids]
+    cases = {
+        c.id: c for c in Case.objects.filter(pk__in=case_ids).prefetch_related("staging", "history", "therapy_lines")
+    }
     points = _revealed_points(event)
     facts: dict[int, list[tuple[str, str]]] = {}
     for reveal in CaseFactReveal.objects.filter(event=event).select_related("fact").order_by("revealed_at", "id"):

@@ -116,3 +116,12 @@ def test_the_poll_is_still_open_and_its_figures_are_the_tallys(world, client):
     from openpyxl import load_workbook
 
     assert load_workbook(io.BytesIO(book), read_only=True).sheetnames[0] == "Summary"
+
+
+def test_a_poll_whose_case_left_the_agenda_is_still_reported(world, client):
+    from polls.models import AgendaItem
+
+    AgendaItem.objects.filter(event=world.event).delete()
+    client.force_login(world.moderator)
+    assert SECRET_QUESTION in client.get(reverse("event-report", kwargs={"code": world.code})).content.decode()
+    assert SECRET_QUESTION in client.get(reverse("event-export", kwargs={"code": world.code})).content.decode()
