@@ -230,8 +230,11 @@ ACTIONS = {
     "show_segments": "Split shown on the projector",
     "set_moderators": "Moderators changed",
     "rotate_presenter_key": "Presenter link renewed",
-    "export": "Export downloaded",
-    "report": "Report downloaded",
+    "export": "Downloaded",
+    "publish_recap": "Recap published",
+    "withdraw_recap": "Recap withdrawn",
+    "share_recap": "Recap's public link switched on",
+    "unshare_recap": "Recap's public link switched off",
 }
 
 
@@ -406,6 +409,8 @@ def _timeline(event: Event) -> list[TimelineEntry]:
     entries = []
     for action in ModeratorAction.objects.filter(event=event).select_related("user").order_by("created_at", "id"):
         what = ACTIONS.get(action.action, action.action.replace("_", " ").capitalize())
+        if action.action == "export":
+            what = "Report opened" if action.target == "report" else f"Downloaded: {action.target or 'csv'}"
         entries.append(TimelineEntry(at=action.created_at, who=_user_name(action.user), what=what))
     return entries
 
