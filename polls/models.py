@@ -457,3 +457,35 @@ class QuestionReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"Question receipt {self.ref} of participant {self.participant_id}"
+
+
+def new_recap_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class EventRecap(models.Model):
+    """The moderator's recap of an event: Markdown drafted from the data, edited, then published.
+
+    A published recap may be shared through its public link (`public_token`): it holds only what
+    its text says, which is drafted from aggregated, small-cell suppressed figures."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="recap")
+    body = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    public_token = models.CharField(max_length=64, default=new_recap_token, unique=True, editable=False)
+    public_link = models.BooleanField(default=False, help_text="Anyone with the link may read the published recap.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(public_link=False) | models.Q(published_at__isnull=False),
+                name="recap_public_only_when_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recap of event {self.event_id}"

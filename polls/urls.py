@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polls import views
+from polls import reportviews, views
 
 CODE = "<str:code>"
 
@@ -16,7 +16,14 @@ urlpatterns = [
     path(f"e/{CODE}/present/", views.presenter, name="presenter"),
     path(f"e/{CODE}/moderate/", views.moderator, name="moderator"),
     path(f"e/{CODE}/panel/", views.panelist, name="panelist"),
-    path(f"e/{CODE}/export.csv", views.event_export, name="event-export"),
+    path(f"e/{CODE}/export.csv", reportviews.export_csv, name="event-export"),
+    path(f"e/{CODE}/export.xlsx", reportviews.export_xlsx, name="event-export-xlsx"),
+    path(f"e/{CODE}/report/", reportviews.report_page, name="event-report"),
+    path(f"e/{CODE}/report.pdf", reportviews.report_pdf, name="event-report-pdf"),
+    path(f"e/{CODE}/recap/", reportviews.recap_edit, name="event-recap"),
+    path(f"e/{CODE}/recap.md", reportviews.recap_markdown, name="event-recap-md"),
+    path(f"e/{CODE}/recap.pdf", reportviews.recap_pdf, name="event-recap-pdf"),
+    path("recap/<str:token>/", reportviews.recap_public, name="recap-public"),
     path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
     path(f"e/{CODE}/invite.ics", views.event_invitation, name="event-invitation"),
     path(f"e/{CODE}/images/<int:image_id>", views.case_image, name="case-image"),

@@ -347,20 +347,6 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-def event_export(request: HttpRequest, code: str) -> HttpResponse:
-    try:
-        event = selectors.event_for_moderator(user=request.user, code=code)
-    except selectors.EventNotFound:
-        raise Http404("No event with that code.") from None
-    text = exports.event_csv(event)
-    services.export_recorded(event=event, user=request.user)  # audited like every moderator action
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
-    return response
-
-
-@never_cache
-@require_GET
 def questions_export(request: HttpRequest, code: str) -> HttpResponse:
     try:
         event = selectors.event_for_moderator(user=request.user, code=code)

@@ -35,7 +35,7 @@ from polls.services.questions import (
     questions_export_recorded,
     questions_settings_changed,
 )
-from polls.services.records import export_recorded
+from polls.services.records import export_recorded, recap_save, report_recorded
 from polls.services.reveals import (
     fact_hide,
     fact_reveal,
@@ -77,6 +77,8 @@ __all__ = [
     "question_upvote",
     "questions_export_recorded",
     "questions_settings_changed",
+    "recap_save",
+    "report_recorded",
     "segments_show",
     "poll_close",
     "poll_duplicate",
