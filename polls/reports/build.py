@@ -199,7 +199,7 @@ class EventReport:
     cases: list[CaseReport]
     timeline: list[TimelineEntry]
     min_cell_size: int
-    questions: list[Any] = field(default_factory=list)  # audience questions, once the event has them
+    questions: list[Any] = field(default_factory=list)  # approved audience questions (selectors.QuestionItem)
 
     @property
     def polls(self) -> list[PollReport]:
@@ -491,4 +491,7 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
         cases=case_reports,
         timeline=_timeline(event),
         min_cell_size=event.min_cell_size,
+        # What the room was shown: approved questions in its order (pending and dismissed never
+        # reached the room; names are left out, as for every participant input in the report).
+        questions=[q for q in selectors.event_questions(event_id=event.id).items if q.state == "approved"],
     )

@@ -166,3 +166,21 @@ def test_making_the_files_logs_no_case_text_and_no_participant_input(client, cap
     for name in ("event-report", "event-report-pdf", "event-export", "event-export-xlsx", "event-recap-pdf"):
         assert client.get(reverse(name, kwargs={"code": world.code})).status_code == 200
     assert "Secret-diagnosis-XYZ" not in caplog.text and "Participant-words-QRS" not in caplog.text
+
+
+def test_the_report_lists_the_questions_the_room_saw_without_names(client):
+    world = build_world(phones=3)
+    world.event.questions_names_allowed = True
+    world.event.save()
+    event_id, (first, second, third) = world.event.id, world.participants
+    shown = services.question_ask(
+        participant_id=first.id, event_id=event_id, ref="q1", text="Outpatient CAR T?", name="Dr Who"
+    )
+    services.question_ask(participant_id=second.id, event_id=event_id, ref="q2", text="Never approved")
+    services.question_approve(event_id=event_id, question_id=shown.id, user=world.moderator)
+    services.question_upvote(participant_id=third.id, event_id=event_id, question_id=shown.id, ref="u1", up=True)
+    report = build.event_report(event=world.event)
+    assert [(q.text, q.votes) for q in report.questions] == [("Outpatient CAR T?", 1)]
+    client.force_login(world.moderator)
+    page = client.get(reverse("event-report", kwargs={"code": world.code})).content.decode()
+    assert "Outpatient CAR T?" in page and "Never approved" not in page and "Dr Who" not in page
