@@ -31,7 +31,7 @@ def test_the_draft_tells_the_event_from_its_figures(replayed):
         "The 10 participants who answered chose Refer for CAR T (70%, 7) or Bispecific on a clinical trial (30%, 3)",
         "no one chose Conventional doublet or triplet or Other",
         "The faculty panel chose Refer for CAR T (3 of 3)",
-        "The evidence-preferred answer is Refer for CAR T. He has had no BCMA-directed therapy yet.",
+        "The evidence-preferred answer is Refer for CAR T. He has had no BCMA-directed therapy yet, and IMWG",
         "7 of 10 participants (70%) chose it.",
         "Asked again after the discussion (round 2), 9 of 10 participants (90%) chose Refer for CAR T (+20 points)",
         "2 of the 10 who answered both rounds changed their answer",
@@ -39,7 +39,7 @@ def test_the_draft_tells_the_event_from_its_figures(replayed):
         "The median answer was 6 months (mean 6.4; from 3 to 12; 10 answers)",
         "Cilta-cel (CAR T) (Borda score 27, mean rank 1.3)",
         "(NCT03651128)",
-        "(NCT04181827)",
+        "NEJMoa2303379; NCT04181827)",
         "## Key take-aways",
     ]
     for line in expected:

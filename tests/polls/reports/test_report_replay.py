@@ -55,7 +55,7 @@ TEACHING_ORDER = [
     "Order of immunotherapies: IMWG guidance (2025)",
     "KarMMa-3: ide-cel against standard regimens",
     "CARTITUDE-4: cilta-cel from first relapse",
-    "CAR T without REMS (FDA, July 2025)",
+    "CAR T without REMS (FDA, June 2025)",
     "Preventing infection after CAR T",
 ]
 
