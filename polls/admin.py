@@ -151,10 +151,20 @@ class EventForm(forms.ModelForm):
                 "Generated: 8 random characters, impractical to guess. A shorter code you type "
                 "(4–10 characters) is easier to read aloud but easier to guess."
             )
+        # The schedule is optional: left empty, the zone is the server's and the length 90 minutes.
+        for name in ("time_zone", "duration_minutes"):
+            if name in self.fields:
+                self.fields[name].required = False
         if "starts_at" in self.fields and self.instance.starts_at and self.instance.time_zone:
             # Shown as the wall-clock time where the event happens, whatever the server's zone.
             local = self.instance.starts_at.astimezone(ZoneInfo(self.instance.time_zone))
             self.initial["starts_at"] = local.replace(tzinfo=None)
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or Event._meta.get_field("time_zone").default
+
+    def clean_duration_minutes(self) -> int:
+        return self.cleaned_data.get("duration_minutes") or Event._meta.get_field("duration_minutes").default
 
     def clean(self):
         cleaned = super().clean()
