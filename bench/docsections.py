@@ -1,17 +1,52 @@
-"""The hand-kept sections of docs/benchmarks.md that a full `make bench` run must not drop when it
-re-renders the page (bench/report.py): for now the audience-questions scenario (bench/questions.py)."""
+"""The sections of docs/benchmarks.md that a scenario run on its own writes, between its markers,
+and that a full `make bench` run keeps when it re-renders the rest of the page (bench/report.py).
+
+One place for the rule, so that every scenario (audience questions, the report) is kept the same way.
+"""
 
 from __future__ import annotations
 
-BEGIN, END = "<!-- questions-scenario:begin -->", "<!-- questions-scenario:end -->"
+from dataclasses import dataclass
+from pathlib import Path
 
 
-def keep_section(old: str, new: str) -> str:
-    """`new` (a page bench/report.py rendered) with the questions section of `old` kept."""
-    if BEGIN not in old or END not in old or BEGIN in new:
-        return new
-    section = BEGIN + old.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
-    return insert_section(new, section)
+@dataclass(frozen=True)
+class Section:
+    begin: str
+    end: str
+
+    def block(self, text: str) -> str | None:
+        """This section of `text` with its markers, or None."""
+        if self.begin not in text or self.end not in text:
+            return None
+        return self.begin + text.split(self.begin, 1)[1].split(self.end, 1)[0] + self.end
+
+    def replace(self, text: str, block: str) -> str:
+        """`text` with this section replaced by `block`, or `block` placed before the machine notes."""
+        if self.block(text) is not None:
+            head, rest = text.split(self.begin, 1)
+            return head + block + rest.split(self.end, 1)[1]
+        return insert_section(text, block + "\n")
+
+    def write(self, doc: Path, block: str) -> None:
+        doc.write_text(self.replace(doc.read_text() if doc.exists() else "", block))
+
+
+QUESTIONS = Section("<!-- questions-scenario:begin -->", "<!-- questions-scenario:end -->")
+REPORT = Section("<!-- report-bench:start -->", "<!-- report-bench:end -->")
+SCENARIOS = (QUESTIONS, REPORT)
+
+# The questions scenario's markers under their first names (bench/questions.py).
+BEGIN, END = QUESTIONS.begin, QUESTIONS.end
+
+
+def keep_sections(old: str, new: str) -> str:
+    """`new` (a page bench/report.py rendered) with every scenario section of `old` kept."""
+    for section in SCENARIOS:
+        block = section.block(old)
+        if block is not None and section.block(new) is None:
+            new = section.replace(new, block)
+    return new
 
 
 def insert_section(text: str, section: str) -> str:

@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import machine
-from bench.docsections import BEGIN, END, insert_section
+from bench import docsections, machine
+from bench.docsections import BEGIN, END
 from bench.phone import RETRY_CODES, Client, error_name
 from bench.servers import GENERATOR_CORE, ROOT, Server, free_port, pinned, system_of
 from bench.stats import latency_summary
@@ -339,14 +339,7 @@ the latencies include the generator's own event loop (2,000 phones on one core).
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = insert_section(text, section)
-    DOC.write_text(text)
+    docsections.QUESTIONS.write(DOC, section)
 
 
 def main(argv: list[str] | None = None) -> int:

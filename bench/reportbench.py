@@ -27,10 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import docsections
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
-START = "<!-- report-bench:start -->"
-END = "<!-- report-bench:end -->"
+START, END = docsections.REPORT.begin, docsections.REPORT.end
 URLS = [("page", "event-report"), ("pdf", "event-report-pdf"), ("csv", "event-export"), ("xlsx", "event-export-xlsx")]
 KINDS = ["single", "single", "multi", "likert", "numeric", "ranking", "single", "likert", "text", "numeric"]
 
@@ -254,22 +255,8 @@ def section(results: list[dict], when: str, machine: str) -> str:
 
 
 def write_doc(text: str) -> None:
-    """Replace this scenario's section of docs/benchmarks.md, or append it; nothing else changes."""
-    current = DOC.read_text()
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
-        DOC.write_text(before + text + after)
-    else:
-        DOC.write_text(current.rstrip() + "\n\n" + text + "\n")
-
-
-def keep_section(old: str, new: str) -> str:
-    """A page rewritten by `bench.run` keeps this scenario's section from the page it replaces."""
-    if START in old and END in old and START not in new:
-        block = START + old.split(START, 1)[1].split(END, 1)[0] + END
-        return new.rstrip() + "\n\n" + block + "\n"
-    return new
+    """Replace this scenario's section of docs/benchmarks.md, or add it; nothing else changes."""
+    docsections.REPORT.write(DOC, text)
 
 
 def main(argv: list[str] | None = None) -> int:

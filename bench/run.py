@@ -42,7 +42,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import compare, evaluate, machine, report, reportbench
+from bench import compare, evaluate, machine, report
 from bench.servers import APP_SYSTEMS, GENERATOR_CORE, ROOT, SYSTEMS, Server, free_port, pinned, system_of
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -369,12 +369,11 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
     out.write_text(json.dumps(results, indent=1))
     print(f"[bench] results: {out}")
     if args.profile == "full" and not args.no_docs:
-        from bench.docsections import keep_section
+        from bench.docsections import keep_sections
 
         old = DOC.read_text() if DOC.exists() else ""
-        # The scenarios run on their own keep their sections: audience questions, then the report.
-        page = keep_section(old, report.render([(results, out)]))
-        DOC.write_text(reportbench.keep_section(old, page))
+        # The scenarios run on their own (audience questions, the report) keep their sections.
+        DOC.write_text(keep_sections(old, report.render([(results, out)])))
         print(f"[bench] rewrote {DOC}")
     if args.profile == "smoke":
         failures = [f"{r['system']}-{r['phones']}: {p}" for r in results["runs"] for p in r["correctness"]["problems"]]
