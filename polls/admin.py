@@ -139,7 +139,7 @@ class EventForm(forms.ModelForm):
         fields = (
             "title", "code", "moderators", "panelists", "profile_fields", "min_cell_size",
             "questions_enabled", "questions_moderated", "questions_names_allowed",
-            "starts_at", "time_zone", "duration_minutes",
+            "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
@@ -289,6 +289,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         (None, {"fields": ("title", "code", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
+        ("Continuing-education credit", {"fields": ("credit_hours", "credit_statement")}),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
         ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),

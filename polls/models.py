@@ -1,6 +1,7 @@
 """Events, their agenda and polls, anonymous participants and their votes."""
 
 import secrets
+from decimal import Decimal
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -103,6 +104,19 @@ class Event(models.Model):
     )
     duration_minutes = models.PositiveSmallIntegerField(
         "duration (minutes)", default=90, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    # Continuing-education credit: offered when hours are set (issue 15).
+    credit_hours = models.DecimalField(
+        "credit hours offered",
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("40"))],
+        help_text="Leave empty when the event offers no credit. Participants claim up to this many hours.",
+    )
+    credit_statement = models.TextField(
+        "accreditation statement", blank=True, help_text="Printed on each certificate, e.g. the provider's statement."
     )
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
@@ -489,3 +503,38 @@ class EventRecap(models.Model):
 
     def __str__(self) -> str:
         return f"Recap of event {self.event_id}"
+
+
+class Profession(models.TextChoices):
+    PHYSICIAN = "physician", "Physician"
+    NURSE = "nurse", "Nurse or nurse practitioner"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    PHYSICIAN_ASSISTANT = "pa", "Physician assistant"
+    OTHER = "other", "Other healthcare professional"
+
+
+def new_certificate_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CreditClaim(models.Model):
+    """A claim of continuing-education credit, kept apart from everything its claimant did in the room.
+
+    It holds no key to a participant, a ballot, a profile answer or a question, and nothing else
+    holds a key to it: who claimed credit can never be joined to how anyone voted. Reports count
+    claims; they never join them to answers (tests/polls/test_credit.py checks the schema)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="credit_claims")
+    name = models.CharField("name as it should appear on the certificate", max_length=200)
+    email = models.EmailField()
+    profession = models.CharField(max_length=12, choices=Profession.choices)
+    hours = models.DecimalField(max_digits=4, decimal_places=2, validators=[MinValueValidator(Decimal("0.25"))])
+    certificate_token = models.CharField(max_length=64, unique=True, default=new_certificate_token, editable=False)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claimed_at", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(hours__gt=0), name="credit_claim_hours_positive")]
+
+    def __str__(self) -> str:
+        return f"Credit claim {self.pk} of event {self.event_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polls import reportviews, views
+from polls import creditviews, reportviews, views
 
 CODE = "<str:code>"
 
@@ -27,4 +27,7 @@ urlpatterns = [
     path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
     path(f"e/{CODE}/invite.ics", views.event_invitation, name="event-invitation"),
     path(f"e/{CODE}/images/<int:image_id>", views.case_image, name="case-image"),
+    path(f"e/{CODE}/credit/", creditviews.credit_claim, name="credit-claim"),
+    path(f"e/{CODE}/credit/<str:token>/", creditviews.credit_certificate, name="credit-certificate"),
+    path(f"e/{CODE}/credit/<str:token>.pdf", creditviews.credit_certificate_pdf, name="credit-certificate-pdf"),
 ]

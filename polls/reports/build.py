@@ -199,6 +199,7 @@ class EventReport:
     cases: list[CaseReport]
     timeline: list[TimelineEntry]
     min_cell_size: int
+    credit_claims: int = 0  # counted only: a claim is never joined to answers
     questions: list[Any] = field(default_factory=list)  # approved audience questions (selectors.QuestionItem)
 
     @property
@@ -491,6 +492,7 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
         cases=case_reports,
         timeline=_timeline(event),
         min_cell_size=event.min_cell_size,
+        credit_claims=event.credit_claims.count(),
         # What the room was shown: approved questions in its order (pending and dismissed never
         # reached the room; names are left out, as for every participant input in the report).
         questions=[q for q in selectors.event_questions(event_id=event.id).items if q.state == "approved"],

@@ -7,6 +7,7 @@ to change live state. Each function is keyword-only and states its precondition.
 from polls.services.access import event_moderators_set, presenter_key_rotate
 from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
 from polls.services.authoring import agenda_complete
+from polls.services.credit import credit_claim
 from polls.services.flow import (
     EVENT_TRANSITIONS,
     POLL_TRANSITIONS,
@@ -55,6 +56,7 @@ __all__ = [
     "agenda_complete",
     "answer_moderate",
     "case_show",
+    "credit_claim",
     "event_end",
     "event_moderators_set",
     "event_start",
