@@ -296,7 +296,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
     inlines = (AgendaItemInline, PollInline)
-    actions = ("start_events", "end_events", "rotate_presenter_keys", "download_case_files")
+    actions = ("start_events", "end_events", "rotate_presenter_keys", "copy_events", "download_case_files")
     change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"
 
     def get_urls(self):
@@ -344,6 +344,22 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
             "max_kb": casefile.MAX_BYTES // 1024,
         }
         return TemplateResponse(request, "admin/polls/event/import_case.html", context, status=400 if errors else 200)
+
+    @admin.action(description="Copy as a new event (its cases, polls and settings)", permissions=["change"])
+    def copy_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        for event in queryset.order_by("pk"):
+            copy = casefile.event_copy(event_id=event.pk, user=request.user)
+            self.message_user(
+                request,
+                format_html(
+                    '{} copied as <a href="{}">{}</a> (code {}), a draft.',
+                    event.code,
+                    reverse("admin:polls_event_change", args=[copy.pk]),
+                    copy.title,
+                    copy.code,
+                ),
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Download its cases as case files (.json)", permissions=["change"])
     def download_case_files(self, request: HttpRequest, queryset: QuerySet[Event]):

@@ -19,7 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
-from polls.models import CHOICE_KINDS, AgendaItem, Event, Option, Poll
+from cases.services import identifiers_acknowledged
+from polls.models import CHOICE_KINDS, AgendaItem, Event, Option, Poll, new_join_code
 from polls.services._common import audit, lock_event, publish_state
 
 FORMAT = "caseboard.case"
@@ -305,4 +306,48 @@ def case_copy(*, case_id: int, event_id: int, user, polls_from_event_id: int | N
     """The case (with the polls it has in `polls_from_event_id`) copied onto the event's agenda."""
     source = Case.objects.get(pk=case_id)
     from_event = Event.objects.filter(pk=polls_from_event_id).first() if polls_from_event_id else None
-    return case_file_import(data=case_file(source, event=from_event), user=user, event_id=event_id)
+    copy = case_file_import(data=case_file(source, event=from_event), user=user, event_id=event_id)
+    _carry_acknowledgements(source, copy)
+    return copy
+
+
+def _carry_acknowledgements(source: Case, copy: Case) -> None:
+    """A copy on this server has the same text, so what was acknowledged of it stays acknowledged
+    (a file carries no acknowledgement: its fingerprints are keyed with this server's secret)."""
+    acknowledged = [(a.where, a.kind, a.fingerprint) for a in source.identifier_acknowledgements.all()]
+    if acknowledged:
+        first = source.identifier_acknowledgements.order_by("at").first()
+        identifiers_acknowledged(case=copy, user=first.user if first else None, findings=acknowledged)
+
+
+# Settings an event copied as a template keeps; its live state, people and schedule start afresh.
+TEMPLATE_FIELDS = (
+    "profile_fields",
+    "min_cell_size",
+    "questions_enabled",
+    "questions_moderated",
+    "questions_names_allowed",
+    "time_zone",
+    "duration_minutes",
+    "credit_hours",
+    "credit_statement",
+)
+
+
+@transaction.atomic
+def event_copy(*, event_id: int, user, title: str | None = None) -> Event:
+    """A new draft event from an earlier one used as a template: its settings, and a copy of each
+    case on its agenda with its teaching points and polls (in agenda order). No participant, ballot,
+    question, moderator other than `user`, or schedule comes along."""
+    source = Event.objects.get(pk=event_id)
+    copy = Event(title=title or f"{source.title} (copy)"[:200], code=new_join_code(), owner=user)
+    for name in TEMPLATE_FIELDS:
+        setattr(copy, name, getattr(source, name))
+    copy.full_clean()
+    copy.save()
+    if user is not None and user.is_authenticated:
+        copy.moderators.add(user)
+    for case in source.cases.order_by("agenda_items__position"):
+        copied = case_file_import(data=case_file(case, event=source), user=user, event_id=copy.pk)
+        _carry_acknowledgements(case, copied)
+    return copy

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from cases.models import Case
-from polls import casefile, demo
+from polls import casefile, demo, services
 from polls.casefile import CaseFileError, case_copy, case_file, case_file_bytes, case_file_import, read_case_file
 from polls.models import ModeratorAction, Poll
 from tests.factories import make_event, make_moderator
@@ -164,3 +164,35 @@ def test_another_events_moderator_cannot_import_into_it(client, demo_event):
     response = client.post(reverse("admin:polls_event_import_case", args=[demo_event.pk]), {"case_file": upload})
     assert response.status_code in (302, 403, 404)
     assert demo_event.cases.count() == 1
+
+
+def test_an_event_copied_as_a_template_has_its_own_cases_and_polls_and_nothing_of_the_room(demo_event):
+    from polls.casefile import event_copy
+
+    services.poll_open(event_id=demo_event.id, poll_id=demo_event.polls.first().id, user=None)
+    organiser = make_moderator()
+    copy = event_copy(event_id=demo_event.id, user=organiser, title="Myeloma roundtable, Baltimore")
+    assert copy.status == "draft" and copy.code != demo_event.code and list(copy.moderators.all()) == [organiser]
+    assert copy.profile_fields == demo_event.profile_fields and copy.min_cell_size == demo_event.min_cell_size
+    [case] = copy.cases.all()
+    assert case.pk != demo_event.cases.get().pk and case.title == "Case Summary 2"
+    assert [p.question for p in copy.polls.all()] == [p.question for p in demo_event.polls.filter(round_of=None)]
+    assert all(p.state == "draft" for p in copy.polls.all())
+    assert not copy.participants.exists() and copy.started_at is None
+    # The demo's acknowledged dated source stays acknowledged in the copy: it can go live.
+    from polls.selectors import event_unacknowledged_identifiers
+
+    assert event_unacknowledged_identifiers(copy.id) == []
+    services.event_start(event_id=copy.id, user=organiser)
+
+
+def test_the_admin_copies_an_event(admin_client, demo_event):
+    from django.urls import reverse
+
+    response = admin_client.post(
+        reverse("admin:polls_event_changelist"),
+        {"action": "copy_events", "_selected_action": [demo_event.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200 and "copied as" in response.content.decode()
+    assert Case.objects.filter(title="Case Summary 2").count() == 2
