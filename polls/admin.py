@@ -296,7 +296,8 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
     inlines = (AgendaItemInline, PollInline)
-    actions = ("start_events", "end_events", "rotate_presenter_keys", "copy_events", "download_case_files")
+    actions = ("start_events", "end_events", "rotate_presenter_keys", "add_standard_polls", "copy_events",
+               "download_case_files")  # fmt: skip
     change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"
 
     def get_urls(self):
@@ -344,6 +345,16 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
             "max_kb": casefile.MAX_BYTES // 1024,
         }
         return TemplateResponse(request, "admin/polls/event/import_case.html", context, status=400 if errors else 200)
+
+    @admin.action(description="Add the standard evaluation and intent-to-change polls", permissions=["change"])
+    def add_standard_polls(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        done, refused = _run(
+            request,
+            queryset.order_by("pk"),
+            lambda event: services.standard_polls_add(event_id=event.pk, user=request.user),
+            lambda event: event.code,
+        )
+        _report(self, request, done, refused, "have the standard evaluation polls")
 
     @admin.action(description="Copy as a new event (its cases, polls and settings)", permissions=["change"])
     def copy_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
@@ -498,7 +509,7 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
         "case",
         "position",
         "question",
-        "kind",
+        ("kind", "purpose"),
         "max_choices",
         ("numeric_min", "numeric_max", "numeric_unit"),
         "text_max_length",

@@ -47,6 +47,7 @@ REFERENCE_FIELDS = ("citation", "pmid", "doi", "nct", "url")
 POLL_FIELDS = (
     "question",
     "kind",
+    "purpose",
     "max_choices",
     "numeric_min",
     "numeric_max",

@@ -160,6 +160,19 @@ class PollKind(models.TextChoices):
 
 
 CHOICE_KINDS = {PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING}
+
+
+class PollPurpose(models.TextChoices):
+    """What a poll is for, read on Moore's outcome levels by the outcomes report (issue 15)."""
+
+    DECISION = "decision", "Case decision"
+    PRE = "pre", "Before the teaching (pre)"
+    POST = "post", "After the teaching (post)"
+    INTENT = "intent", "Intent to change practice"
+    EVALUATION = "evaluation", "Evaluation of the activity"
+    COMMITMENT = "commitment", "Commitment to follow up"
+
+
 MAX_TEXT_LENGTH = 280
 
 
@@ -178,6 +191,12 @@ class Poll(models.Model):
     state = models.CharField(max_length=8, choices=PollState.choices, default=PollState.DRAFT)
     results_visible = models.BooleanField(
         default=False, help_text="Whether the audience and presenter may see the counts."
+    )
+    purpose = models.CharField(
+        max_length=12,
+        choices=PollPurpose.choices,
+        default=PollPurpose.DECISION,
+        help_text="Pre and post: ask it before the teaching and again (as a new round) after it.",
     )
     # Pre/post rounds of the same question: a later round points at the first one.
     round_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="rounds")

@@ -6,7 +6,7 @@ to change live state. Each function is keyword-only and states its precondition.
 
 from polls.services.access import event_moderators_set, presenter_key_rotate
 from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
-from polls.services.authoring import agenda_complete
+from polls.services.authoring import agenda_complete, standard_polls_add
 from polls.services.credit import credit_claim
 from polls.services.flow import (
     EVENT_TRANSITIONS,
@@ -82,6 +82,7 @@ __all__ = [
     "recap_save",
     "report_recorded",
     "segments_show",
+    "standard_polls_add",
     "poll_close",
     "poll_duplicate",
     "poll_expire",

@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from polls.errors import DomainError
-from polls.models import Event, Option, Participant, Poll, PollKind
+from polls.models import Event, Option, Participant, Poll, PollKind, PollPurpose
 from polls.profiles import clean_answers
 from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
 
@@ -69,6 +69,8 @@ def poll_new_round(*, event_id: int, poll_id: int, user) -> Poll:
         position=source.position,
         round_of=root,
         round_number=last + 1,
+        # The pair of a pre/post question is its next round: asked again after the teaching.
+        purpose=PollPurpose.POST if root.purpose == PollPurpose.PRE else root.purpose,
         **{f: getattr(root, f) for f in fields},
     )
     Option.objects.bulk_create(
