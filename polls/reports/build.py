@@ -206,6 +206,13 @@ class EventReport:
     def polls(self) -> list[PollReport]:
         return [p for c in self.cases for p in c.polls]
 
+    @property
+    def outcomes(self):
+        """Moore's levels, from these figures (polls.reports.outcomes)."""
+        from polls.reports.outcomes import outcome_levels
+
+        return outcome_levels(self)
+
 
 KIND_LABELS = dict(PollKind.choices)
 ACTIONS = {
