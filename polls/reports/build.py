@@ -26,6 +26,7 @@ from polls.models import (
 )
 from polls.profiles import PROFILE_QUESTIONS
 from polls.reports import svg
+from polls.reports.outcomes import outcome_levels
 
 
 def percent(n: int | None, total: int | None) -> float | None:
@@ -200,18 +201,12 @@ class EventReport:
     timeline: list[TimelineEntry]
     min_cell_size: int
     credit_claims: int = 0  # counted only: a claim is never joined to answers
+    outcomes: list[Any] = field(default_factory=list)  # Moore's levels (polls.reports.outcomes)
     questions: list[Any] = field(default_factory=list)  # approved audience questions (selectors.QuestionItem)
 
     @property
     def polls(self) -> list[PollReport]:
         return [p for c in self.cases for p in c.polls]
-
-    @property
-    def outcomes(self):
-        """Moore's levels, from these figures (polls.reports.outcomes)."""
-        from polls.reports.outcomes import outcome_levels
-
-        return outcome_levels(self)
 
 
 KIND_LABELS = dict(PollKind.choices)
@@ -488,7 +483,7 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
     people = Participant.objects.filter(event=event).aggregate(
         audience=Count("id", filter=Q(is_panelist=False)), panel=Count("id", filter=Q(is_panelist=True))
     )
-    return EventReport(
+    report = EventReport(
         event=event,
         generated_at=now,
         snapshot=event.status != EventStatus.ENDED,
@@ -504,3 +499,5 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
         # reached the room; names are left out, as for every participant input in the report).
         questions=[q for q in selectors.event_questions(event_id=event.id).items if q.state == "approved"],
     )
+    report.outcomes = outcome_levels(report)
+    return report
