@@ -36,6 +36,21 @@ class EventStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+class StageScreen(models.TextChoices):
+    """What the projector shows: one focus at a time, chosen by the moderator."""
+
+    JOIN = "join", "Join screen"
+    CASE = "case", "Case"
+    POLL = "poll", "Poll"
+    TEACHING = "teaching", "Teaching points"
+    BLANK = "blank", "Blank screen"
+
+
+class StageTheme(models.TextChoices):
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark (for dark rooms)"
+
+
 class Event(models.Model):
     title = models.CharField(max_length=200)
     code = models.CharField(
@@ -64,6 +79,9 @@ class Event(models.Model):
     )
     presenter_segment = models.CharField(max_length=20, blank=True, editable=False)
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
+    # The projector's one focus; the services that put something on screen set it.
+    screen = models.CharField(max_length=10, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
+    theme = models.CharField("projector theme", max_length=8, choices=StageTheme.choices, default=StageTheme.LIGHT)
     # Who created the event: with `moderate_all_events`, the only one who may change its moderators.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -86,6 +104,8 @@ class Event(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=EventStatus.values), name="event_status_valid"),
             models.CheckConstraint(condition=models.Q(code__regex=JOIN_CODE_REGEX), name="event_code_format"),
             models.CheckConstraint(condition=models.Q(min_cell_size__gte=2), name="event_min_cell_size_2"),
+            models.CheckConstraint(condition=models.Q(screen__in=StageScreen.values), name="event_screen_valid"),
+            models.CheckConstraint(condition=models.Q(theme__in=StageTheme.values), name="event_theme_valid"),
         ]
 
     def __str__(self) -> str:

@@ -418,6 +418,34 @@ def show_case(command: Command, caller: Caller) -> dict[str, Any]:
     return outbound.ack_frame(ref=command.ref, case=command.case)
 
 
+def _choice(name: str) -> Callable[[Any], str]:
+    # Which values are allowed is the service's rule (polls/services/stage.py); the type is the wire's.
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > MAX_ATTRIBUTE_LENGTH:
+            raise DomainError("bad_request", f"{name} must be a short string.")
+        return value
+
+    return check
+
+
+@client_frame(
+    "show_screen",
+    roles=MODERATORS,
+    fields={"ref": OPTIONAL_REF, "screen": Field(_choice("screen")), "poll": Field(_id("poll"), required=False)},
+)
+def show_screen(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.screen_show(
+        event_id=caller.event_id, screen=command.screen, poll_id=command.poll, user=caller.user
+    )
+    return outbound.ack_frame(ref=command.ref, screen=event.screen)
+
+
+@client_frame("set_theme", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "theme": Field(_choice("theme"))})
+def set_theme(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.theme_set(event_id=caller.event_id, theme=command.theme, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, theme=event.theme)
+
+
 def _declare_event_action(name: str, service: Callable[..., Any]) -> None:
     @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF})
     def run(command: Command, caller: Caller) -> dict[str, Any]:

@@ -122,7 +122,12 @@ def state_frames(*, event_id: int) -> dict[str, dict[str, Any]]:
     event = selectors.event_by_id(event_id=event_id)
     case = selectors.case_for_screen(case_id=event.current_case_id)
     poll = selectors.poll_for_screen(poll_id=event.current_poll_id)
-    points = [teaching_point_payload(p) for p in selectors.revealed_teaching_points(event_id=event_id)]
+    # Only the case on screen: the previous case's points leave the projector and phones with it.
+    points = [
+        teaching_point_payload(p)
+        for p in selectors.revealed_teaching_points(event_id=event_id)
+        if p.case_id == event.current_case_id
+    ]
     results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
     facts = selectors.revealed_fact_ids(event_id=event_id) if case else set()
     base = {"type": "state", "version": event.state_version, "event": event_payload(event), "teaching_points": points}

@@ -18,6 +18,8 @@ def event_payload(event) -> dict[str, Any]:
         "profile_questions": questions_payload(list(event.profile_fields)),
         "segment": event.presenter_segment or None,
         "min_cell_size": event.min_cell_size,
+        "screen": event.screen,
+        "theme": event.theme,
     }
 
 

@@ -29,6 +29,7 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
+from polls.services.stage import screen_show, theme_set
 from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "participant_join",
     "poll_new_round",
     "profile_set",
+    "screen_show",
     "segments_show",
     "poll_close",
     "poll_duplicate",
@@ -61,6 +63,7 @@ __all__ = [
     "results_hide",
     "results_reveal",
     "teaching_point_hide",
+    "theme_set",
     "teaching_point_reveal",
     "vote_cast",
     "votes_cast",

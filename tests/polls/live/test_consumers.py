@@ -44,6 +44,8 @@ async def test_participant_gets_state_on_connect(ws):
         "profile_questions": [],
         "segment": None,
         "min_cell_size": 5,
+        "screen": "join",
+        "theme": "light",
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
     assert "agenda" not in state

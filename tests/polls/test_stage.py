@@ -1,0 +1,83 @@
+"""The projector's one focus (event.screen) and theme, and the teaching points that follow the case on screen."""
+
+import pytest
+
+from polls import services
+from polls.errors import DomainError
+from polls.models import AgendaItem, ModeratorAction
+from polls.protocol import outbound
+from tests.factories import build_world, make_case, make_poll, make_teaching_point
+
+pytestmark = pytest.mark.django_db
+
+
+def public_state(event_id: int) -> dict:
+    return outbound.state_frames(event_id=event_id)["public"]
+
+
+def test_each_command_that_puts_something_on_screen_sets_the_focus():
+    w = build_world(teaching_point=True)
+    assert public_state(w.event.id)["event"]["screen"] == "join"
+    services.case_show(event_id=w.event.id, case_id=w.case.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["screen"] == "case"
+    services.poll_open(event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["screen"] == "poll"
+    services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=w.point.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["screen"] == "teaching"
+    services.results_reveal(event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["screen"] == "poll"
+
+
+def test_the_moderator_chooses_the_screen_and_it_is_audited():
+    w = build_world()
+    for screen in ("blank", "join"):
+        services.screen_show(event_id=w.event.id, screen=screen, user=w.moderator)
+        assert public_state(w.event.id)["event"]["screen"] == screen
+    # A draft poll can be put on screen (its question, before voting opens), with its case.
+    services.screen_show(event_id=w.event.id, screen="poll", poll_id=w.poll.id, user=w.moderator)
+    state = public_state(w.event.id)
+    assert (state["event"]["screen"], state["poll"]["id"], state["case"]["id"]) == ("poll", w.poll.id, w.case.id)
+    assert state["poll"]["state"] == "draft"
+    assert ModeratorAction.objects.filter(event=w.event, action="show_screen").count() == 3
+
+
+@pytest.mark.parametrize(
+    ("screen", "poll", "code"),
+    [("case", False, "invalid_transition"), ("poll", False, "invalid_transition"), ("slides", False, "bad_request"),
+     ("case", True, "bad_request")],
+)  # fmt: skip
+def test_a_screen_with_nothing_to_show_or_unknown_is_refused(screen, poll, code):
+    w = build_world()
+    with pytest.raises(DomainError) as err:
+        services.screen_show(event_id=w.event.id, screen=screen, poll_id=w.poll.id if poll else None, user=w.moderator)
+    assert err.value.code == code
+
+
+def test_the_theme_is_chosen_per_event():
+    w = build_world()
+    assert public_state(w.event.id)["event"]["theme"] == "light"
+    services.theme_set(event_id=w.event.id, theme="dark", user=w.moderator)
+    assert public_state(w.event.id)["event"]["theme"] == "dark"
+    with pytest.raises(DomainError) as err:
+        services.theme_set(event_id=w.event.id, theme="neon", user=w.moderator)
+    assert err.value.code == "bad_request"
+
+
+def test_the_previous_cases_teaching_point_leaves_the_screens_with_its_case():
+    w = build_world(teaching_point=True)
+    other = make_case(title="Case Summary 3")
+    AgendaItem.objects.create(event=w.event, case=other, position=1)
+    other_point = make_teaching_point(other, title="Other point")
+    services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=w.point.id, user=w.moderator)
+    assert [p["id"] for p in public_state(w.event.id)["teaching_points"]] == [w.point.id]
+    services.case_show(event_id=w.event.id, case_id=other.id, user=w.moderator)
+    assert public_state(w.event.id)["teaching_points"] == []
+    services.poll_open(event_id=w.event.id, poll_id=make_poll(w.event, other).id, user=w.moderator)
+    assert public_state(w.event.id)["teaching_points"] == []
+    # Revealing a point of another case brings that case (and its points) back on screen.
+    services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=w.point.id, user=w.moderator)
+    state = public_state(w.event.id)
+    assert state["case"]["id"] == w.case.id and state["poll"] is None
+    assert [p["id"] for p in state["teaching_points"]] == [w.point.id]
+    services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=other_point.id, user=w.moderator)
+    assert [p["id"] for p in public_state(w.event.id)["teaching_points"]] == [other_point.id]
