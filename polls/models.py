@@ -81,6 +81,10 @@ class Event(models.Model):
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # The projector's one focus; the services that put something on screen set it.
     screen = models.CharField(max_length=10, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
+    # The teaching point the teaching screen shows (one at a time; the newest revealed, or the one chosen).
+    screen_point = models.ForeignKey(
+        "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     theme = models.CharField("projector theme", max_length=8, choices=StageTheme.choices, default=StageTheme.LIGHT)
     # Who created the event: with `moderate_all_events`, the only one who may change its moderators.
     owner = models.ForeignKey(

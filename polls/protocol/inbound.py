@@ -29,6 +29,8 @@ ANYONE = frozenset({Role.PARTICIPANT, Role.PANELIST, Role.PRESENTER, Role.MODERA
 VOTERS = frozenset({Role.PARTICIPANT, Role.PANELIST})
 PARTICIPANTS = frozenset({Role.PARTICIPANT})
 MODERATORS = frozenset({Role.MODERATOR})
+# The projector's own keys (a presentation clicker): what is on screen, never the polls themselves.
+STAGE_DRIVERS = frozenset({Role.MODERATOR, Role.PRESENTER})
 
 
 # ------------------------------------------------------------------ field types
@@ -428,14 +430,35 @@ def _choice(name: str) -> Callable[[Any], str]:
     return check
 
 
+def _direction(value: Any) -> int:
+    if isinstance(value, bool) or value not in (1, -1):
+        raise DomainError("bad_request", "direction must be 1 (next) or -1 (back).")
+    return value
+
+
+@client_frame("step", roles=STAGE_DRIVERS, fields={"ref": OPTIONAL_REF, "direction": Field(_direction)})
+def step(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.screen_step(event_id=caller.event_id, direction=command.direction, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, screen=event.screen)
+
+
 @client_frame(
     "show_screen",
-    roles=MODERATORS,
-    fields={"ref": OPTIONAL_REF, "screen": Field(_choice("screen")), "poll": Field(_id("poll"), required=False)},
+    roles=STAGE_DRIVERS,
+    fields={
+        "ref": OPTIONAL_REF,
+        "screen": Field(_choice("screen")),
+        "poll": Field(_id("poll"), required=False),
+        "teaching_point": Field(_id("teaching_point"), required=False),
+    },
 )
 def show_screen(command: Command, caller: Caller) -> dict[str, Any]:
     event = services.screen_show(
-        event_id=caller.event_id, screen=command.screen, poll_id=command.poll, user=caller.user
+        event_id=caller.event_id,
+        screen=command.screen,
+        poll_id=command.poll,
+        teaching_point_id=command.teaching_point,
+        user=caller.user,
     )
     return outbound.ack_frame(ref=command.ref, screen=event.screen)
 

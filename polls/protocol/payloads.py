@@ -19,6 +19,7 @@ def event_payload(event) -> dict[str, Any]:
         "segment": event.presenter_segment or None,
         "min_cell_size": event.min_cell_size,
         "screen": event.screen,
+        "teaching_point": event.screen_point_id,
         "theme": event.theme,
     }
 

@@ -29,7 +29,7 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
-from polls.services.stage import screen_show, theme_set
+from polls.services.stage import screen_show, screen_step, theme_set
 from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "poll_new_round",
     "profile_set",
     "screen_show",
+    "screen_step",
     "segments_show",
     "poll_close",
     "poll_duplicate",

@@ -28,7 +28,8 @@ def teaching_point_reveal(*, event_id: int, teaching_point_id: int, user) -> Tea
         event.current_case_id = point.case_id
         event.current_poll = None
     event.screen = StageScreen.TEACHING
-    event.save(update_fields=["current_case", "current_poll", "screen"])
+    event.screen_point = point
+    event.save(update_fields=["current_case", "current_poll", "screen", "screen_point"])
     audit(event, user, "reveal_teaching_point", f"teaching_point:{point.id}")
     publish_state(event)
     return point
@@ -40,6 +41,9 @@ def teaching_point_hide(*, event_id: int, teaching_point_id: int, user) -> Teach
     event = lock_event(event_id)
     point = _teaching_point_for_event(event, teaching_point_id)
     TeachingPointReveal.objects.filter(event=event, teaching_point=point).delete()
+    if event.screen_point_id == point.id:
+        event.screen_point = None  # the teaching screen falls back to the last revealed point
+        event.save(update_fields=["screen_point"])
     audit(event, user, "hide_teaching_point", f"teaching_point:{point.id}")
     publish_state(event)
     return point

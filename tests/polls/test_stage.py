@@ -81,3 +81,59 @@ def test_the_previous_cases_teaching_point_leaves_the_screens_with_its_case():
     assert [p["id"] for p in state["teaching_points"]] == [w.point.id]
     services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=other_point.id, user=w.moderator)
     assert [p["id"] for p in public_state(w.event.id)["teaching_points"]] == [other_point.id]
+
+
+def test_the_teaching_screen_shows_the_newest_point_or_the_one_chosen():
+    w = build_world(teaching_point=True)
+    second = make_teaching_point(w.case, title="Second", position=1)
+    services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=w.point.id, user=w.moderator)
+    services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=second.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["teaching_point"] == second.id
+    services.screen_show(event_id=w.event.id, screen="teaching", teaching_point_id=w.point.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["teaching_point"] == w.point.id
+    services.teaching_point_hide(event_id=w.event.id, teaching_point_id=w.point.id, user=w.moderator)
+    assert public_state(w.event.id)["event"]["teaching_point"] is None
+    with pytest.raises(DomainError) as err:  # hidden again: not on offer
+        services.screen_show(event_id=w.event.id, screen="teaching", teaching_point_id=w.point.id, user=w.moderator)
+    assert err.value.code == "unknown_teaching_point"
+
+
+def test_next_and_back_walk_the_agenda_each_case_then_its_polls():
+    w = build_world(teaching_point=True)
+    second = make_poll(w.event, w.case, question="Second")
+    other = make_case(title="Case Summary 3")
+    AgendaItem.objects.create(event=w.event, case=other, position=1)
+    third = make_poll(w.event, other, question="Third")
+
+    def step(direction: int) -> tuple:
+        services.screen_step(event_id=w.event.id, direction=direction, user=w.moderator)
+        state = public_state(w.event.id)
+        screen = state["event"]["screen"]
+        return screen, state["case"]["id"], state["poll"]["id"] if screen == "poll" else None
+
+    assert step(1) == ("case", w.case.id, None)  # from the join screen: the first case
+    assert step(1) == ("poll", w.case.id, w.poll.id)
+    assert public_state(w.event.id)["poll"]["state"] == "draft"  # shown, not opened
+    assert step(1) == ("poll", w.case.id, second.id)
+    assert step(1) == ("case", other.id, None)
+    assert step(1) == ("poll", other.id, third.id)
+    with pytest.raises(DomainError) as err:
+        services.screen_step(event_id=w.event.id, direction=1, user=w.moderator)
+    assert err.value.code == "invalid_transition"
+    assert step(-1) == ("case", other.id, None)
+    assert step(-1) == ("poll", w.case.id, second.id)
+
+
+def test_next_and_back_page_through_the_revealed_teaching_points_first():
+    w = build_world(teaching_point=True)
+    second = make_teaching_point(w.case, title="Second", position=1)
+    make_teaching_point(w.case, title="Never revealed", position=2)
+    for point in (w.point, second):
+        services.teaching_point_reveal(event_id=w.event.id, teaching_point_id=point.id, user=w.moderator)
+    services.screen_step(event_id=w.event.id, direction=-1, user=w.moderator)
+    assert public_state(w.event.id)["event"]["teaching_point"] == w.point.id
+    services.screen_step(event_id=w.event.id, direction=1, user=w.moderator)
+    assert public_state(w.event.id)["event"]["teaching_point"] == second.id
+    services.screen_step(event_id=w.event.id, direction=1, user=w.moderator)  # past the last: the agenda's next
+    state = public_state(w.event.id)
+    assert (state["event"]["screen"], state["poll"]["id"]) == ("poll", w.poll.id)

@@ -45,6 +45,7 @@ async def test_participant_gets_state_on_connect(ws):
         "segment": None,
         "min_cell_size": 5,
         "screen": "join",
+        "teaching_point": None,
         "theme": "light",
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
