@@ -161,6 +161,8 @@ class Poll(models.Model):
     # Pre/post rounds of the same question: a later round points at the first one.
     round_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="rounds")
     round_number = models.PositiveSmallIntegerField(default=1)
+    # How often its votes were reset: phones and sockets drop a ballot remembered from before.
+    reset_count = models.PositiveIntegerField(default=0, editable=False)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Countdown: set when opened with a duration; the server closes the poll at this instant.

@@ -16,10 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
+from caseboard.middleware import CSP
 from polls import exports, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
@@ -254,7 +256,12 @@ def _qr_svg(url: str) -> str:
     return qr.svg_inline(scale=8, dark="#000", light="#fff", border=2, omitsize=True)
 
 
+# The console shows the projector live in a frame: the presenter page may be framed by this site only.
+PRESENTER_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
 @never_cache
+@xframe_options_sameorigin
 @require_GET
 def presenter(request: HttpRequest, code: str) -> HttpResponse:
     # Unknown codes count as wrong joins: "404" against "please log in" would tell codes apart.
@@ -283,11 +290,13 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
     joins.record_code_in_use(_client_ip(request), event.code)
     participant_url = _participant_url(request, event)
     config = _page_config(request, event, Role.PRESENTER)
-    return render(
+    response = render(
         request,
         "polls/presenter.html",
         {"event": event, "config": config, "participant_url": participant_url, "qr_svg": _qr_svg(participant_url)},
     )
+    response.headers["Content-Security-Policy"] = PRESENTER_CSP
+    return response
 
 
 @never_cache

@@ -308,11 +308,23 @@ class ParticipantConsumer(EventConsumer):
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
+        self.resets_seen: dict[int, int] = {}
         return event_id
+
+    def forget_reset_ballot(self, message: dict) -> None:
+        """A poll whose votes were reset since this socket last heard of it: its ballot is gone."""
+        poll_id, resets = message["poll"], message.get("resets", 0)
+        if poll_id is None:
+            return
+        if resets > self.resets_seen.get(poll_id, resets):
+            self.ballots.pop(poll_id, None)
+            self._my_vote_json.pop(poll_id, None)
+        self.resets_seen[poll_id] = resets
 
     async def deliver(self, message: dict) -> None:
         text = message["public"]
         if message["kind"] == "state":
+            self.forget_reset_ballot(message)
             text = protocol.personal_state(text, self.my_vote_json(message["poll"]))
         await self.send(text_data=text)
 
@@ -389,4 +401,5 @@ class PanelistConsumer(ParticipantConsumer):
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
+        self.resets_seen: dict[int, int] = {}
         return event.id

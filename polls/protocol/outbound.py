@@ -171,10 +171,19 @@ def with_server_time(state_text: str) -> str:
 
 
 def frames_message(
-    *, event_id: int, kind: str, public: str, moderator: str, poll_id: int | None = None, version: int = 0
+    *,
+    event_id: int,
+    kind: str,
+    public: str,
+    moderator: str,
+    poll_id: int | None = None,
+    version: int = 0,
+    resets: int = 0,
 ) -> dict[str, Any]:
-    """The channel-layer message of one broadcast: the frame as text for each audience."""
+    """The channel-layer message of one broadcast: the frame as text for each audience (`resets`:
+    how often the poll's votes were reset, so sockets drop ballots they remember from before)."""
     return {
+        "resets": resets,
         "type": MESSAGE_TYPE,
         "event": event_id,
         "kind": kind,
@@ -198,6 +207,7 @@ def build_state_message(event_id: int) -> dict[str, Any]:
         event_id=event_id,
         kind="state",
         poll_id=poll["id"] if poll else None,
+        resets=poll["resets"] if poll else 0,
         version=state["public"]["version"],
         public=dumps(state["public"]),
         moderator=dumps(state["moderator"]),

@@ -82,6 +82,7 @@ def poll_payload(poll, *, moderator: bool = False) -> dict[str, Any]:
         "closes_at": epoch_ms(poll.closes_at) if poll.state == "open" else None,
         "ask_confidence": poll.ask_confidence,
         "round": poll.round_number,
+        "resets": poll.reset_count,
     }
     if poll.kind == "multi":
         payload["max_choices"] = poll.max_choices or len(options)

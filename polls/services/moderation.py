@@ -36,7 +36,8 @@ def poll_reset(*, event_id: int, poll_id: int, user) -> Poll:
     VoteReceipt.objects.filter(poll=poll).delete()
     poll.results_visible = False
     poll.preferred_revealed = False
-    poll.save(update_fields=["results_visible", "preferred_revealed"])
+    poll.reset_count += 1
+    poll.save(update_fields=["results_visible", "preferred_revealed", "reset_count"])
     audit(event, user, "reset_poll", f"poll:{poll.id}")
     publish_state(event)
     publish_results(event_id, poll.id)

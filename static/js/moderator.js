@@ -3,6 +3,7 @@
 
 import { agendaShape, createAgenda } from "./console-agenda.js";
 import { createNowPanel } from "./console-now.js";
+import { createStageControls } from "./console-stage.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
 import { byTestId, changed, h, plural, setStatusPill, show, syncClock } from "./render.js";
 
@@ -33,6 +34,12 @@ const ui = {
   segmentsHint: byTestId("segments-hint"),
   presenterSegment: byTestId("presenter-segment-select"),
   presenterSegmentNote: byTestId("presenter-segment-note"),
+  nowScreen: byTestId("now-screen"),
+  screenControls: byTestId("screen-controls"),
+  screenButtons: [...byTestId("screen-controls").querySelectorAll("button[data-screen]")],
+  stageNext: byTestId("stage-next"),
+  stageBack: byTestId("stage-back"),
+  themeSelect: byTestId("theme-select"),
   resetDialog: byTestId("reset-dialog"),
   resetText: byTestId("reset-text"),
 };
@@ -56,6 +63,9 @@ const COMMAND_TEXT = {
   show_case: "show the case",
   reveal_teaching_point: "reveal the teaching point",
   hide_teaching_point: "hide the teaching point",
+  show_screen: "change what is on screen",
+  step: "move the screen",
+  set_theme: "change the projector's theme",
   start_event: "start the event",
   end_event: "end the event",
 };
@@ -190,6 +200,7 @@ ui.resetDialog.addEventListener("close", () => {
 
 const agenda = createAgenda(ui.agenda, { send, askReset });
 const now = createNowPanel(ui, { send, isBusy, rerender: () => renderLive() });
+const stage = createStageControls(ui, { send, isBusy });
 
 // Polls that are not on screen get no results frame until a vote arrives: read them once.
 const fetched = new Map(); // poll id -> results.json, superseded by any live frame
@@ -251,6 +262,7 @@ function render() {
   if (changed(ui.agenda, agendaShape(items))) agenda.build(items);
   agenda.update(state);
   ui.nowCase.textContent = state.case ? `Case: ${state.case.title}` : "No case on screen.";
+  stage.render(state);
   renderLive();
   fetchMissing();
 }

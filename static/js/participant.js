@@ -59,7 +59,8 @@ const live = new LiveConnection(config, {
   onState(next) {
     syncClock(next); // countdowns follow the server's clock, not the phone's
     state = next;
-    myVote = next.my_vote || (myVote && next.poll && myVote.poll === next.poll.id ? myVote : null);
+    const recorded = next.my_vote ? { ...next.my_vote, resets: (next.poll && next.poll.resets) || 0 } : null;
+    myVote = recorded || (keepsVote(myVote, next.poll) ? myVote : null);
     render();
   },
   onResults: () => renderPoll(),
@@ -68,7 +69,7 @@ const live = new LiveConnection(config, {
     const pending = live.pendingVote();
     // The answer to our queued vote, or to an earlier vote of a poll with nothing newer pending.
     if (Array.isArray(ack.options) && (vote || !pending || pending.poll !== ack.poll)) {
-      myVote = { poll: ack.poll, ...ballotFields(ack) };
+      myVote = { poll: ack.poll, ...ballotFields(ack), resets: resetsOf(ack.poll) };
       if (vote) voteError = null;
     }
     renderPoll();
@@ -92,6 +93,15 @@ const live = new LiveConnection(config, {
 
 // The panel view asks no profile questions (there is no section for them).
 const profile = ui.profile ? new ProfileForm(ui.profile, { code: config.code, send: (f) => live.send(f) }) : null;
+
+function resetsOf(pollId) {
+  return state && state.poll && state.poll.id === pollId ? state.poll.resets || 0 : 0;
+}
+
+/** A ballot this phone recorded stays until the state says so, unless the moderator reset the poll since. */
+function keepsVote(vote, poll) {
+  return Boolean(vote && poll && vote.poll === poll.id && (poll.resets || 0) <= (vote.resets || 0));
+}
 
 function currentPoll() {
   return state && state.poll ? state.poll : null;

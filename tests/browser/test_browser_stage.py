@@ -14,6 +14,7 @@ from tests.browser.console_helpers import phones
 from tests.browser.live_moderator import Moderator
 from tests.browser.pages import open_presenter
 from tests.browser.stage_checks import case_body_font_sizes, text_outside
+from tests.browser.test_browser_a11y import assert_no_violations
 
 pytestmark = pytest.mark.browser
 
@@ -98,6 +99,7 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
     for page in run.projectors.values():
         expect(page.get_by_test_id("preferred-note")).to_contain_text("IMWG guidance (2025)")
     run.check("results with the preferred answer and its rationale", "poll", testid="concordance-preferred")
+    assert_no_violations(run.projectors["1080p"], "light projector with the preferred answer")
 
     run.moderator.command("show_segments", attribute="specialty")
     run.check("results split by profile", "poll", testid="segments")
@@ -107,11 +109,19 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
         run.moderator.command("reveal_teaching_point", teaching_point=point["id"])
         run.check(f"teaching point {point['title']}", "teaching", testid="teaching-point")
 
+    # The rest of the demo in the dark theme, for a dark room: it fits and passes axe too.
+    run.moderator.command("set_theme", theme="dark")
+    for page in run.projectors.values():
+        expect(page.locator("body")).to_have_attribute("data-theme", "dark")
+    run.check("a teaching point, dark", "teaching", testid="teaching-point")
+    assert_no_violations(run.projectors["1080p"], "dark projector with a teaching point")
+
     second = run.moderator.command("new_round", poll=single["id"])["copy"]
     round_two = next(p for p in run.moderator.polls() if p["id"] == second)
     again = [o["id"] for o in round_two["options"]]
     run.ballot_round(round_two, [{"options": [again[0]]}] * 9 + [{"options": [again[2]]}])
     run.check("rounds compared, with the changes of mind", "poll", testid="comparisons")
+    assert_no_violations(run.projectors["1080p"], "dark projector with rounds compared")
 
     likert = run.poll("likert")
     points = [o["id"] for o in likert["options"]]
@@ -121,6 +131,7 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
     numeric = run.poll("numeric")
     run.ballot_round(numeric, [{"value": v} for v in (0, 2, 3, 3, 6, 6, 6, 9, 12, 24)])
     run.check("a histogram", "poll", testid="numeric-median")
+    assert_no_violations(run.projectors["1080p"], "dark projector with a histogram")
 
     ranking = run.poll("ranking")
     order = [o["id"] for o in ranking["options"]]
@@ -135,6 +146,7 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
     for page in run.projectors.values():
         page.get_by_test_id("text-view-cloud").click()
     run.check("free-text answers as a word cloud", "poll", testid="cloud-word")
+    assert_no_violations(run.projectors["1080p"], "dark projector with a word cloud")
 
     run.moderator.command("show_screen", screen="blank")
     run.check("blank", "blank")
@@ -145,6 +157,7 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
 
     run.moderator.command("end_event")
     run.check("after the event", "ended", testid="waiting-text")
+    assert_no_violations(run.projectors["1080p"], "dark projector after the event")
     for page in run.projectors.values():
         expect(page.get_by_test_id("waiting-text")).to_have_text("This event has ended.")
         expect(page.get_by_test_id("poll")).to_be_hidden()
