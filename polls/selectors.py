@@ -304,3 +304,13 @@ def event_id_by_code(*, code: str, fresh: bool = False) -> int:
         _EVENT_IDS.clear()
     _EVENT_IDS[key] = (now, event_id)
     return event_id
+
+
+def presence(*, event: Event) -> dict[str, int | None]:
+    """Who is here: participants who joined (the audience, not the panel) and, if a poll is on
+    screen, how many of them answered it."""
+    joined = Participant.objects.filter(event=event, is_panelist=False).count()
+    voted = None
+    if event.current_poll_id:
+        voted = Vote.objects.filter(poll_id=event.current_poll_id, participant__is_panelist=False).count()
+    return {"joined": joined, "voted": voted, "poll": event.current_poll_id}

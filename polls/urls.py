@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"e/{CODE}/present/", views.presenter, name="presenter"),
     path(f"e/{CODE}/moderate/", views.moderator, name="moderator"),
     path(f"e/{CODE}/panel/", views.panelist, name="panelist"),
+    path(f"e/{CODE}/presence.json", views.event_presence, name="event-presence"),
     path(f"e/{CODE}/export.csv", views.event_export, name="event-export"),
     path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
 ]

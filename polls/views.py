@@ -355,6 +355,19 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
+def event_presence(request: HttpRequest, code: str) -> HttpResponse:
+    """How many joined and answered, for the console and the projector ("12 joined · 9 voted")."""
+    try:
+        event = selectors.event_by_code(code=code)
+    except selectors.EventNotFound:
+        event = None
+    if event is None or not selectors.may_present(user=request.user, session=request.session, event=event):
+        return JsonResponse(protocol.error_frame(ref=None, code="unknown_event"), status=404)
+    return JsonResponse(selectors.presence(event=event))
+
+
+@never_cache
+@require_GET
 def event_export(request: HttpRequest, code: str) -> HttpResponse:
     try:
         event = selectors.event_for_moderator(user=request.user, code=code)

@@ -4,6 +4,7 @@
 import { agendaShape, createAgenda } from "./console-agenda.js";
 import { createNowPanel } from "./console-now.js";
 import { createStageControls } from "./console-stage.js";
+import { watchPresence } from "./presence.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
 import { byTestId, changed, h, plural, setStatusPill, show, syncClock } from "./render.js";
 
@@ -95,10 +96,14 @@ const live = new LiveConnection(config, {
     syncClock(next);
     state = next;
     render();
+    presence.refresh();
     keepFocus(refocus);
     refocus = null;
   },
-  onResults: () => renderLive(),
+  onResults: () => {
+    renderLive();
+    presence.render();
+  },
   onAck(ack) {
     const command = settle(ack.ref);
     if (command) announce(command.type, ack);
@@ -201,6 +206,13 @@ ui.resetDialog.addEventListener("close", () => {
 const agenda = createAgenda(ui.agenda, { send, askReset });
 const now = createNowPanel(ui, { send, isBusy, rerender: () => renderLive() });
 const stage = createStageControls(ui, { send, isBusy });
+const presence = watchPresence(byTestId("presence"), {
+  code: config.code,
+  liveTotal: (pollId) => {
+    const { latest } = live.resultsFor(pollId);
+    return latest ? latest.total : null;
+  },
+});
 
 // Polls that are not on screen get no results frame until a vote arrives: read them once.
 const fetched = new Map(); // poll id -> results.json, superseded by any live frame

@@ -54,6 +54,7 @@ let myVote = null; // {poll, options, value, text, confidence}: the ballot the s
 let voteError = null; // {poll, message}: why the last vote was refused
 let widget = null; // the voting controls of the current poll
 let closeTimer = null;
+let unsent = null; // the poll whose answer was changed on this phone and not sent yet
 
 const live = new LiveConnection(config, {
   onState(next) {
@@ -120,6 +121,7 @@ function submit(ballot) {
   const poll = currentPoll();
   if (!poll || !votingOpen(poll)) return;
   voteError = null;
+  unsent = null;
   live.vote(poll.id, ballot);
 }
 
@@ -127,6 +129,7 @@ function edited() {
   const poll = currentPoll();
   if (voteError && poll && voteError.poll === poll.id) voteError = null;
   if (widget) widget.setServerError("");
+  unsent = poll ? poll.id : null;
   renderReceipt(poll);
 }
 
@@ -160,6 +163,20 @@ function renderReceipt(poll) {
   } else if (poll && voteError && voteError.poll === poll.id) {
     text = recordedFor(poll) ? "Not recorded. Your earlier answer still counts." : "Not recorded.";
     kind = "error";
+  } else if (poll && unsent === poll.id && poll.state !== "draft") {
+    // A changed answer is not a vote until it is sent: say so, and say it again if voting closes.
+    const earlier = recordedFor(poll);
+    if (votingOpen(poll)) {
+      text = earlier
+        ? "Changed, not sent yet: tap “Send answer” or your earlier answer stays."
+        : "Not sent yet: tap “Send answer” before voting closes.";
+      kind = "unsent";
+    } else {
+      text = earlier
+        ? "Voting closed before your change was sent: your earlier answer counts."
+        : "Voting closed before your answer was sent: it was not counted.";
+      kind = "error";
+    }
   } else if (poll && recordedFor(poll)) {
     text = "Vote recorded";
     kind = "recorded";

@@ -19,6 +19,7 @@ import {
   show,
   syncClock,
 } from "./render.js";
+import { watchPresence } from "./presence.js";
 import { clickerAction, fitScale, stagePoint, stageScreen, unblankScreen } from "./stage.js";
 
 const config = readConfig();
@@ -58,9 +59,11 @@ const live = new LiveConnection(config, {
     syncClock(next);
     state = next;
     render();
+    presence.refresh();
   },
   onResults: () => {
     renderPoll();
+    presence.render();
     fit();
   },
   onStatus: (status) => {
@@ -69,6 +72,13 @@ const live = new LiveConnection(config, {
   },
 });
 let connection = "connecting";
+const presence = watchPresence(byTestId("presence"), {
+  code: config.code,
+  liveTotal: (pollId) => {
+    const { latest } = live.resultsFor(pollId);
+    return latest ? latest.total : null;
+  },
+});
 
 /** After "End event" the pill no longer says "Live": the event is over, whatever the socket does. */
 function renderStatus() {

@@ -65,6 +65,9 @@ def test_the_console_drives_the_projector_and_shows_exactly_what_it_shows(demo, 
     command(console, f"close-poll-{poll}")
     command(console, f"reveal-results-{poll}")
     expect(result_percent(presenter, CAR_T)).to_have_text("100% (3)")
+    # Who is here, on both screens (the moderator's own console and projector are not counted).
+    for page in (console, presenter):
+        expect(page.get_by_test_id("presence")).to_have_text("3 joined · 3 voted")
     on_screen(console, presenter, "poll", f"The results of “{question}”")
 
     command(console, "screen-join")

@@ -1,4 +1,4 @@
-"""Defect 4: after a reset the phone forgets its old vote, and tapping the same answer again counts."""
+"""Defects 4 and 5: after a reset a phone forgets its old vote; an unsent answer says so, and that it did not count."""
 
 from __future__ import annotations
 
@@ -28,3 +28,29 @@ def test_after_a_reset_the_phone_shows_no_vote_and_the_same_tap_is_sent_again(de
     assert moderator.results(poll)["total"] == 0
     vote(phone, CAR_T)
     assert moderator.results(poll)["total"] == 1
+
+
+def test_an_answer_not_sent_says_so_and_says_it_was_not_counted_when_voting_closes(demo, contexts, moderator_storage):
+    moderator = Moderator(demo, moderator_storage)
+    likert = moderator.poll("likert")["id"]
+    phone = open_phone(contexts(viewport=PHONE, is_mobile=True, has_touch=True))
+    moderator.open(likert)
+    receipt = phone.get_by_test_id("vote-receipt")
+    phone.get_by_label("Very likely").check()
+    expect(receipt).to_have_text("Not sent yet: tap “Send answer” before voting closes.")
+    expect(receipt).to_have_attribute("data-state", "unsent")
+    phone.get_by_test_id("ballot-submit").click()
+    expect(receipt).to_have_text("Vote recorded")
+    phone.get_by_label("Unsure").check()
+    expect(receipt).to_have_text("Changed, not sent yet: tap “Send answer” or your earlier answer stays.")
+    moderator.close(likert)
+    expect(receipt).to_have_text("Voting closed before your change was sent: your earlier answer counts.")
+    assert moderator.results(likert)["total"] == 1
+
+    fresh = open_phone(contexts(viewport=PHONE, is_mobile=True, has_touch=True))
+    moderator.open(likert)
+    fresh.get_by_label("Very likely").check()
+    moderator.close(likert)
+    expect(fresh.get_by_test_id("vote-receipt")).to_have_text(
+        "Voting closed before your answer was sent: it was not counted."
+    )

@@ -82,3 +82,10 @@ test("the teaching screen shows the chosen point, or the last revealed one", () 
   assert.equal(stagePoint(state("case")), null);
   assert.equal(screenDescription(teaching(1)), "Teaching point 1 of 2: One");
 });
+
+test("who is here reads as joined, then voted when a poll is on screen", async () => {
+  const { presenceText } = await import("../../static/js/presence.js");
+  assert.equal(presenceText(12, 9), "12 joined · 9 voted");
+  assert.equal(presenceText(1, null), "1 joined");
+  assert.equal(presenceText(null, null), "");
+});

@@ -4,9 +4,9 @@ import pytest
 
 from polls import services
 from polls.errors import DomainError
-from polls.models import AgendaItem, ModeratorAction
+from polls.models import AgendaItem, ModeratorAction, Vote
 from polls.protocol import outbound
-from tests.factories import build_world, make_case, make_poll, make_teaching_point
+from tests.factories import build_world, make_case, make_participant, make_poll, make_teaching_point, user_session
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +137,14 @@ def test_next_and_back_page_through_the_revealed_teaching_points_first():
     services.screen_step(event_id=w.event.id, direction=1, user=w.moderator)  # past the last: the agenda's next
     state = public_state(w.event.id)
     assert (state["event"]["screen"], state["poll"]["id"]) == ("poll", w.poll.id)
+
+
+def test_presence_counts_the_audience_that_joined_and_answered_the_poll_on_screen(client):
+    w = build_world(opened=True, panelists=1)
+    services.panelist_participant(event=w.event, user=w.panelists[0])
+    voters = [make_participant(w.event) for _ in range(3)]
+    Vote.objects.create(poll=w.poll, participant=voters[0])
+    url = f"/e/{w.event.code}/presence.json"
+    assert client.get(url).status_code == 404  # neither a moderator nor a presenter screen
+    client.cookies["sessionid"] = user_session(w.moderator)
+    assert client.get(url).json() == {"joined": 3, "voted": 1, "poll": w.poll.id}
