@@ -23,6 +23,8 @@ import { watchPresence } from "./presence.js";
 import { clickerAction, fitScale, stagePoint, stageScreen, unblankScreen } from "./stage.js";
 
 const config = readConfig();
+// `?theme=dark` (or light) shows this screen in that theme whatever the event's: a preview of the other one.
+const FORCED_THEME = ["light", "dark"].find((t) => t === new URLSearchParams(window.location.search).get("theme"));
 const ui = {
   status: byTestId("connection-status"),
   stage: byTestId("stage"),
@@ -225,7 +227,7 @@ function render() {
   const ended = screen === "ended";
   ui.stage.dataset.screen = screen;
   document.body.dataset.screen = screen;
-  document.body.dataset.theme = (state && state.event.theme) || "light";
+  document.body.dataset.theme = FORCED_THEME || (state && state.event.theme) || "light";
   const slideName = ended ? "join" : screen;
   for (const slide of slides) show(slide, slide.dataset.screenName === slideName);
   ui.welcome.dataset.ended = String(ended);
