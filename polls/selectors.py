@@ -32,7 +32,9 @@ class EventNotFound(Exception):
 
 
 def normalise_code(code: str) -> str:
-    return (code or "").strip().upper()
+    """A join code as typed: case, spaces and dashes do not matter ("case 2" is CASE2; the
+    projector shows the code letter-spaced)."""
+    return "".join((code or "").split()).replace("-", "").upper()
 
 
 def event_by_code(*, code: str) -> Event:

@@ -7,6 +7,7 @@ CODE = "<str:code>"
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),
+    path("moderate/", views.moderator_home, name="moderator-home"),
     path(f"e/{CODE}/", views.participant, name="participant"),
     path(f"e/{CODE}/state.json", views.participant_state, name="participant-state"),
     path(f"e/{CODE}/vote", views.participant_vote, name="participant-vote"),

@@ -148,7 +148,8 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
     try:
         event = _find_event(request, code)
         if event is None:
-            raise Http404("No event with that code.")
+            # The plain page even when DEBUG is on: a mistyped link is a participant's everyday.
+            return render(request, "404.html", status=404)
         if not _joined(request, event):  # joined phones are never limited (reloads)
             _admit(request, event)
         if event.code != code:
@@ -351,6 +352,17 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
     return JsonResponse(
         {"poll": poll.id, "state": poll.state, "total": results.total, "counts": {}, **results.moderator}
     )
+
+
+@never_cache
+@login_required
+@require_GET
+def moderator_home(request: HttpRequest) -> HttpResponse:
+    """Where a moderator lands after logging in: the console of the event he moderates (a live
+    one first, else the newest), or the join page when he moderates none."""
+    events = selectors.events_moderated_by(user=request.user)
+    event = events.filter(status="live").order_by("-started_at", "-created_at").first() or events.first()
+    return redirect("moderator", code=event.code) if event else redirect("landing")
 
 
 @never_cache

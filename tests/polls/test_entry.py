@@ -1,0 +1,39 @@
+"""Getting in: join codes as people type them, a plain page for a bad link, the moderator's landing."""
+
+import pytest
+
+from tests.factories import build_world, make_event, make_moderator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("typed", ["case 2", " CASE2 ", "Case-2", "c a s e 2"])
+def test_a_join_code_is_read_without_case_spaces_or_dashes(client, typed):
+    make_event(code="CASE2")
+    response = client.get("/", {"code": typed})
+    assert response.status_code == 302 and response["Location"] == "/e/CASE2/"
+
+
+def test_a_bad_event_link_is_a_plain_not_found_page_even_in_debug(client, settings):
+    settings.DEBUG = True
+    response = client.get("/e/NOPE22/")
+    assert response.status_code == 404
+    assert "Nothing here" in response.content.decode()
+    assert "Traceback" not in response.content.decode() and "URLconf" not in response.content.decode()
+
+
+def test_after_login_the_moderator_lands_on_the_console_of_his_event(client):
+    w = build_world(opened=True)  # a live event
+    make_event(code="THER5")  # not his
+    w.moderator.set_password("pw-for-tests-1")
+    w.moderator.save()
+    response = client.post("/accounts/login/", {"username": w.moderator.username, "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+    landing = client.get(response["Location"])
+    assert landing.status_code == 302 and landing["Location"] == f"/e/{w.event.code}/moderate/"
+
+
+def test_a_user_who_moderates_nothing_lands_on_the_join_page(client):
+    user = make_moderator()
+    client.force_login(user)
+    assert client.get("/moderate/")["Location"] == "/"
