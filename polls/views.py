@@ -332,9 +332,15 @@ def panelist(request: HttpRequest, code: str) -> HttpResponse:
     """The panel's own voting view: the phone screen, bound to the user instead of the session."""
     try:
         event = selectors.event_by_code(code=code)
-        services.panelist_participant(event=event, user=request.user)
-    except (selectors.EventNotFound, DomainError):
+    except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+    try:
+        services.panelist_participant(event=event, user=request.user)
+    except DomainError:
+        # Said as it is: the event exists (its code is on the projector), this account is not on its panel.
+        return render(request, "polls/not_panelist.html", {"event": event}, status=403)
     joins.record_code_in_use(_client_ip(request), event.code)
     config = _page_config(request, event, Role.PANELIST)
     return render(request, "polls/participant.html", {"event": event, "config": config, "panel": True})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 
 from polls.errors import DomainError
 from polls.models import AnswerStatus, Option, Poll, PollKind, PollState, Vote, VoteReceipt
@@ -53,6 +54,8 @@ def poll_duplicate(*, event_id: int, poll_id: int, user) -> Poll:
         "case_id", "kind", "question", "max_choices", "numeric_min", "numeric_max", "numeric_unit",
         "text_max_length", "ask_confidence", "preferred_rationale",
     ]  # fmt: skip
+    # Right after its source: the polls after it move down one place, keeping their order.
+    Poll.objects.filter(event=event, position__gt=source.position).update(position=F("position") + 1)
     copy = Poll(event=event, position=source.position + 1, **{f: getattr(source, f) for f in copy_fields})
     copy.save()
     Option.objects.bulk_create(

@@ -163,7 +163,8 @@ function renderReceipt(poll) {
   } else if (poll && voteError && voteError.poll === poll.id) {
     text = recordedFor(poll) ? "Not recorded. Your earlier answer still counts." : "Not recorded.";
     kind = "error";
-  } else if (poll && unsent === poll.id && poll.state !== "draft") {
+  } else if (poll && unsent === poll.id && poll.state !== "draft" && !(widget && widget.clientError)) {
+    // (A refused entry has its own message beside the field.)
     // A changed answer is not a vote until it is sent: say so, and say it again if voting closes.
     const earlier = recordedFor(poll);
     if (votingOpen(poll)) {
@@ -197,7 +198,7 @@ function renderLiveTotal(poll) {
 
 function renderBallot(poll) {
   if (changed(ui.ballotArea, ballotKey(poll))) {
-    widget = buildBallot(poll, { submit, edited });
+    widget = buildBallot(poll, { submit, edited, refused: () => renderReceipt(currentPoll()) });
     ui.ballotArea.replaceChildren(...(widget ? [widget.root] : []));
   }
   if (!widget) return;

@@ -54,3 +54,19 @@ def test_an_answer_not_sent_says_so_and_says_it_was_not_counted_when_voting_clos
     expect(fresh.get_by_test_id("vote-receipt")).to_have_text(
         "Voting closed before your answer was sent: it was not counted."
     )
+
+
+def test_a_long_unbroken_answer_does_not_widen_a_phone(demo, contexts, moderator_storage):
+    from tests.browser.console_helpers import WirePhone
+
+    moderator = Moderator(demo, moderator_storage)
+    text = moderator.poll("text")["id"]
+    phone = open_phone(contexts(viewport=PHONE, is_mobile=True, has_touch=True))
+    moderator.open(text)
+    WirePhone(demo.url).vote(text, text="https://example.org/" + "x" * 110)
+    answer = moderator.results(text)["answers"][0]["id"]
+    moderator.command("approve_answer", answer=answer)
+    moderator.close(text)
+    moderator.command("reveal_results", poll=text)
+    expect(phone.get_by_test_id("answer")).to_have_count(1)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -127,6 +127,7 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
     points = [o["id"] for o in likert["options"]]
     run.ballot_round(likert, [{"options": [points[i % 5]]} for i in range(10)])
     run.check("a rating scale", "poll", testid="scale-caption")
+    assert_no_violations(run.projectors["1080p"], "dark projector with a rating scale")
 
     numeric = run.poll("numeric")
     run.ballot_round(numeric, [{"value": v} for v in (0, 2, 3, 3, 6, 6, 6, 9, 12, 24)])
@@ -137,6 +138,7 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
     order = [o["id"] for o in ranking["options"]]
     run.ballot_round(ranking, [{"options": order if i % 2 else order[::-1]} for i in range(10)])
     run.check("a ranking", "poll", testid="ranking-row")
+    assert_no_violations(run.projectors["1080p"], "dark projector with a ranking")
 
     text = run.poll("text")
     run.ballot_round(text, [{"text": t} for t in FREE_TEXT])

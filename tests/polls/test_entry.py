@@ -37,3 +37,23 @@ def test_a_user_who_moderates_nothing_lands_on_the_join_page(client):
     user = make_moderator()
     client.force_login(user)
     assert client.get("/moderate/")["Location"] == "/"
+
+
+def test_a_logged_in_user_who_is_not_a_panelist_is_told_so(client):
+    w = build_world()
+    client.force_login(make_moderator())
+    response = client.get(f"/e/{w.event.code}/panel/")
+    assert response.status_code == 403
+    assert "You are not on this event's panel" in response.content.decode()
+    assert client.get("/e/NOPE22/panel/").status_code == 404
+
+
+def test_a_duplicated_poll_comes_right_after_its_source_and_the_agenda_keeps_its_order():
+    from polls import services
+    from polls.models import Poll
+    from tests.factories import make_poll
+
+    w = build_world()
+    second = make_poll(w.event, w.case, question="Second", position=w.poll.position + 1)
+    copy = services.poll_duplicate(event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    assert list(Poll.objects.filter(event=w.event).values_list("id", flat=True)) == [w.poll.id, copy.id, second.id]
