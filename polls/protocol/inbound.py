@@ -404,6 +404,12 @@ _declare_answer_action("approve_answer", approve=True)
 _declare_answer_action("reject_answer", approve=False)
 
 
+@client_frame("approve_waiting_answers", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "poll": POLL})
+def approve_waiting_answers(command: Command, caller: Caller) -> dict[str, Any]:
+    approved = services.answers_approve_waiting(event_id=caller.event_id, poll_id=command.poll, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, poll=command.poll, approved=approved)
+
+
 @client_frame(
     "show_segments",
     roles=MODERATORS,

@@ -19,7 +19,7 @@ from polls.services.flow import (
     results_hide,
     results_reveal,
 )
-from polls.services.moderation import answer_moderate, poll_duplicate, poll_reset
+from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
 from polls.services.records import export_recorded
 from polls.services.reveals import (
     fact_hide,
@@ -38,6 +38,7 @@ __all__ = [
     "VoteOutcome",
     "VoteRequest",
     "answer_moderate",
+    "answers_approve_waiting",
     "case_show",
     "event_end",
     "event_moderators_set",

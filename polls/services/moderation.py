@@ -27,6 +27,22 @@ def answer_moderate(*, event_id: int, answer_id: int, approve: bool, user) -> Vo
 
 
 @transaction.atomic
+def answers_approve_waiting(*, event_id: int, poll_id: int, user) -> int:
+    """The poll is a free-text poll of this event; every answer still waiting is shown at once
+    (rejected ones stay rejected). Returns how many were approved."""
+    event = lock_event(event_id)
+    poll = poll_locked(event, poll_id)
+    if poll.kind != PollKind.TEXT:
+        raise DomainError("invalid_transition", "Only free-text answers wait for approval.")
+    approved = Vote.objects.filter(poll=poll, text_status=AnswerStatus.PENDING).update(
+        text_status=AnswerStatus.APPROVED
+    )
+    audit(event, user, "approve_answers", f"poll:{poll.id} count:{approved}")
+    publish_results(event_id, poll.id)
+    return approved
+
+
+@transaction.atomic
 def poll_reset(*, event_id: int, poll_id: int, user) -> Poll:
     """The poll is not open; all its ballots (and their receipts) are deleted, for a fresh start."""
     event = lock_event(event_id)

@@ -57,3 +57,29 @@ def test_a_duplicated_poll_comes_right_after_its_source_and_the_agenda_keeps_its
     second = make_poll(w.event, w.case, question="Second", position=w.poll.position + 1)
     copy = services.poll_duplicate(event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
     assert list(Poll.objects.filter(event=w.event).values_list("id", flat=True)) == [w.poll.id, copy.id, second.id]
+
+
+def test_every_waiting_free_text_answer_is_approved_at_once_and_rejected_ones_stay_rejected():
+    from polls import selectors, services
+    from polls.ballots import Ballot
+    from polls.models import Vote
+    from tests.factories import make_participant
+
+    w = build_world(kind="text", labels=(), opened=True)
+    for n, text in enumerate(["Distance", "Manufacturing slots", "Payer delays"]):
+        services.vote_cast(
+            participant_id=make_participant(w.event).id,
+            event_id=w.event.id,
+            poll_id=w.poll.id,
+            ref=f"t{n}",
+            ballot=Ballot(text=text),
+        )
+    rejected = Vote.objects.get(poll=w.poll, value_text="Payer delays")
+    services.answer_moderate(event_id=w.event.id, answer_id=rejected.id, approve=False, user=w.moderator)
+    assert services.answers_approve_waiting(event_id=w.event.id, poll_id=w.poll.id, user=w.moderator) == 2
+    answers = selectors.poll_results(poll=w.poll).moderator["answers"]
+    assert sorted((a["text"], a["status"]) for a in answers) == [
+        ("Distance", "approved"),
+        ("Manufacturing slots", "approved"),
+        ("Payer delays", "rejected"),
+    ]
