@@ -1,4 +1,4 @@
-"""What "% chose the preferred answer" means on multiple choice: ballots whose every ticked option is preferred."""
+"""Concordance on multiple choice (ballots whose every ticked option is preferred), and the word cloud's terms."""
 
 import pytest
 
@@ -25,3 +25,14 @@ def test_a_multiple_choice_ballot_agrees_only_if_it_ticked_nothing_but_preferred
         )
     detail = comparisons.panel_and_concordance(Poll.objects.get(pk=w.poll.id), 5, k=5)
     assert detail["concordance"]["preferred"] == {"share": 0.4, "agreeing": 2}
+
+
+def test_the_word_cloud_keeps_clinical_terms_and_abbreviations():
+    from polls.tallies import word_cloud
+
+    words = {
+        w["word"]: w["count"]
+        for w in word_cloud(["Refer for CAR T early", "car-t slots", "BCMA exposure before CAR-T", "No car, far away"])
+    }
+    assert words["CAR T"] == 3 and words["BCMA"] == 1 and words["car"] == 1  # the vehicle stays a word
+    assert "t" not in words and "bcma" not in words
