@@ -85,6 +85,10 @@ class Event(models.Model):
     screen_point = models.ForeignKey(
         "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # How the projector shows approved free-text answers: as a list or as a word cloud.
+    text_view = models.CharField(
+        max_length=8, choices=[("list", "List"), ("cloud", "Word cloud")], default="list", editable=False
+    )
     theme = models.CharField("projector theme", max_length=8, choices=StageTheme.choices, default=StageTheme.LIGHT)
     # Who created the event: with `moderate_all_events`, the only one who may change its moderators.
     owner = models.ForeignKey(

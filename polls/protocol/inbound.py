@@ -475,6 +475,12 @@ def set_theme(command: Command, caller: Caller) -> dict[str, Any]:
     return outbound.ack_frame(ref=command.ref, theme=event.theme)
 
 
+@client_frame("set_text_view", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "view": Field(_choice("view"))})
+def set_text_view(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.text_view_set(event_id=caller.event_id, view=command.view, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, view=event.text_view)
+
+
 def _declare_event_action(name: str, service: Callable[..., Any]) -> None:
     @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF})
     def run(command: Command, caller: Caller) -> dict[str, Any]:

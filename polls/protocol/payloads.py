@@ -21,6 +21,7 @@ def event_payload(event) -> dict[str, Any]:
         "screen": event.screen,
         "teaching_point": event.screen_point_id,
         "theme": event.theme,
+        "text_view": event.text_view,
     }
 
 

@@ -29,7 +29,7 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
-from polls.services.stage import screen_show, screen_step, theme_set
+from polls.services.stage import screen_show, screen_step, text_view_set, theme_set
 from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "results_hide",
     "results_reveal",
     "teaching_point_hide",
+    "text_view_set",
     "theme_set",
     "teaching_point_reveal",
     "vote_cast",

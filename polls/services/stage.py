@@ -133,3 +133,19 @@ def screen_step(*, event_id: int, direction: int, user) -> Event:
     audit(event, user, "step", f"poll:{poll_id}" if poll_id else f"case:{case_id}")
     publish_state(event)
     return event
+
+
+TEXT_VIEWS = ("list", "cloud")
+
+
+@transaction.atomic
+def text_view_set(*, event_id: int, view: str, user) -> Event:
+    """`view` is "list" or "cloud": how the projector shows approved free-text answers."""
+    if view not in TEXT_VIEWS:
+        raise DomainError("bad_request", "view must be list or cloud.")
+    event = lock_event(event_id)
+    event.text_view = view
+    event.save(update_fields=["text_view"])
+    audit(event, user, "set_text_view", f"view:{view}")
+    publish_state(event)
+    return event

@@ -29,6 +29,10 @@ export function createStageControls(ui, { send, isBusy }) {
     for (const button of [ui.stageNext, ui.stageBack]) {
       if (!isBusy(button)) button.disabled = ended;
     }
+    for (const button of ui.textViewButtons) {
+      button.setAttribute("aria-pressed", String(button.dataset.view === (state.event.text_view || "list")));
+      if (!isBusy(button)) button.disabled = false;
+    }
     if (!isBusy(ui.themeSelect)) {
       ui.themeSelect.disabled = false;
       ui.themeSelect.value = state.event.theme || "light";
@@ -51,6 +55,9 @@ export function createStageControls(ui, { send, isBusy }) {
   }
   ui.stageNext.addEventListener("click", () => step(1, ui.stageNext));
   ui.stageBack.addEventListener("click", () => step(-1, ui.stageBack));
+  for (const button of ui.textViewButtons) {
+    button.addEventListener("click", () => send("set_text_view", { view: button.dataset.view }, button));
+  }
   ui.themeSelect.addEventListener("change", () => send("set_theme", { theme: ui.themeSelect.value }, ui.themeSelect));
 
   document.addEventListener("keydown", (event) => {

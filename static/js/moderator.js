@@ -42,6 +42,7 @@ const ui = {
   stageNext: byTestId("stage-next"),
   stageBack: byTestId("stage-back"),
   themeSelect: byTestId("theme-select"),
+  textViewButtons: [...byTestId("console-text-view").querySelectorAll("button[data-view]")],
   resetDialog: byTestId("reset-dialog"),
   resetText: byTestId("reset-text"),
 };
@@ -69,6 +70,7 @@ const COMMAND_TEXT = {
   show_screen: "change what is on screen",
   step: "move the screen",
   set_theme: "change the projector's theme",
+  set_text_view: "change how the projector shows the answers",
   start_event: "start the event",
   end_event: "end the event",
 };

@@ -54,6 +54,7 @@ const slides = [...ui.stage.querySelectorAll(".stage-slide")];
 
 let state = null;
 let textView = "list";
+let eventTextView = null; // the console's choice (event.text_view); the buttons here override it until it changes
 const seenFacts = new Map(); // case id -> fact ids already on screen
 
 const live = new LiveConnection(config, {
@@ -225,6 +226,11 @@ function render() {
   const caseData = state ? state.case : null;
   const screen = stageScreen(state);
   const ended = screen === "ended";
+  const wantedView = (state && state.event.text_view) || "list";
+  if (wantedView !== eventTextView) {
+    eventTextView = wantedView;
+    setTextView(wantedView);
+  }
   ui.stage.dataset.screen = screen;
   document.body.dataset.screen = screen;
   document.body.dataset.theme = FORCED_THEME || (state && state.event.theme) || "light";
@@ -253,12 +259,16 @@ function render() {
   fit();
 }
 
+function setTextView(view) {
+  textView = view;
+  for (const button of ui.textToggle.querySelectorAll("button[data-view]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === view));
+  }
+}
+
 for (const button of ui.textToggle.querySelectorAll("button[data-view]")) {
   button.addEventListener("click", () => {
-    textView = button.dataset.view;
-    for (const other of ui.textToggle.querySelectorAll("button[data-view]")) {
-      other.setAttribute("aria-pressed", String(other === button));
-    }
+    setTextView(button.dataset.view);
     renderPoll();
     fit();
   });

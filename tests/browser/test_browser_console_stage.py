@@ -95,3 +95,25 @@ def test_the_console_drives_the_projector_and_shows_exactly_what_it_shows(demo, 
     on_screen(console, presenter, "ended", "The event has ended: the thank-you screen")
     expect(presenter.get_by_test_id("connection-status")).to_have_text("Event ended")
     expect(presenter.get_by_test_id("poll")).to_be_hidden()
+
+
+def test_the_console_switches_the_projector_between_list_and_word_cloud(demo, contexts, moderator_storage):
+    from tests.browser.console_helpers import WirePhone
+    from tests.browser.live_moderator import Moderator
+
+    moderator = Moderator(demo, moderator_storage)
+    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
+    presenter = open_presenter(contexts(viewport=PROJECTOR, storage_state=moderator_storage))
+    text = moderator.poll("text")["id"]
+    moderator.open(text)
+    WirePhone(demo.url).vote(text, text="Distance to the CAR T centre")
+    command(console, "approve-waiting")  # bulk approve: every waiting answer at once
+    expect(console.get_by_test_id("pending-count")).to_have_text("0 answers waiting for approval")
+    moderator.close(text)
+    moderator.command("reveal_results", poll=text)
+    expect(presenter.get_by_test_id("answer")).to_have_count(1)
+    command(console, "console-text-view-cloud")
+    expect(presenter.get_by_test_id("text-view-cloud")).to_have_attribute("aria-pressed", "true")
+    expect(presenter.get_by_test_id("cloud-word").filter(has_text="CAR T")).to_have_count(1)
+    command(console, "console-text-view-list")
+    expect(presenter.get_by_test_id("answer")).to_have_count(1)

@@ -148,3 +148,13 @@ def test_presence_counts_the_audience_that_joined_and_answered_the_poll_on_scree
     assert client.get(url).status_code == 404  # neither a moderator nor a presenter screen
     client.cookies["sessionid"] = user_session(w.moderator)
     assert client.get(url).json() == {"joined": 3, "voted": 1, "poll": w.poll.id}
+
+
+def test_the_console_chooses_list_or_word_cloud_for_the_projector():
+    w = build_world()
+    assert public_state(w.event.id)["event"]["text_view"] == "list"
+    services.text_view_set(event_id=w.event.id, view="cloud", user=w.moderator)
+    assert public_state(w.event.id)["event"]["text_view"] == "cloud"
+    with pytest.raises(DomainError) as err:
+        services.text_view_set(event_id=w.event.id, view="table", user=w.moderator)
+    assert err.value.code == "bad_request"

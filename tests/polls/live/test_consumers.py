@@ -47,6 +47,7 @@ async def test_participant_gets_state_on_connect(ws):
         "screen": "join",
         "teaching_point": None,
         "theme": "light",
+        "text_view": "list",
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
     assert "agenda" not in state
