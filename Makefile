@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: screenshots run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean
+.PHONY: screenshots run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots bench-report
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Caseboard needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -64,11 +64,25 @@ check-deploy: install
 	CASEBOARD_LOCAL= DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=caseboard.example.org \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# The live scenarios (bench/run.py), then the report scenario (bench/reportbench.py: 2,000 participants,
+# 20 polls; it writes only its own section of docs/benchmarks.md). REPORT_BENCH_ARGS=--no-docs to keep the page.
 bench: install-dev
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.reportbench $(REPORT_BENCH_ARGS)
+
+bench-report: install-dev
+	$(BIN)/python -m bench.reportbench $(REPORT_BENCH_ARGS)
 
 bench-smoke: install-dev
 	$(BIN)/python -m bench.run --profile smoke
+
+# docs/screenshots/report-N.png: the demo played through on a scratch SQLite database, its report
+# PDF rendered page by page with pdftoppm (Debian's poppler-utils). The README shows page 1.
+report-screenshots: export CASEBOARD_LOCAL ?= 1
+report-screenshots: install
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	DATABASE_URL=sqlite:///$$tmp/db.sqlite3 $(BIN)/python manage.py migrate --noinput -v 0 && \
+	DATABASE_URL=sqlite:///$$tmp/db.sqlite3 $(BIN)/python manage.py replay_demo --screenshots docs/screenshots
 
 # Several workers behind nginx on PostgreSQL + Redis (see docs/deploy.md). WORKERS, SERVER=uvicorn.
 cluster: export CASEBOARD_LOCAL ?= 1

@@ -360,6 +360,7 @@ def render(runs: list[tuple[dict, Path]]) -> str:
         "make bench BENCH_ARGS='--phones 2000,5000 --systems naive,daphne,uvicorn,ceiling --baseline 7d6a9eb'",
         "                                             # also daphne and uvicorn at commit 7d6a9eb, side by side",
         "make bench-smoke                             # 300 phones, daphne only, correctness only (CI)",
+        "make bench BENCH_ARGS='--scenario questions' # audience questions: 2,000 phones, 200 questions, 5,000 upvotes",
         ".venv/bin/python -m bench.report A.json [B.json]   # re-render this page from results files",
         "```",
         "",

@@ -19,6 +19,11 @@ current code's, so both sides are measured the same way. At each phone count the
 to back (which goes first alternates), and docs/benchmarks.md gets a before / after table:
 
     make bench BENCH_ARGS="--phones 2000,5000 --systems naive,daphne,uvicorn,ceiling --baseline 7d6a9eb"
+
+--scenario questions runs the audience-questions scenario instead (bench/questions.py: 2,000
+phones, 200 questions, 5,000 upvotes in 60 s by default; its own section of docs/benchmarks.md):
+
+    make bench BENCH_ARGS="--scenario questions"
 """
 
 from __future__ import annotations
@@ -276,6 +281,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(argv if argv is not None else sys.argv[1:])
+    if "--scenario" in argv:  # `--scenario questions`: the audience-questions scenario (bench/questions.py)
+        at = argv.index("--scenario")
+        scenario, argv = argv[at + 1 : at + 2], argv[:at] + argv[at + 2 :]
+        if scenario != ["votes"]:
+            if scenario != ["questions"]:
+                raise SystemExit("--scenario is votes (the default) or questions")
+            return subprocess.call([sys.executable, "-m", "bench.questions", *argv], cwd=ROOT)
     args = parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     profile = PROFILES[args.profile]
@@ -356,7 +369,11 @@ def run_all(args: argparse.Namespace, profile: dict, code: dict) -> int:
     out.write_text(json.dumps(results, indent=1))
     print(f"[bench] results: {out}")
     if args.profile == "full" and not args.no_docs:
-        DOC.write_text(report.render([(results, out)]))
+        from bench.docsections import keep_sections
+
+        old = DOC.read_text() if DOC.exists() else ""
+        # The scenarios run on their own (audience questions, the report) keep their sections.
+        DOC.write_text(keep_sections(old, report.render([(results, out)])))
         print(f"[bench] rewrote {DOC}")
     if args.profile == "smoke":
         failures = [f"{r['system']}-{r['phones']}: {p}" for r in results["runs"] for p in r["correctness"]["problems"]]

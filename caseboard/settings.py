@@ -314,5 +314,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Failed logins and lockouts (username and address) at WARNING; housekeeping at INFO is noise.
         "axes": {"level": "WARNING"},
+        # The report's PDF: progress lines at INFO are noise, and a warning may quote the document
+        # (a URL of the recap's text): errors only, and never the report's contents.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -1,11 +1,24 @@
 """Authoring cases: one page per case with its parts inline; teaching points carry their references."""
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
+from django.utils.html import format_html_join
 
-from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
-from cases.selectors import cases_visible_to, may_edit_case
+from cases import images, services
+from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field, acknowledged
+from cases.models import (
+    Case,
+    CaseFact,
+    CaseImage,
+    HistoryItem,
+    Reference,
+    StagingItem,
+    TeachingPoint,
+    TherapyLine,
+)
+from cases.selectors import cases_visible_to, may_edit_case, unacknowledged_identifiers
 
 
 class CaseScoped:
@@ -44,33 +57,95 @@ class CaseScoped:
 
 class StagingItemInline(admin.TabularInline):
     model = StagingItem
+    form = IdentifierGuardForm
     fields = ("position", "system", "value")
     extra = 0
 
 
 class HistoryItemInline(admin.TabularInline):
     model = HistoryItem
+    form = IdentifierGuardForm
     fields = ("position", "text")
     extra = 0
 
 
 class TherapyLineInline(admin.StackedInline):
     model = TherapyLine
+    form = IdentifierGuardForm
     fields = (("line_number", "regimen"), "agents", ("transplant", "best_response"), "outcome")
     extra = 0
 
 
 class CaseFactInline(admin.TabularInline):
     model = CaseFact
+    form = IdentifierGuardForm
     fields = ("position", "label", "text", "hidden_until_revealed")
     extra = 0
 
 
 class TeachingPointInline(admin.StackedInline):
     model = TeachingPoint
+    form = IdentifierGuardForm
     fields = ("position", "title", "text")
     extra = 0
     show_change_link = True  # references are edited on the teaching point's own page
+
+
+class CaseImageForm(IdentifierGuardForm):
+    """An upload becomes a case image only through cases.images (pixels only, no metadata)."""
+
+    upload = forms.FileField(
+        required=False,
+        label="Image file",
+        help_text=f"PNG, JPEG or WebP, at most {images.MAX_UPLOAD_BYTES // 2**20} MB; stored without its metadata.",
+    )
+    no_identifiers_in_pixels = forms.BooleanField(
+        required=True,
+        label="No name, date, record number or face can be seen in the image",
+        help_text="Metadata is removed on upload; what is drawn in the pixels (a scanner's label) is not.",
+    )
+
+    class Meta:
+        model = CaseImage
+        fields = ("position", "upload", "caption", "alt_text", "no_identifiers_in_pixels")
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("upload")
+        if upload is None:
+            if self.instance.pk is None and not self.errors:
+                self.add_error("upload", "Choose the image file.")
+            return cleaned
+        if upload.size > images.MAX_UPLOAD_BYTES:
+            self.add_error("upload", f"The image is larger than {images.MAX_UPLOAD_BYTES // 2**20} MB.")
+            return cleaned
+        try:
+            prepared = images.prepare_image(upload.read())
+        except images.ImageRefused as refused:
+            self.add_error("upload", str(refused))
+            return cleaned
+        self.instance.content = prepared.content
+        self.instance.content_type = prepared.content_type
+        self.instance.width, self.instance.height = prepared.width, prepared.height
+        return cleaned
+
+
+class CaseImageInline(admin.StackedInline):
+    model = CaseImage
+    form = CaseImageForm
+    fields = ("position", "upload", "size", "caption", "alt_text", "no_identifiers_in_pixels")
+    readonly_fields = ("size",)
+    extra = 0
+
+    @admin.display(description="Stored")
+    def size(self, obj: CaseImage) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        return f"{obj.width} × {obj.height} px, WebP, no metadata"
+
+
+class GuardedForm(IdentifierGuardForm):
+    acknowledge_identifiers = acknowledge_field()
 
 
 @admin.register(Case)
@@ -78,19 +153,44 @@ class CaseAdmin(CaseScoped, admin.ModelAdmin):
     list_display = ("title", "disease", "patient_age", "patient_sex", "ecog", "updated_at")
     list_filter = ("disease",)
     search_fields = ("title", "disease", "diagnosis")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "acknowledged_findings")
     fieldsets = (
         (None, {"fields": ("title", "disease", "diagnosis")}),
         ("Patient", {"fields": (("patient_age", "patient_sex"), ("years_since_diagnosis", "ecog"))}),
         ("Discussion", {"fields": ("current_status", "clinical_question")}),
+        ("Patient identifiers", {"fields": (ACKNOWLEDGE, "acknowledged_findings")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
-    inlines = (StagingItemInline, HistoryItemInline, TherapyLineInline, CaseFactInline, TeachingPointInline)
+    form = GuardedForm
+    inlines = (
+        StagingItemInline,
+        HistoryItemInline,
+        TherapyLineInline,
+        CaseFactInline,
+        TeachingPointInline,
+        CaseImageInline,
+    )
 
     def save_model(self, request, obj: Case, form, change: bool) -> None:
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description="Acknowledged so far")
+    def acknowledged_findings(self, obj: Case | None) -> str:
+        """Who acknowledged which kind of finding where, and when (never the text)."""
+        rows = list(obj.identifier_acknowledgements.select_related("user")[:50]) if obj and obj.pk else []
+        if not rows:
+            return "None"
+        return format_html_join(
+            "", "<div>{}: {} — {} ({})</div>", ((r.at.date(), r.where, r.kind, r.user or "unknown") for r in rows)
+        )
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if acknowledged(form):
+            findings = unacknowledged_identifiers(case=form.instance)
+            services.identifiers_acknowledged(case=form.instance, user=request.user, findings=findings)
 
 
 class ReferenceInline(admin.StackedInline):
@@ -108,8 +208,17 @@ class TeachingPointAdmin(CaseScoped, admin.ModelAdmin):
     list_filter = (("case", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("title", "text", "case__title")
     autocomplete_fields = ("case",)
-    fields = ("case", "position", "title", "text")
+    # References are not guarded: a citation names its authors, who are not patients.
+    form = GuardedForm
+    fields = ("case", "position", "title", "text", ACKNOWLEDGE)
     inlines = (ReferenceInline,)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if acknowledged(form):
+            mine = f"Teaching point {form.instance.position}:"
+            findings = [f for f in unacknowledged_identifiers(case=form.instance.case) if f[0].startswith(mine)]
+            services.identifiers_acknowledged(case=form.instance.case, user=request.user, findings=findings)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(reference_total=Count("references"))

@@ -138,3 +138,55 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return self.citation[:80]
+
+
+class IdentifierAcknowledgement(models.Model):
+    """An author's word that text the identifier guard flagged identifies no patient.
+
+    Who, when, where and which kind of identifier, never the text itself: what the guard flags is
+    never written anywhere but the field the author typed it in (cases/identifiers.py)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="identifier_acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    where = models.CharField(max_length=120, help_text="The part and field, e.g. “Hidden fact 2: text”.")
+    kind = models.CharField(max_length=20, help_text="The kind of identifier (cases.identifiers.KINDS).")
+    # A keyed hash of the kind and the flagged text (cases.identifiers.fingerprint): it tells
+    # whether a finding at go-live was acknowledged, without keeping the text.
+    fingerprint = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind}"
+
+
+class CaseImage(models.Model):
+    """An image of the case, stored as cases.images made it: its pixels only, no metadata."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="images")
+    position = models.PositiveSmallIntegerField(default=0)
+    caption = models.CharField(max_length=200, blank=True, help_text="Shown under the image, e.g. “PET-CT at relapse”.")
+    alt_text = models.CharField(
+        "description for screen readers", max_length=300, help_text="What the image shows, for those who cannot see it."
+    )
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=40, default="image/webp", editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    # The author's word that no name, date or number is burned into the pixels (metadata is gone).
+    no_identifiers_in_pixels = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(no_identifiers_in_pixels=True), name="case_image_pixels_checked")
+        ]
+
+    def __str__(self) -> str:
+        return self.caption or f"Image {self.position}"

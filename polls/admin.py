@@ -7,26 +7,39 @@ state machine, audited and broadcast to connected screens.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import slugify
 
+from cases import services as case_services
+from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field, acknowledged
+from cases.identifiers import KINDS
 from cases.models import Case
 from cases.selectors import cases_visible_to
-from polls import selectors, services
+from polls import casefile, selectors, services
 from polls.errors import DomainError
 from polls.models import (
+    CHOICE_KINDS,
     AgendaItem,
     Event,
     ModeratorAction,
     Option,
     Participant,
     Poll,
+    PollKind,
     PollState,
     Vote,
     new_join_code,
@@ -118,9 +131,16 @@ class EventForm(forms.ModelForm):
         help_text="Optional for participants; results can be split by them (small groups are merged).",
     )
 
+    # Ticked here, it covers the polls edited inline on the event's page (cases.forms).
+    acknowledge_identifiers = acknowledge_field()
+
     class Meta:
         model = Event
-        fields = ("title", "code", "moderators", "panelists", "profile_fields", "min_cell_size")
+        fields = (
+            "title", "code", "moderators", "panelists", "profile_fields", "min_cell_size",
+            "questions_enabled", "questions_moderated", "questions_names_allowed",
+            "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement",
+        )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -131,6 +151,30 @@ class EventForm(forms.ModelForm):
                 "Generated: 8 random characters, impractical to guess. A shorter code you type "
                 "(4–10 characters) is easier to read aloud but easier to guess."
             )
+        # The schedule is optional: left empty, the zone is the server's and the length 90 minutes.
+        for name in ("time_zone", "duration_minutes"):
+            if name in self.fields:
+                self.fields[name].required = False
+        if "starts_at" in self.fields and self.instance.starts_at and self.instance.time_zone:
+            # Shown as the wall-clock time where the event happens, whatever the server's zone.
+            local = self.instance.starts_at.astimezone(ZoneInfo(self.instance.time_zone))
+            self.initial["starts_at"] = local.replace(tzinfo=None)
+
+    def clean_time_zone(self) -> str:
+        return self.cleaned_data.get("time_zone") or Event._meta.get_field("time_zone").default
+
+    def clean_duration_minutes(self) -> int:
+        return self.cleaned_data.get("duration_minutes") or Event._meta.get_field("duration_minutes").default
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, zone = cleaned.get("starts_at"), cleaned.get("time_zone")
+        if starts is not None and zone:
+            # The organiser typed a wall-clock time in the event's zone; the widget read it in the
+            # server's. Same digits, the event's zone (a time skipped by a DST change moves on).
+            wall_clock = timezone.make_naive(starts)
+            cleaned["starts_at"] = timezone.make_aware(wall_clock, ZoneInfo(zone))
+        return cleaned
 
     def clean_code(self) -> str:
         return selectors.normalise_code(self.cleaned_data["code"])
@@ -140,6 +184,30 @@ class EventForm(forms.ModelForm):
         return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
 
 
+def _record_acknowledgements(request: HttpRequest, form, event_id: int, prefix: str) -> None:
+    """With "I have checked the flagged text" ticked, every finding of the polls the page edits
+    (their `where` starts with `prefix`) is acknowledged, each against its case."""
+    if not acknowledged(form):
+        return
+    by_case: dict = {}
+    for case, where, kind, print_ in selectors.event_unacknowledged_identifiers(event_id):
+        if where.startswith(prefix):
+            by_case.setdefault(case, []).append((where, kind, print_))
+    for case, findings in by_case.items():
+        case_services.identifiers_acknowledged(case=case, user=request.user, findings=findings)
+
+
+def _complete_agenda(modeladmin: admin.ModelAdmin, request: HttpRequest, event: Event) -> None:
+    """A poll's case joins the event's agenda, said in so many words (the console shows only the agenda)."""
+    for case in services.agenda_complete(event_id=event.pk, user=request.user):
+        modeladmin.message_user(
+            request,
+            f"“{case.title}” was not on the agenda of {event.code}: it has been added at the end, "
+            "so that its polls appear in the console.",
+            messages.WARNING,
+        )
+
+
 class AgendaItemInline(EventScoped, admin.TabularInline):
     model = AgendaItem
     fields = ("position", "case")
@@ -147,8 +215,11 @@ class AgendaItemInline(EventScoped, admin.TabularInline):
     extra = 0
 
 
-class PollForm(forms.ModelForm):
-    """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them."""
+class PollForm(IdentifierGuardForm):
+    """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them.
+    What it asks is read by the patient-identifier guard like the case's own text."""
+
+    acknowledge_identifiers = acknowledge_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -156,6 +227,37 @@ class PollForm(forms.ModelForm):
             for name in AUTHORED_ONCE_OPENED:
                 if name in self.fields:
                     self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == PollKind.NUMERIC and "numeric_min" in self.fields:
+            low, high = cleaned.get("numeric_min"), cleaned.get("numeric_max")
+            if low is None or high is None:
+                # Without bounds a phone's slider has no ends, and one typo (1e9 months) skews the mean.
+                self.add_error("numeric_min", "A number poll needs its smallest and its largest answer.")
+            elif low >= high:
+                self.add_error("numeric_max", "The largest answer must be larger than the smallest.")
+        return cleaned
+
+
+class OptionFormSet(forms.BaseInlineFormSet):
+    """A choice poll has at least two options, each at its own position (the order phones show)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or _opened(self.instance):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        positions = [f.cleaned_data.get("position") for f in kept]
+        repeated = sorted({p for p in positions if p is not None and positions.count(p) > 1})
+        if repeated:
+            raise forms.ValidationError(
+                f"Two options share position {', '.join(map(str, repeated))}: give each its own place in the list."
+            )
+        if self.instance.kind in CHOICE_KINDS and len(kept) < 2:
+            raise forms.ValidationError(
+                f"A {self.instance.get_kind_display().lower()} poll needs at least two options."
+            )
 
 
 class PollInline(EventScoped, admin.TabularInline):
@@ -170,6 +272,9 @@ class PollInline(EventScoped, admin.TabularInline):
     extra = 0
 
 
+QUESTION_SETTINGS = {"questions_enabled", "questions_moderated", "questions_names_allowed"}
+
+
 @admin.register(Event)
 class EventAdmin(EventScoped, admin.ModelAdmin):
     event_path = None
@@ -182,12 +287,90 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
     readonly_fields = (*live_fields, "screen_links")
     fieldsets = (
         (None, {"fields": ("title", "code", "moderators")}),
+        ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
+        ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
+        ("Continuing-education credit", {"fields": ("credit_hours", "credit_statement")}),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
+        ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
     inlines = (AgendaItemInline, PollInline)
-    actions = ("start_events", "end_events", "rotate_presenter_keys")
+    actions = ("start_events", "end_events", "rotate_presenter_keys", "download_case_files")
+    change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"
+
+    def get_urls(self):
+        import_case = self.admin_site.admin_view(self.import_case_view)
+        return [path("<path:object_id>/import-case/", import_case, name="polls_event_import_case"), *super().get_urls()]
+
+    def import_case_view(self, request: HttpRequest, object_id: str):
+        """Upload a case file (docs/case-file.md): the case, its teaching points and polls join the
+        event's agenda, or nothing does and the page says why, item by item."""
+        event = self.get_object(request, object_id)
+        if event is None or not self.has_change_permission(request, event):
+            raise PermissionDenied
+        errors: list[str] = []
+        if request.method == "POST":
+            upload = request.FILES.get("case_file")
+            try:
+                if upload is None:
+                    raise casefile.CaseFileError(["Choose a case file (.json) to import."])
+                if upload.size > casefile.MAX_BYTES:
+                    raise casefile.CaseFileError([f"The file is larger than {casefile.MAX_BYTES // 1024} KB."])
+                data = casefile.read_case_file(upload.read())
+                case = casefile.case_file_import(data=data, user=request.user, event_id=event.pk)
+            except casefile.CaseFileError as refused:
+                errors = refused.errors
+            else:
+                self.message_user(
+                    request, f"“{case.title}” is on the agenda of {event.code} with its polls.", messages.SUCCESS
+                )
+                flagged = [f for f in selectors.event_unacknowledged_identifiers(event.pk) if f[0] == case]
+                if flagged:
+                    self.message_user(
+                        request,
+                        f"{len(flagged)} passage(s) of the imported case may identify a patient: "
+                        + "; ".join(f"{where} ({KINDS[kind]})" for _, where, kind, _ in flagged[:5])
+                        + ". The event will not go live until each is removed or acknowledged.",
+                        messages.WARNING,
+                    )
+                return redirect(reverse("admin:polls_event_change", args=[event.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import a case file into {event.code}",
+            "event": event,
+            "opts": self.model._meta,
+            "errors": errors,
+            "max_kb": casefile.MAX_BYTES // 1024,
+        }
+        return TemplateResponse(request, "admin/polls/event/import_case.html", context, status=400 if errors else 200)
+
+    @admin.action(description="Download its cases as case files (.json)", permissions=["change"])
+    def download_case_files(self, request: HttpRequest, queryset: QuerySet[Event]):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one event to download its cases.", messages.ERROR)
+            return None
+        event = queryset.get()
+        cases = list(event.cases.order_by("agenda_items__position"))
+        if not cases:
+            self.message_user(request, f"{event.code} has no case on its agenda.", messages.ERROR)
+            return None
+        services.export_recorded(event=event, user=request.user)
+        files = {
+            f"{event.code}-{n}-{slugify(case.title) or 'case'}.json": casefile.case_file_bytes(case, event=event)
+            for n, case in enumerate(cases, start=1)
+        }
+        if len(files) == 1:
+            ((name, content),) = files.items()
+            response = HttpResponse(content, content_type="application/json")
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, content in files.items():
+                    archive.writestr(name, content)
+            name, response = f"{event.code}-cases.zip", HttpResponse(buffer.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None):
         fields = super().get_readonly_fields(request, obj)
@@ -199,12 +382,16 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         if not change:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+        if change and QUESTION_SETTINGS & set(form.changed_data):
+            services.questions_settings_changed(event_id=obj.pk, user=request.user)  # audited; screens told
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         # Moderators change through the service (permission, audit log, consoles of removed
         # moderators closed), never through the form's own many-to-many save.
         wanted = form.cleaned_data.pop("moderators", None)
         super().save_related(request, form, formsets, change)
+        _complete_agenda(self, request, form.instance)
+        _record_acknowledgements(request, form, form.instance.pk, "Poll ")
         if wanted is None:
             return
         ids = {user.pk for user in wanted}
@@ -224,13 +411,16 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         presenter = f"{reverse('presenter', kwargs=code)}?key={obj.presenter_token}"
         return format_html(
             'Participants: <a href="{}">{}</a><br>Moderator console: <a href="{}">{}</a><br>'
-            'Presenter (secret link, opens without login): <a href="{}">{}</a>',
+            'Presenter (secret link, opens without login): <a href="{}">{}</a><br>'
+            'Calendar invitation for moderators and faculty: <a href="{}">{}</a>',
             reverse("participant", kwargs=code),
             reverse("participant", kwargs=code),
             reverse("moderator", kwargs=code),
             reverse("moderator", kwargs=code),
             presenter,
             presenter,
+            reverse("event-invitation", kwargs=code),
+            reverse("event-invitation", kwargs=code),
         )
 
     @admin.action(description="Start (go live)", permissions=["change"])
@@ -263,6 +453,8 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
 
 class OptionInline(admin.TabularInline):
     model = Option
+    form = IdentifierGuardForm
+    formset = OptionFormSet
     fields = ("position", "label", "is_preferred")
     extra = 0
 
@@ -296,6 +488,7 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
         "text_max_length",
         "ask_confidence",
         "preferred_rationale",
+        ACKNOWLEDGE,
         ("round_of", "round_number"),
         ("state", "results_visible"),
         ("opened_at", "closed_at"),
@@ -312,6 +505,11 @@ class PollAdmin(EventScoped, admin.ModelAdmin):
             lambda p: f"“{p.question}”",
         )
         _report(self, request, done, refused, verb)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _complete_agenda(self, request, form.instance.event)
+        _record_acknowledgements(request, form, form.instance.event_id, f"Poll {form.instance.pk}:")
 
     @admin.action(description="Open", permissions=["change"])
     def open_polls(self, request, queryset):

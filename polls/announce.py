@@ -1,7 +1,7 @@
 """The domain's one way to say that live state changed: announced inside a transaction, heard
 after it commits (never if it rolls back).
 
-Services call `state_changed` and `results_changed`; whoever wants to know subscribes. The live
+Services call `state_changed`, `results_changed` and `questions_changed`; whoever wants to know subscribes. The live
 runtime (polls/live/) subscribes when Django starts (polls/live/apps.py) and turns each
 announcement into frames on the channel layer. The domain never imports the runtime: this module
 is the whole door, and it opens one way.
@@ -24,6 +24,8 @@ class Listener(Protocol):
     def results_changed(self, *, event_id: int, poll_id: int) -> None: ...
 
     def access_changed(self, *, event_id: int) -> None: ...
+
+    def questions_changed(self, *, event_id: int) -> None: ...
 
 
 _listeners: list[Listener] = []
@@ -52,6 +54,12 @@ def results_changed(*, event_id: int, poll_id: int) -> None:
 def access_changed(*, event_id: int) -> None:
     """Who may moderate or present the event changed: open consoles and projectors are checked again."""
     transaction.on_commit(partial(_tell, "access_changed", event_id=event_id), robust=True)
+
+
+def questions_changed(*, event_id: int) -> None:
+    """The event's audience questions, their upvotes or its question settings changed: a
+    `questions` frame is due (the runtime coalesces them)."""
+    transaction.on_commit(partial(_tell, "questions_changed", event_id=event_id), robust=True)
 
 
 def _tell(name: str, **change: int) -> None:

@@ -18,7 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
 
+from cases import services as case_services
 from cases.models import Case, CaseFact, HistoryItem, Reference, Sex, StagingItem, TeachingPoint, TherapyLine
+from polls import selectors
 from polls.models import AgendaItem, Event, EventStatus, Option, Poll, PollKind, PollState
 
 DEMO_CODE = "CASE2"
@@ -69,7 +71,11 @@ THERAPY_LINES: list[dict[str, Any]] = [
 
 RECAP = "Roundtable recap (2025): sequencing therapy after a second relapse of multiple myeloma."
 
-# Citations describe their source; PMIDs and DOIs are left blank rather than guessed.
+# Every statement carries its source: a primary publication where the recap (RECAP) cites one or
+# where we checked it, the recap itself for what was said in the room, and "illustrative" for what
+# was invented for teaching. A DOI or PMID is given only where it was checked against the
+# publication; the others are left blank rather than guessed. Where the recap is wrong against a
+# primary source, the source wins and the teaching point says so (the REMS date).
 TEACHING_POINTS: list[dict[str, Any]] = [
     {
         "title": "Order of immunotherapies: IMWG guidance (2025)",
@@ -79,7 +85,8 @@ TEACHING_POINTS: list[dict[str, Any]] = [
             "redirecting options it places CAR T ahead of a BCMA bispecific antibody. Using a bispecific "
             "first and CAR T later is still acceptable when at least six months separate the two. Once the "
             "disease progresses on or soon after a BCMA-directed agent, move to a different antigen or "
-            "mechanism, for example GPRC5D-directed talquetamab."
+            "mechanism. Which one is not the guidance's choice but the presenting faculty's: after a BCMA "
+            "bispecific he prefers GPRC5D-directed talquetamab, as a bridge to CAR T and as a line of its own."
         ),
         "references": [
             {
@@ -88,6 +95,7 @@ TEACHING_POINTS: list[dict[str, Any]] = [
                     "and antibody–drug conjugates in relapsed multiple myeloma. Leukemia, 2025."
                 ),
             },
+            {"citation": RECAP + " The faculty's own preference for talquetamab after a BCMA bispecific."},
         ],
     },
     {
@@ -102,8 +110,8 @@ TEACHING_POINTS: list[dict[str, Any]] = [
         "references": [
             {
                 "citation": (
-                    "KarMMa-3: idecabtagene vicleucel versus standard regimens in relapsed and refractory "
-                    "multiple myeloma after two to four prior lines."
+                    "Rodriguez-Otero P, Ailawadhi S, Arnulf B, et al. Ide-cel or standard regimens in relapsed "
+                    "and refractory multiple myeloma (KarMMa-3). N Engl J Med. 2023;388(11):1002-1014."
                 ),
                 "nct": "NCT03651128",
             },
@@ -112,36 +120,39 @@ TEACHING_POINTS: list[dict[str, Any]] = [
     {
         "title": "CARTITUDE-4: cilta-cel from first relapse",
         "text": (
-            "CARTITUDE-4 studied ciltacabtagene autoleucel (cilta-cel) after one to three prior lines in "
-            "disease refractory to lenalidomide, and its updated analysis framed this discussion. Choosing a "
-            "CAR T product at second relapse, the group favoured cilta-cel over ide-cel, although ide-cel is "
-            "approved at this point. The discussion quoted no CARTITUDE-4 response rates: take any figures "
-            "from the trial publications themselves."
+            "CARTITUDE-4 randomised 419 patients with lenalidomide-refractory myeloma after one to three "
+            "prior lines to ciltacabtagene autoleucel (cilta-cel) or standard care, and its updated analysis "
+            "framed this discussion. Choosing a CAR T product at second relapse, the group favoured cilta-cel "
+            "over ide-cel, although ide-cel is approved at this point. The discussion quoted no CARTITUDE-4 "
+            "response rates: take any figures from the trial publications themselves."
         ),
         "references": [
             {
                 "citation": (
-                    "CARTITUDE-4: ciltacabtagene autoleucel versus standard care in lenalidomide-refractory "
-                    "multiple myeloma after one to three prior lines."
+                    "San-Miguel J, Dhakal B, Yong K, et al. Cilta-cel or standard care in "
+                    "lenalidomide-refractory multiple myeloma (CARTITUDE-4). N Engl J Med. 2023;389:335-347."
                 ),
                 "nct": "NCT04181827",
+                "doi": "10.1056/NEJMoa2303379",
             },
             {"citation": RECAP},
         ],
     },
     {
-        "title": "CAR T without REMS (FDA, July 2025)",
+        "title": "CAR T without REMS (FDA, June 2025)",
         "text": (
-            "In July 2025 the FDA ended the Risk Evaluation and Mitigation Strategy (REMS) programme for CAR T "
-            "products. Patients previously had to stay close to the treating centre for 30 days; the updated "
-            "labels ask for a shorter stay. For someone living hours from a CAR T centre, that removes a real "
-            "obstacle, and it is a reason to raise referral early."
+            "On 26 June 2025 the FDA eliminated the Risk Evaluation and Mitigation Strategies (REMS) for the "
+            "approved BCMA- and CD19-directed autologous CAR T products. Patients previously had to stay close "
+            "to the treating centre for 30 days; the updated labels ask for a shorter stay. For someone living "
+            "hours from a CAR T centre, that removes a real obstacle, and it is a reason to raise referral "
+            "early. (The recap dates the change to July 2025; the FDA's own communication is of 26 June.)"
         ),
         "references": [
             {
                 "citation": (
-                    "US Food and Drug Administration, July 2025: REMS requirements removed for CAR T cell "
-                    "products and the post-infusion proximity requirement shortened in their labels."
+                    "US Food and Drug Administration. FDA eliminates Risk Evaluation and Mitigation Strategies "
+                    "(REMS) for autologous chimeric antigen receptor (CAR) T cell immunotherapies. FDA Safety "
+                    "Communication, 26 June 2025."
                 ),
             },
         ],
@@ -165,8 +176,9 @@ POLLS: list[dict[str, Any]] = [
         "options": ["Refer for CAR T", "Bispecific on a clinical trial", "Conventional doublet or triplet", "Other"],
         "preferred": ["Refer for CAR T"],
         "preferred_rationale": (
-            "He has had no BCMA-directed therapy yet. IMWG guidance (2025) prefers CAR T ahead of a BCMA "
-            "bispecific, and a bispecific given first narrows what CAR T can achieve later."
+            "He has had no BCMA-directed therapy yet, and IMWG guidance (2025) places CAR T ahead of a BCMA "
+            "bispecific. A bispecific first would not rule CAR T out: with six months or more between them, "
+            "CAR T's results are not meaningfully compromised."
         ),
     },
     {
@@ -200,8 +212,12 @@ POLLS: list[dict[str, Any]] = [
 # A case item the moderator reveals mid-discussion.
 HIDDEN_FACTS: list[dict[str, Any]] = [
     {
-        "label": "Travel",
-        "text": "He lives about 90 minutes' drive from the nearest CAR T centre and has a daughter who can drive him.",
+        # Invented for teaching (the recap's travel barrier is another clinician's patients): labelled so.
+        "label": "Travel (illustrative)",
+        "text": (
+            "Illustrative detail, not from the source case: he lives about 90 minutes' drive from the nearest "
+            "CAR T centre and has a daughter who can drive him."
+        ),
     },
 ]
 PROFILE_FIELDS = ["specialty", "setting", "experience"]
@@ -275,7 +291,10 @@ def _sync_case(changes: Counter) -> Case:
         values = {"title": point["title"], "text": point["text"]}
         tp = _sync(TeachingPoint, {"case": case, "position": position}, values, changes)
         for ref_position, ref in enumerate(point["references"], start=1):
-            values = {"citation": ref["citation"], "nct": ref.get("nct", ""), "pmid": "", "doi": "", "url": ""}
+            values = {
+                "citation": ref["citation"],
+                **{field: ref.get(field, "") for field in ("nct", "pmid", "doi", "url")},
+            }
             _sync(Reference, {"teaching_point": tp, "position": ref_position}, values, changes)
         _prune(Reference.objects.filter(teaching_point=tp, position__gt=len(point["references"])), changes)
     _prune(TeachingPoint.objects.filter(case=case, position__gt=len(TEACHING_POINTS)), changes)
@@ -364,6 +383,18 @@ def _sync_moderator(password: str | None, changes: Counter) -> tuple[Any, str | 
     return user, shown, source
 
 
+def _acknowledge_sources(event: Event, user, changes: Counter) -> None:
+    """The identifier guard flags the demo's dated sources (the FDA's 26 June 2025): they are about
+    no patient, so the demo's author acknowledges them, as an organiser would on the case's page.
+    Anything else it flags stays unacknowledged, and the demo event would not go live."""
+    expected = {"Teaching point 4: text", "Teaching point 4: title"}
+    findings = selectors.event_unacknowledged_identifiers(event.id)
+    sources = [(where, kind, print_) for case, where, kind, print_ in findings if where in expected]
+    if sources:
+        case_services.identifiers_acknowledged(case=event.cases.get(), user=user, findings=sources)
+        changes["updated"] += 1
+
+
 @transaction.atomic
 def load_demo(*, password: str | None = None, reset: bool = False) -> DemoResult:
     """Create or refresh the demo case, event CASE2 and moderator; with reset, rebuild the event first."""
@@ -376,6 +407,7 @@ def load_demo(*, password: str | None = None, reset: bool = False) -> DemoResult
     if not event.moderators.filter(pk=user.pk).exists():
         event.moderators.add(user)
         changes["updated"] += 1
+    _acknowledge_sources(event, user, changes)
     return DemoResult(
         event=event,
         case=case,

@@ -1,72 +1,41 @@
-"""The organisers' export: every poll's numbers, with the same small-cell suppression as the screens."""
+"""The organisers' export: every poll's numbers, with the same small-cell suppression as the screens.
+
+The complete export is built by `polls.reports` (the report's figures as rows, then the ballots under
+pseudonyms); this module keeps the first export's entry points and its formula-safe cells.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
 
 from polls import selectors
-from polls.models import Event, Poll
+from polls.models import Event
+from polls.reports import build, files
+from polls.reports.cells import FORMULA_STARTS, safe_cell
+from polls.reports.tables import HEADER, LEGACY_HEADER
 
-HEADER = [
-    "poll_id", "case", "question", "kind", "round", "state", "option_id", "option", "preferred",
-    "audience_total", "audience_count", "audience_percent", "panel_count",
-    "segment_attribute", "segment", "segment_total", "segment_count",
-]  # fmt: skip
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMULA_STARTS", "HEADER", "LEGACY_HEADER", "QUESTIONS_HEADER", "event_csv", "questions_csv", "safe_cell"]
 
 
-def safe_cell(value):
-    """A text cell a spreadsheet would run as a formula is kept as text (OWASP: CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+def event_csv(event: Event, *, with_profile: bool = False) -> str:
+    """One row per poll and option (the first export's columns first), every figure of each poll's
+    kind, the suppressed profile segments, then one row per audience ballot under a pseudonym."""
+    return files.event_csv(build.event_report(event=event), with_profile=with_profile)
 
 
-class SafeWriter:
-    """csv.writer whose every text cell goes through safe_cell: authors and participants write them."""
-
-    def __init__(self, out) -> None:
-        self._writer = csv.writer(out)
-
-    def writerow(self, row) -> None:
-        self._writer.writerow([safe_cell(cell) for cell in row])
+QUESTIONS_HEADER = ["id", "state", "text", "name", "votes", "pinned", "answered", "merged_into", "asked_at"]
 
 
-def _percent(n: int, total: int) -> str:
-    return f"{100 * n / total:.1f}" if total else ""
-
-
-def event_csv(event: Event) -> str:
-    """One row per poll and option, then one per poll, option and (suppressed) profile segment."""
+def questions_csv(event: Event) -> str:
+    """Every audience question of the event, in the room's order (participants wrote the text and
+    names: every cell goes through safe_cell)."""
     out = io.StringIO()
-    writer = SafeWriter(out)
-    writer.writerow(HEADER)
-    polls = Poll.objects.filter(event=event).select_related("case").prefetch_related("options")
-    for poll in polls.order_by("case_id", "position", "round_number", "id"):
-        options = list(poll.options.all())
-        results = selectors.poll_results(poll=poll)
-        total = results.total
-        counts = results.moderator.get("counts", {})
-        panel = results.moderator.get("panel", {}).get("counts")  # None: no panel, or under k
-        base = [poll.id, poll.case.title, poll.question, poll.kind, poll.round_number, poll.state]
-        for option in options:
-            count = counts.get(str(option.id), 0)
-            panel_count = "" if panel is None else panel.get(str(option.id), 0)
-            writer.writerow(
-                [*base, option.id, option.label, option.is_preferred, total, count, _percent(count, total),
-                 panel_count, "", "", "", ""]
-            )  # fmt: skip
-        if not options:
-            writer.writerow([*base, "", "", "", total, "", "", "", "", "", "", ""])
-        for attribute, rows in results.moderator.get("segments", {}).items():
-            for row in rows:
-                for option in options or [None]:
-                    count = "" if option is None or "counts" not in row else row["counts"].get(str(option.id), 0)
-                    writer.writerow(
-                        [*base, option.id if option else "", option.label if option else "", "", "", "", "", "",
-                         attribute, row["segment"], row["total"], count]
-                    )  # fmt: skip
+    writer = csv.writer(out)
+    writer.writerow(QUESTIONS_HEADER)
+    for q in selectors.event_questions(event_id=event.id).for_moderator():
+        row = [q.id, q.state, q.text, q.name, q.votes, q.pinned, q.answered, q.merged_into or "",
+               q.created_at.astimezone(UTC).isoformat()]  # fmt: skip
+        writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()

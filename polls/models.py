@@ -1,8 +1,11 @@
 """Events, their agenda and polls, anonymous participants and their votes."""
 
 import secrets
+from decimal import Decimal
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -51,6 +54,11 @@ class StageTheme(models.TextChoices):
     DARK = "dark", "Dark (for dark rooms)"
 
 
+def validate_time_zone(name: str) -> None:
+    if name not in available_timezones():
+        raise ValidationError(f"“{name}” is not a time zone name; use one such as Europe/London or America/Chicago.")
+
+
 class Event(models.Model):
     title = models.CharField(max_length=200)
     code = models.CharField(
@@ -78,6 +86,17 @@ class Event(models.Model):
         default=5, help_text="Segments with fewer respondents are merged into “other” everywhere."
     )
     presenter_segment = models.CharField(max_length=20, blank=True, editable=False)
+    questions_enabled = models.BooleanField(
+        "audience questions", default=True, help_text="Participants may ask and upvote questions."
+    )
+    questions_moderated = models.BooleanField(
+        "moderate questions first",
+        default=True,
+        help_text="A question reaches the room only once a moderator approves it (clinical events: keep on).",
+    )
+    questions_names_allowed = models.BooleanField(
+        "names on questions", default=False, help_text="Participants may sign a question with a name (else anonymous)."
+    )
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # The projector's one focus; the services that put something on screen set it.
     screen = models.CharField(max_length=10, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
@@ -98,6 +117,32 @@ class Event(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_events",
         editable=False,
+    )
+    # The schedule: an instant, and the zone its organiser and invitations read it in.
+    starts_at = models.DateTimeField(
+        "starts", null=True, blank=True, help_text="Local time in the event's time zone (below)."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Where the event takes place, as an IANA name such as America/New_York or Europe/Paris.",
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        "duration (minutes)", default=90, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    # Continuing-education credit: offered when hours are set (issue 15).
+    credit_hours = models.DecimalField(
+        "credit hours offered",
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("40"))],
+        help_text="Leave empty when the event offers no credit. Participants claim up to this many hours.",
+    )
+    credit_statement = models.TextField(
+        "accreditation statement", blank=True, help_text="Printed on each certificate, e.g. the provider's statement."
     )
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
@@ -378,3 +423,148 @@ class ModeratorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}".strip()
+
+
+# ------------------------------------------------------------------ audience questions
+
+MAX_QUESTION_LENGTH = 300
+MAX_QUESTION_NAME_LENGTH = 40
+
+
+class QuestionState(models.TextChoices):
+    PENDING = "pending", "Awaiting moderation"
+    APPROVED = "approved", "Shown"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class AudienceQuestion(models.Model):
+    """A question a participant asked the room; the moderator decides whether the room sees it."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="audience_questions")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="questions")
+    # The client's ref of the `ask` frame: a resend finds the question it already created.
+    ref = models.CharField(max_length=64)
+    text = models.CharField(max_length=MAX_QUESTION_LENGTH)
+    name = models.CharField(max_length=MAX_QUESTION_NAME_LENGTH, blank=True)
+    state = models.CharField(max_length=10, choices=QuestionState.choices, default=QuestionState.PENDING)
+    # Set once a moderator approved it (or the event publishes directly): a restore returns it there.
+    was_approved = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    answered = models.BooleanField(default=False)
+    # A duplicate merged into another question: dismissed, its upvoters moved to the kept one.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "ref"], name="question_ref_once"),
+            models.CheckConstraint(condition=models.Q(state__in=QuestionState.values), name="question_state_valid"),
+            models.CheckConstraint(
+                condition=models.Q(pinned=False) | models.Q(state=QuestionState.APPROVED), name="question_pinned_shown"
+            ),
+            models.UniqueConstraint(
+                fields=["event"], condition=models.Q(pinned=True), name="question_one_pinned_per_event"
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "created_at"], name="question_asked_by_when")]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk}"
+
+
+class QuestionUpvote(models.Model):
+    """One participant's upvote of one question: at most one, whatever is resent (the database says so)."""
+
+    question = models.ForeignKey(AudienceQuestion, on_delete=models.CASCADE, related_name="upvotes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="question_upvotes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "participant"], name="upvote_once_per_question")]
+
+    def __str__(self) -> str:
+        return f"Upvote of question {self.question_id} by participant {self.participant_id}"
+
+
+class QuestionReceipt(models.Model):
+    """Every `upvote`/`unvote` a participant sent, keyed by its ref: a resend changes nothing."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="question_receipts")
+    ref = models.CharField(max_length=64)
+    action = models.CharField(max_length=8)
+    question = models.ForeignKey(AudienceQuestion, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "ref"], name="question_receipt_ref_once")]
+
+    def __str__(self) -> str:
+        return f"Question receipt {self.ref} of participant {self.participant_id}"
+
+
+def new_recap_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class EventRecap(models.Model):
+    """The moderator's recap of an event: Markdown drafted from the data, edited, then published.
+
+    A published recap may be shared through its public link (`public_token`): it holds only what
+    its text says, which is drafted from aggregated, small-cell suppressed figures."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="recap")
+    body = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    public_token = models.CharField(max_length=64, default=new_recap_token, unique=True, editable=False)
+    public_link = models.BooleanField(default=False, help_text="Anyone with the link may read the published recap.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(public_link=False) | models.Q(published_at__isnull=False),
+                name="recap_public_only_when_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recap of event {self.event_id}"
+
+
+class Profession(models.TextChoices):
+    PHYSICIAN = "physician", "Physician"
+    NURSE = "nurse", "Nurse or nurse practitioner"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    PHYSICIAN_ASSISTANT = "pa", "Physician assistant"
+    OTHER = "other", "Other healthcare professional"
+
+
+def new_certificate_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CreditClaim(models.Model):
+    """A claim of continuing-education credit, kept apart from everything its claimant did in the room.
+
+    It holds no key to a participant, a ballot, a profile answer or a question, and nothing else
+    holds a key to it: who claimed credit can never be joined to how anyone voted. Reports count
+    claims; they never join them to answers (tests/polls/test_credit.py checks the schema)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="credit_claims")
+    name = models.CharField("name as it should appear on the certificate", max_length=200)
+    email = models.EmailField()
+    profession = models.CharField(max_length=12, choices=Profession.choices)
+    hours = models.DecimalField(max_digits=4, decimal_places=2, validators=[MinValueValidator(Decimal("0.25"))])
+    certificate_token = models.CharField(max_length=64, unique=True, default=new_certificate_token, editable=False)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["claimed_at", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(hours__gt=0), name="credit_claim_hours_positive")]
+
+    def __str__(self) -> str:
+        return f"Credit claim {self.pk} of event {self.event_id}"

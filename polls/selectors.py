@@ -13,15 +13,18 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils.crypto import constant_time_compare
 
-from cases.models import Case, CaseFact, TeachingPoint
+from cases.models import Case, CaseFact, CaseImage, TeachingPoint
+from cases.selectors import unacknowledged_identifiers
 from polls import comparisons, tallies
 from polls.errors import DomainError
 from polls.models import (
     AgendaItem,
+    AudienceQuestion,
     CaseFactReveal,
     Event,
     Participant,
     Poll,
+    QuestionUpvote,
     TeachingPointReveal,
     Vote,
 )
@@ -204,7 +207,23 @@ def poll_tally(*, poll_id: int) -> tuple[int, dict[int, int]]:
 def case_for_screen(*, case_id: int | None) -> Case | None:
     if case_id is None:
         return None
-    return Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts").filter(pk=case_id).first()
+    # Images without their bytes: a state frame names them, the image view serves them.
+    images = Prefetch("images", queryset=CaseImage.objects.defer("content"))
+    return (
+        Case.objects.prefetch_related("staging", "history", "therapy_lines", "facts", images).filter(pk=case_id).first()
+    )
+
+
+def case_image_for_screen(*, event: Event, image_id: int, moderator: bool) -> CaseImage:
+    """An image of a case on the event's agenda: any of them for its moderators, only the current
+    case's for everyone else (a participant cannot look ahead by guessing ids)."""
+    images = CaseImage.objects.filter(pk=image_id, case__agenda_items__event=event)
+    if not moderator:
+        images = images.filter(case_id=event.current_case_id)
+    image = images.first()
+    if image is None:
+        raise EventNotFound
+    return image
 
 
 def revealed_fact_ids(*, event_id: int) -> set[int]:
@@ -316,3 +335,120 @@ def presence(*, event: Event) -> dict[str, int | None]:
     if event.current_poll_id:
         voted = Vote.objects.filter(poll_id=event.current_poll_id, participant__is_panelist=False).count()
     return {"joined": joined, "voted": voted, "poll": event.current_poll_id}
+
+
+def event_unacknowledged_identifiers(event_id: int) -> list[tuple[Case, str, str, str]]:
+    """(case, where, kind, fingerprint) of every passage on the event's agenda (its cases and the
+    event's polls of them) that the identifier guard flags and nobody has acknowledged."""
+    found = []
+    cases = Case.objects.filter(agenda_items__event_id=event_id).prefetch_related(
+        "staging", "history", "therapy_lines", "facts", "teaching_points"
+    )
+    for case in cases.order_by("agenda_items__position"):
+        polls = []
+        for poll in Poll.objects.filter(event_id=event_id, case=case).prefetch_related("options"):
+            polls += [
+                (f"Poll {poll.pk}: question", poll.question),
+                (f"Poll {poll.pk}: rationale", poll.preferred_rationale),
+            ]
+            polls += [(f"Poll {poll.pk}: option {option.position}", option.label) for option in poll.options.all()]
+        found += [
+            (case, *finding) for finding in unacknowledged_identifiers(case=case, more=[p for p in polls if p[1]])
+        ]
+    return found
+
+
+# ------------------------------------------------------------------ audience questions
+
+QUESTION_STATE_ORDER = {"pending": 0, "approved": 1, "dismissed": 2}
+
+
+@dataclass(frozen=True)
+class QuestionItem:
+    """One audience question as every reader gets it; `author` and `voters` stay on the server."""
+
+    id: int
+    text: str
+    name: str
+    state: str
+    pinned: bool
+    answered: bool
+    merged_into: int | None
+    author: int
+    voters: frozenset[int]
+    created_at: datetime
+
+    @property
+    def votes(self) -> int:
+        return len(self.voters)
+
+
+@dataclass(frozen=True)
+class QuestionsView:
+    """An event's questions and settings, read once per change and shown to each audience by its rule."""
+
+    enabled: bool
+    moderated: bool
+    names: bool
+    items: list[QuestionItem]  # every question of the event, in the room's order
+
+    def public(self) -> list[QuestionItem]:
+        """What the room (projector, every phone) sees: approved questions (none while questions are off)."""
+        return [q for q in self.items if q.state == "approved"] if self.enabled else []
+
+    def pending_by_author(self) -> dict[int, list[QuestionItem]]:
+        """Each participant's own questions awaiting moderation: shown to their author alone."""
+        pending: dict[int, list[QuestionItem]] = {}
+        if not self.enabled:
+            return pending
+        for q in sorted(self.items, key=lambda q: -q.id):  # newest first
+            if q.state == "pending":
+                pending.setdefault(q.author, []).append(q)
+        return pending
+
+    def for_participant(self, participant_id: int | None) -> list[QuestionItem]:
+        """A participant's list: their own pending questions first (newest first), then the room's."""
+        mine = self.pending_by_author().get(participant_id, []) if participant_id is not None else []
+        return mine + self.public()
+
+    def for_moderator(self) -> list[QuestionItem]:
+        """Every question: pending first, then approved, then dismissed (merged ones included)."""
+        return sorted(self.items, key=lambda q: QUESTION_STATE_ORDER[q.state])
+
+
+def question_order_key(q: QuestionItem) -> tuple:
+    """The room's order: the pinned question, then open ones by votes (newest first among
+    equals), answered ones last."""
+    return (not q.pinned, q.answered, -q.votes, -q.id)
+
+
+def event_questions(*, event_id: int) -> QuestionsView:
+    """Every question of the event with its upvoters (two queries)."""
+    event = Event.objects.only("questions_enabled", "questions_moderated", "questions_names_allowed").get(pk=event_id)
+    voters: dict[int, set[int]] = {}
+    for question_id, participant_id in QuestionUpvote.objects.filter(question__event_id=event_id).values_list(
+        "question_id", "participant_id"
+    ):
+        voters.setdefault(question_id, set()).add(participant_id)
+    items = [
+        QuestionItem(
+            id=q.id,
+            text=q.text,
+            name=q.name,
+            state=q.state,
+            pinned=q.pinned,
+            answered=q.answered,
+            merged_into=q.merged_into_id,
+            author=q.participant_id,
+            voters=frozenset(voters.get(q.id, ())),
+            created_at=q.created_at,
+        )
+        for q in AudienceQuestion.objects.filter(event_id=event_id).order_by("id")
+    ]
+    items.sort(key=question_order_key)
+    return QuestionsView(
+        enabled=event.questions_enabled,
+        moderated=event.questions_moderated,
+        names=event.questions_names_allowed,
+        items=items,
+    )

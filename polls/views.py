@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
 from caseboard.middleware import CSP
-from polls import exports, joins, protocol, selectors, services
+from polls import exports, invitations, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
 
@@ -222,7 +222,8 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     message = outbound.build_state_message(event.id)
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
-    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)))
+    questions = outbound.questions_text(message["questions"], participant_id=pid)
+    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)), questions)
     return HttpResponse(text, content_type="application/json")
 
 
@@ -386,15 +387,15 @@ def event_presence(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def event_export(request: HttpRequest, code: str) -> HttpResponse:
+def questions_export(request: HttpRequest, code: str) -> HttpResponse:
     try:
         event = selectors.event_for_moderator(user=request.user, code=code)
     except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
-    text = exports.event_csv(event)
-    services.export_recorded(event=event, user=request.user)  # audited like every moderator action
+    text = exports.questions_csv(event)
+    services.questions_export_recorded(event=event, user=request.user)  # audited like every export
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}-questions.csv"'
     return response
 
 
@@ -435,3 +436,40 @@ def _check_channel_layer() -> str:
         return "ok"
     except Exception:
         return "error"
+
+
+@never_cache
+@require_GET
+def event_invitation(request: HttpRequest, code: str) -> HttpResponse:
+    """The event's calendar invitation (.ics) for its moderators; 409 until it has a start time."""
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    if event.starts_at is None:
+        return HttpResponse("Set the event's start time first (admin: the event's Schedule).", status=409)
+    content = invitations.event_invitation(
+        event,
+        console_url=request.build_absolute_uri(reverse("moderator", args=[event.code])),
+        join_url=request.build_absolute_uri(reverse("participant", args=[event.code])),
+    )
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="caseboard-{event.code}.ics"'
+    return response
+
+
+@require_GET
+def case_image(request: HttpRequest, code: str, image_id: int) -> HttpResponse:
+    """A case image for the phones and the projector (cases.images stripped its metadata)."""
+    try:
+        event = selectors.event_by_code(code=code)
+        moderator = selectors.user_moderates(user=request.user, event=event)
+        image = selectors.case_image_for_screen(event=event, image_id=image_id, moderator=moderator)
+    except selectors.EventNotFound:
+        raise Http404("No such image.") from None
+    response = HttpResponse(bytes(image.content), content_type=image.content_type)
+    # Private: an image belongs to the event's room, not to shared caches.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -192,6 +192,11 @@ async def stop_live_runtime(communicators=()) -> None:
     from tests.live import FRAME_TIMEOUT_S
 
     for communicator in communicators:
+        if communicator.future.done():
+            # Its application ended already (closed, or cancelled by the test the way daphne
+            # cancels a stuck consumer); disconnecting would re-raise its CancelledError here and
+            # leave every later step of this teardown undone.
+            continue
         try:
             await communicator.disconnect(timeout=FRAME_TIMEOUT_S)
         except Exception:
@@ -199,7 +204,9 @@ async def stop_live_runtime(communicators=()) -> None:
     loop = asyncio.get_running_loop()
     hub = Hub.for_running_loop()
     if hub is not None:
-        await cancel_and_wait([*hub._tasks, *hub.coalescer.tasks(), *hub._audience_pacers.values()])
+        await cancel_and_wait(
+            [*hub._tasks, *hub.coalescer.tasks(), *hub.questions_coalescer.tasks(), *hub._audience_pacers.values()]
+        )
         await hub.close()  # leaves its groups; its tasks have ended
     VoteWriter._by_loop.pop(loop, None)
     await cancel_and_wait([task for task in asyncio.all_tasks(loop) if task is not asyncio.current_task()])

@@ -1,6 +1,6 @@
 """What the protocol tests compare: replies apart from broadcasts (no Django needed here)."""
 
-BROADCASTS = {"state", "results"}
+BROADCASTS = {"state", "results", "questions"}
 
 
 def answer_only(frame: dict) -> dict:

@@ -51,6 +51,17 @@ class LiveBroadcast:
         if message is not None:
             _send(event_group(event_id), message)
 
+    def questions_changed(self, *, event_id: int) -> None:
+        # As for results: the hub's loop coalesces a room's upvotes into paced `questions` frames.
+        hub = Hub.serving()
+        if hub is not None:
+            try:
+                hub.loop.call_soon_threadsafe(hub.mark_questions_dirty, event_id)
+                return
+            except RuntimeError:  # the loop closed in between
+                pass
+        _send(event_group(event_id), outbound.build_questions_message(event_id))
+
     def access_changed(self, *, event_id: int) -> None:
         _send(event_group(event_id), outbound.access_message(event_id))
 

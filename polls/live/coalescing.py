@@ -61,17 +61,45 @@ class Coalescer:
                 event_id = self._dirty.pop(poll_id)
                 self._last_flush[poll_id] = self.loop.time()
                 try:
-                    self._read_s[poll_id] = await publish_results(event_id=event_id, poll_id=poll_id) or 0.0
+                    self._read_s[poll_id] = await self.publish(event_id=event_id, key=poll_id) or 0.0
                 except Exception:
                     logger.exception("results broadcast for poll %s failed", poll_id)
         finally:
             self._flushers.pop(poll_id, None)
+
+    async def publish(self, *, event_id: int, key: int) -> float:
+        """Read and broadcast what is due: here a poll's results (QuestionsCoalescer: an event's questions)."""
+        return await publish_results(event_id=event_id, poll_id=key)
 
     def spacing(self, poll_id: int) -> float:
         """Seconds between results broadcasts of a poll: RESULTS_MIN_INTERVAL_S, or longer when
         reading the tally is so slow that it would hold the database thread more than
         TALLY_READ_SHARE of the time."""
         return max(settings.CASEBOARD["RESULTS_MIN_INTERVAL_S"], self._read_s.get(poll_id, 0.0) / TALLY_READ_SHARE)
+
+
+class QuestionsCoalescer(Coalescer):
+    """The `questions` broadcasts of one event loop: however fast a room upvotes, an event's
+    questions are read and broadcast at most once per RESULTS_MIN_INTERVAL_S, and once more after
+    the last change. Keyed by event (a `questions` frame lists all of an event's questions)."""
+
+    def mark_event_dirty(self, event_id: int) -> None:
+        self.mark_dirty(event_id, event_id)
+
+    async def publish(self, *, event_id: int, key: int) -> float:
+        return await publish_questions(event_id=event_id)
+
+
+async def publish_questions(*, event_id: int) -> float:
+    """Read the event's questions and broadcast them; returns the seconds the read held the database thread."""
+
+    def build() -> tuple[dict[str, Any], float]:
+        began = time.perf_counter()
+        return outbound.build_questions_message(event_id), time.perf_counter() - began
+
+    message, busy = await database_sync_to_async(build)()
+    await get_channel_layer().group_send(event_group(event_id), message)
+    return busy
 
 
 async def publish_results(*, event_id: int, poll_id: int) -> float:

@@ -21,7 +21,7 @@ from polls.joins import join_blocked, record_join_failure
 from polls.live.hub import Hub, audience
 from polls.live.ratelimit import TokenBucket
 from polls.live.votewriter import VoteWriter
-from polls.protocol import Role, inbound
+from polls.protocol import Role, inbound, outbound
 
 logger = logging.getLogger(__name__)
 
@@ -186,11 +186,28 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self.deliver(results)
 
     async def disconnect(self, code: int) -> None:
+        self.release_socket_slot()
+        if self.event_id is not None and getattr(self, "hub", None) is not None:
+            await self.hub.detach(self.event_id, self)
+
+    def release_socket_slot(self) -> None:
         if self.socket_slot is not None:
             SESSION_SOCKETS.release(self.socket_slot)
             self.socket_slot = None
-        if self.event_id is not None and getattr(self, "hub", None) is not None:
-            await self.hub.detach(self.event_id, self)
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the socket ends. disconnect() runs only when websocket.disconnect is
+            # handled; a consumer that daphne cancels (stuck past application_close_timeout,
+            # server shutdown) or that raised never gets there, and its place in the
+            # per-session count and its hub membership would leak for the life of the process:
+            # enough such ends lock a phone out with 4409 until a restart.
+            self.release_socket_slot()
+            hub = getattr(self, "hub", None)
+            if self.event_id is not None and hub is not None and hub.forget(self.event_id, self):
+                hub.leave_soon(self.event_id)
 
     async def websocket_disconnect(self, message: dict) -> None:
         # Channels' version also hops to the database thread to close stale connections, once
@@ -200,9 +217,16 @@ class EventConsumer(AsyncWebsocketConsumer):
         raise StopConsumer()
 
     async def deliver(self, message: dict) -> None:
-        text = message[audience(self.role)]
-        if message["kind"] == "state":
-            text = protocol.with_server_time(text)
+        seat = audience(self.role)
+        if message["kind"] == "questions":
+            text = outbound.questions_text(message, audience=seat)
+        elif message["kind"] == "state":
+            questions = message.get("questions")
+            text = protocol.with_server_time(
+                message[seat], outbound.questions_text(questions, audience=seat) if questions else None
+            )
+        else:
+            text = message[seat]
         await self.send(text_data=text)
 
     # -------------------------------------------------------------- frames
@@ -322,10 +346,18 @@ class ParticipantConsumer(EventConsumer):
         self.resets_seen[poll_id] = resets
 
     async def deliver(self, message: dict) -> None:
-        text = message["public"]
-        if message["kind"] == "state":
+        # The phone's own view of the questions: its pending ones, `mine` and `voted`.
+        if message["kind"] == "questions":
+            text = outbound.questions_text(message, participant_id=self.participant_id)
+        elif message["kind"] == "state":
             self.forget_reset_ballot(message)
-            text = protocol.personal_state(text, self.my_vote_json(message["poll"]))
+            questions = message.get("questions")
+            questions_json = (
+                outbound.questions_text(questions, participant_id=self.participant_id) if questions else None
+            )
+            text = protocol.personal_state(message["public"], self.my_vote_json(message["poll"]), questions_json)
+        else:
+            text = message["public"]
         await self.send(text_data=text)
 
     def my_vote_json(self, poll_id: int | None) -> str:

@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from polls import protocol
-from polls.live.coalescing import Coalescer
+from polls.live.coalescing import Coalescer, QuestionsCoalescer
 from polls.live.groups import event_group
 from polls.live.loops import PerLoop
 from polls.live.timers import PollCloser
@@ -32,6 +32,11 @@ from polls.protocol.outbound import ACCESS_MESSAGE_TYPE, MESSAGE_TYPE
 logger = logging.getLogger(__name__)
 
 STATE_CACHE_TTL_S = 10.0
+# `questions` frames carry the whole list (200 questions: ~30 KB per phone), so writing one to
+# thousands of phones costs far more than a results frame; they may take this fraction of the
+# loop time results frames may (RESULTS_FANOUT_SHARE), leaving the loop to the acks of a room
+# upvoting at once (measured in docs/benchmarks.md: 2,000 phones got one every second at the full share).
+QUESTIONS_SHARE_OF_RESULTS = 0.4
 MEMBERSHIP_CHECK_S = 5.0
 PROBE_TIMEOUT_S = 5.0
 
@@ -76,11 +81,14 @@ class Hub(PerLoop):
         self._results: dict[int, dict[str, Any]] = {}
         self._build_locks: dict[int, asyncio.Lock] = {}
         self.coalescer = Coalescer(self.loop, self._spawn)
+        self.questions_coalescer = QuestionsCoalescer(self.loop, self._spawn)
+        self._questions: dict[int, dict[str, Any]] = {}  # event -> newest `questions` message
         self.closer = PollCloser()
-        self._fanout_s: dict[int, float] = {}  # event -> seconds its last results fan-out to phones took here
-        self._audience_pending: dict[int, dict[str, Any]] = {}  # event -> newest results not yet on phones
-        self._audience_pacers: dict[int, asyncio.Task] = {}
-        self._last_audience: dict[int, float] = {}
+        # Keyed by event for results, by (event, "questions") for questions: each paced on its own.
+        self._fanout_s: dict[Any, float] = {}  # seconds the last fan-out of that kind to phones took here
+        self._audience_pending: dict[Any, dict[str, Any]] = {}  # newest frame not yet on phones
+        self._audience_pacers: dict[Any, asyncio.Task] = {}
+        self._last_audience: dict[Any, float] = {}
         self._probes: dict[str, asyncio.Future] = {}
         self._tasks: list[asyncio.Task] = []
         self._start_lock = asyncio.Lock()
@@ -109,7 +117,12 @@ class Hub(PerLoop):
 
     async def close(self) -> None:
         """Stop this hub's background tasks and leave its groups (tests, loop shutdown)."""
-        background = [*self._tasks, *self.coalescer.tasks(), *self._audience_pacers.values()]
+        background = [
+            *self._tasks,
+            *self.coalescer.tasks(),
+            *self.questions_coalescer.tasks(),
+            *self._audience_pacers.values(),
+        ]
         while background:  # a task that swallowed its cancellation is cancelled again
             for task in background:
                 task.cancel()
@@ -128,34 +141,70 @@ class Hub(PerLoop):
     async def attach(self, event_id: int, socket: Socket) -> None:
         await self._ensure_started()
         sockets = self.sockets.get(event_id)
-        if sockets is None:
+        joining = sockets is None
+        if joining:
             sockets = self.sockets[event_id] = set()
-            await self.layer.group_add(event_group(event_id), self.channel)
+        # Counted before the first await: a socket cancelled while the group is being joined is
+        # then forgotten like any other, instead of leaving an empty set that would make the
+        # event's next socket skip joining the group.
         sockets.add(socket)
         if socket.role != protocol.Role.PARTICIPANT:
             self.screens.setdefault(event_id, set()).add(socket)
+        if joining:
+            try:
+                await self.layer.group_add(event_group(event_id), self.channel)
+            except BaseException:
+                # Sockets that arrived meanwhile stay; the membership watch rejoins for them.
+                self.forget(event_id, socket)
+                raise
 
     async def detach(self, event_id: int, socket: Socket) -> None:
+        if self.forget(event_id, socket):
+            await self._leave(event_id)
+
+    def forget(self, event_id: int, socket: Socket) -> bool:
+        """Drop a socket without awaiting anything (safe in a cancelled task's cleanup).
+
+        True when it was this process's last socket of the event: the caller then leaves the
+        event's group, by awaiting `_leave` or, where it cannot await, with `leave_soon`."""
         sockets = self.sockets.get(event_id)
-        if sockets is None:
-            return
+        if sockets is None or socket not in sockets:
+            return False
         sockets.discard(socket)
         screens = self.screens.get(event_id)
         if screens is not None:
             screens.discard(socket)
             if not screens:
                 del self.screens[event_id]
-        if not sockets:
-            del self.sockets[event_id]
-            self._audience_pending.pop(event_id, None)
-            self._last_audience.pop(event_id, None)
-            self._state.pop(event_id, None)
-            self._results.pop(event_id, None)
-            self._fanout_s.pop(event_id, None)
-            try:
-                await self.layer.group_discard(event_group(event_id), self.channel)
-            except Exception:  # the layer may be down; membership expires on its own
-                logger.warning("group_discard failed for event %s", event_id)
+        if sockets:
+            return False
+        del self.sockets[event_id]
+        for key in (event_id, (event_id, "questions")):
+            self._audience_pending.pop(key, None)
+            self._last_audience.pop(key, None)
+            self._fanout_s.pop(key, None)
+        self._state.pop(event_id, None)
+        self._results.pop(event_id, None)
+        self._questions.pop(event_id, None)
+        return True
+
+    def leave_soon(self, event_id: int) -> None:
+        # Kept in _tasks so that close() (and test teardown) waits for it.
+        task = self._spawn(self._leave(event_id))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    async def _leave(self, event_id: int) -> None:
+        if event_id in self.sockets:  # a socket of the event arrived again meanwhile
+            return
+        try:
+            await self.layer.group_discard(event_group(event_id), self.channel)
+        except Exception:  # the layer may be down; membership expires on its own
+            logger.warning("group_discard failed for event %s", event_id)
 
     # ---------------------------------------------------------- state cache
 
@@ -170,8 +219,19 @@ class Hub(PerLoop):
             if cached and time.monotonic() - cached[0] < STATE_CACHE_TTL_S:
                 return cached[1]
             entry = await database_sync_to_async(outbound.build_state_message)(event_id)
-            self._state[event_id] = (time.monotonic(), entry)
-            return entry
+            self._state[event_id] = (time.monotonic(), self._with_newest_questions(event_id, entry))
+            return self._state[event_id][1]
+
+    def _with_newest_questions(self, event_id: int, state: dict[str, Any]) -> dict[str, Any]:
+        """The state with the newest `questions` this hub has seen: a state built before the last
+        upvote must not show a reconnecting phone older counts than its neighbours have."""
+        newest = self._questions.get(event_id)
+        embedded = state.get("questions")
+        if newest is not None and (embedded is None or embedded["version"] < newest["version"]):
+            return {**state, "questions": newest}
+        if embedded is not None and (newest is None or newest["version"] < embedded["version"]):
+            self._questions[event_id] = embedded
+        return state
 
     def latest_results(self, event_id: int, poll_id: int | None) -> dict[str, Any] | None:
         """The newest results frame seen for the poll; clients drop it if their state is newer."""
@@ -217,6 +277,7 @@ class Hub(PerLoop):
             cached = self._state.get(event_id)
             if cached and cached[1]["version"] > message["version"]:
                 return  # a change that was overtaken in flight
+            message = self._with_newest_questions(event_id, message)
             self._state[event_id] = (time.monotonic(), message)
             self.closer.wake()  # the change may have started a countdown
         elif kind == "results":
@@ -224,19 +285,28 @@ class Hub(PerLoop):
             if cached and cached["poll"] == message["poll"] and cached["version"] >= message["version"]:
                 return  # an older tally overtaken by a newer one
             self._results[event_id] = message
+        elif kind == "questions":
+            cached = self._questions.get(event_id)
+            if cached and cached["version"] >= message["version"]:
+                return  # overtaken by a newer read
+            self._questions[event_id] = message
+            state = self._state.get(event_id)
+            if state is not None:
+                self._state[event_id] = (state[0], self._with_newest_questions(event_id, state[1]))
         await self.deliver(event_id, kind, message)
 
     async def deliver(self, event_id: int, kind: str, message: dict[str, Any]) -> None:
-        if kind != "results":
+        if kind not in ("results", "questions"):
             await self._write(list(self.sockets.get(event_id, ())), message)
             return
-        # Results reach the projector, the console and the panel at once, every time; the
-        # phones of a large audience get the newest one as often as this process can afford.
+        # Results and questions reach the projector, the console and the panel at once, every
+        # time; the phones of a large audience get the newest one as often as this process can afford.
         screens = self.screens.get(event_id, set())
         await self._write(list(screens), message)
-        self._audience_pending[event_id] = message
-        if event_id not in self._audience_pacers:
-            self._audience_pacers[event_id] = self._spawn(self._pace_audience(event_id))
+        key = event_id if kind == "results" else (event_id, kind)
+        self._audience_pending[key] = message
+        if key not in self._audience_pacers:
+            self._audience_pacers[key] = self._spawn(self._pace_audience(key))
 
     async def recheck_access(self, event_id: int) -> None:
         """Who may moderate or present changed: each console and projector checks itself again
@@ -247,21 +317,22 @@ class Hub(PerLoop):
             except Exception:
                 logger.warning("access recheck of a %s socket failed", socket.role, exc_info=True)
 
-    async def _pace_audience(self, event_id: int) -> None:
+    async def _pace_audience(self, key: Any) -> None:
+        event_id = key if isinstance(key, int) else key[0]
         try:
-            while event_id in self._audience_pending:
-                wait = self._last_audience.get(event_id, 0.0) + self.results_spacing(event_id) - self.loop.time()
+            while key in self._audience_pending:
+                wait = self._last_audience.get(key, 0.0) + self.results_spacing(key) - self.loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                message = self._audience_pending.pop(event_id, None)
+                message = self._audience_pending.pop(key, None)
                 if message is None:
                     break
-                self._last_audience[event_id] = self.loop.time()
+                self._last_audience[key] = self.loop.time()
                 screens = self.screens.get(event_id, set())
                 phones = [socket for socket in self.sockets.get(event_id, ()) if socket not in screens]
-                self._fanout_s[event_id] = await self._write(phones, message)
+                self._fanout_s[key] = await self._write(phones, message)
         finally:
-            self._audience_pacers.pop(event_id, None)
+            self._audience_pacers.pop(key, None)
 
     async def _write(self, sockets: list[Socket], message: dict[str, Any]) -> float:
         """Write one frame to many sockets; returns the seconds spent writing."""
@@ -296,6 +367,7 @@ class Hub(PerLoop):
     async def resync_all(self) -> None:
         self._state.clear()
         self._results.clear()
+        self._questions.clear()
         for event_id in list(self.sockets):
             try:
                 entry = await self.state(event_id)
@@ -359,14 +431,26 @@ class Hub(PerLoop):
         """A vote or a change of visibility: a results broadcast of the poll is due (coalesced)."""
         self.coalescer.mark_dirty(event_id, poll_id)
 
-    def results_spacing(self, event_id: int) -> float:
+    def mark_questions_dirty(self, event_id: int) -> None:
+        """A question was asked, upvoted or moderated: a `questions` broadcast is due (coalesced)."""
+        self.questions_coalescer.mark_event_dirty(event_id)
+
+    def results_spacing(self, event_id: Any) -> float:
         """Seconds between results frames on the event's phones: RESULTS_MIN_INTERVAL_S, or longer
         when this process's last fan-out to them took so long that frames at that pace would take
         more than RESULTS_FANOUT_SHARE of the loop (thousands of sockets on a slow server)."""
         limits = settings.CASEBOARD
-        return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / limits["RESULTS_FANOUT_SHARE"])
+        share = limits["RESULTS_FANOUT_SHARE"]
+        if not isinstance(event_id, int):  # (event, "questions"): a list of every question, tens of KB per phone
+            share *= QUESTIONS_SHARE_OF_RESULTS
+        return max(limits["RESULTS_MIN_INTERVAL_S"], self._fanout_s.get(event_id, 0.0) / share)
 
     async def drain(self) -> None:
         """Wait until every pending results frame has been broadcast and written (tests, shutdown)."""
-        while self.coalescer.tasks() or self._audience_pacers:
-            await asyncio.gather(*self.coalescer.tasks(), *list(self._audience_pacers.values()), return_exceptions=True)
+        while self.coalescer.tasks() or self.questions_coalescer.tasks() or self._audience_pacers:
+            await asyncio.gather(
+                *self.coalescer.tasks(),
+                *self.questions_coalescer.tasks(),
+                *list(self._audience_pacers.values()),
+                return_exceptions=True,
+            )

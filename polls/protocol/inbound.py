@@ -492,6 +492,83 @@ _declare_event_action("start_event", services.event_start)
 _declare_event_action("end_event", services.event_end)
 
 
+# ------------------------------------------------------------------ audience questions
+
+
+def _question_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise DomainError("bad_request", "text must be a string.")
+    return value
+
+
+def _question_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise DomainError("bad_request", "name must be a string.")
+    return value
+
+
+@client_frame(
+    "ask",
+    roles=PARTICIPANTS,
+    fields={"ref": REF, "text": Field(_question_text), "name": Field(_question_name, required=False)},
+    http_fallback=True,
+)
+def ask(command: Command, caller: Caller) -> dict[str, Any]:
+    if caller.participant_id is None:
+        raise DomainError("not_joined")
+    question = services.question_ask(
+        participant_id=caller.participant_id,
+        event_id=caller.event_id,
+        ref=command.ref,
+        text=command.text,
+        name=command.name,
+    )
+    return outbound.ack_frame(ref=command.ref, question=question.id)
+
+
+def _declare_upvote(name: str, *, up: bool) -> None:
+    @client_frame(
+        name, roles=PARTICIPANTS, fields={"ref": REF, "question": _required_id("question")}, http_fallback=True
+    )
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        if caller.participant_id is None:
+            raise DomainError("not_joined")
+        outcome = services.question_upvote(
+            participant_id=caller.participant_id,
+            event_id=caller.event_id,
+            ref=command.ref,
+            question_id=command.question,
+            up=up,
+        )
+        return outbound.ack_frame(ref=command.ref, question=outcome.question_id, votes=outcome.votes)
+
+
+_declare_upvote("upvote", up=True)
+_declare_upvote("unvote", up=False)
+
+for _name, _service in (
+    ("approve_question", services.question_approve),
+    ("dismiss_question", services.question_dismiss),
+    ("restore_question", services.question_restore),
+    ("answer_question", services.question_answer),
+    ("pin_question", services.question_pin),
+    ("unpin_question", services.question_unpin),
+):
+    _declare_target_action(_name, _service, target="question", argument="question_id")
+
+
+@client_frame(
+    "merge_question",
+    roles=MODERATORS,
+    fields={"ref": OPTIONAL_REF, "question": _required_id("question"), "into": _required_id("into")},
+)
+def merge_question(command: Command, caller: Caller) -> dict[str, Any]:
+    services.question_merge(
+        event_id=caller.event_id, question_id=command.question, into_id=command.into, user=caller.user
+    )
+    return outbound.ack_frame(ref=command.ref, question=command.question, into=command.into)
+
+
 __all__ = [
     "FRAME_TYPES",
     "Caller",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from polls import selectors
@@ -20,6 +21,7 @@ from polls.protocol.payloads import (
     epoch_ms,
     event_payload,
     poll_payload,
+    question_payload,
     results_payload,
     teaching_point_payload,
 )
@@ -28,11 +30,13 @@ from polls.protocol.payloads import (
 SERVER_FRAMES: dict[str, tuple[str, ...]] = {
     "state": (
         "type", "version", "event", "case", "poll", "results", "teaching_points", "my_vote", "server_time", "agenda",
+        "questions",
     ),
     "results": ("type", "poll", "total", "version"),
-    "ack": ("type", "ref", "poll", "options", "value", "text", "confidence", "results"),
+    "ack": ("type", "ref", "poll", "options", "value", "text", "confidence", "results", "question", "votes"),
     "error": ("type", "ref", "code", "message"),
     "pong": ("type", "ref"),
+    "questions": ("type", "version", "enabled", "moderated", "names", "items"),
 }  # fmt: skip
 
 MESSAGE_TYPE = "fanout.frames"
@@ -154,17 +158,27 @@ def my_vote(poll_id: int | None, ballot: dict[str, Any] | None) -> dict[str, Any
     return {"poll": poll_id, **ballot}
 
 
-def personal_state(state_text: str, my_vote_json: str) -> str:
-    """A shared, already-serialised state frame with one phone's own ballot (serialised) and the
-    server's clock spliced in: the state is serialised once per change for thousands of phones,
-    and each costs one string concatenation."""
-    return state_text[:-1] + ',"my_vote":' + my_vote_json + ',"server_time":' + str(time.time_ns() // 1_000_000) + "}"
+def personal_state(state_text: str, my_vote_json: str, questions_json: str | None = None) -> str:
+    """A shared, already-serialised state frame with one phone's own ballot (serialised), its
+    `questions` frame and the server's clock spliced in: the state is serialised once per change
+    for thousands of phones, and each costs one string concatenation."""
+    questions = ',"questions":' + questions_json if questions_json is not None else ""
+    return (
+        state_text[:-1]
+        + ',"my_vote":'
+        + my_vote_json
+        + questions
+        + ',"server_time":'
+        + str(time.time_ns() // 1_000_000)
+        + "}"
+    )
 
 
-def with_server_time(state_text: str) -> str:
+def with_server_time(state_text: str, questions_json: str | None = None) -> str:
     """Stamp a shared state frame with the server's clock as sent, so screens can correct
-    countdowns for their own clock's error."""
-    return state_text[:-1] + ',"server_time":' + str(time.time_ns() // 1_000_000) + "}"
+    countdowns for their own clock's error (and splice in the audience's `questions` frame)."""
+    questions = ',"questions":' + questions_json if questions_json is not None else ""
+    return state_text[:-1] + questions + ',"server_time":' + str(time.time_ns() // 1_000_000) + "}"
 
 
 # ------------------------------------------------------------ what the channel layer carries
@@ -203,7 +217,7 @@ def build_state_message(event_id: int) -> dict[str, Any]:
     """The `state` frames of an event, serialised once per audience (sync: reads the database)."""
     state = state_frames(event_id=event_id)
     poll = state["public"]["poll"]
-    return frames_message(
+    message = frames_message(
         event_id=event_id,
         kind="state",
         poll_id=poll["id"] if poll else None,
@@ -212,6 +226,9 @@ def build_state_message(event_id: int) -> dict[str, Any]:
         public=dumps(state["public"]),
         moderator=dumps(state["moderator"]),
     )
+    # The questions as of this state; the hub swaps in a newer `questions` message when one comes.
+    message["questions"] = build_questions_message(event_id)
+    return message
 
 
 def build_results_message(event_id: int, poll_id: int) -> dict[str, Any] | None:
@@ -229,3 +246,106 @@ def build_results_message(event_id: int, poll_id: int) -> dict[str, Any] | None:
         public=dumps(results["public"]),
         moderator=dumps(results["moderator"]),
     )
+
+
+# ------------------------------------------------------------ audience questions
+
+
+def _question_entry(question, show_name: bool) -> list[Any]:
+    """A phone's item without its two personal fields, the author and the upvoters: each phone
+    completes the item with its own `mine` and `voted`."""
+    text = dumps(question_payload(question, mine=False, voted=False, show_name=show_name))
+    prefix = text[: text.rindex(',"mine":')]
+    return [prefix, question.author, sorted(question.voters)]
+
+
+def build_questions_message(event_id: int) -> dict[str, Any]:
+    """The `questions` frames of an event (sync: reads the database): serialised once for the
+    moderators (every question) and once for the projector (approved ones), and for the phones as
+    pieces each phone's socket completes with its own pending questions, `mine` and `voted`."""
+    version = time.time_ns() // 1000  # before the read: a later frame never holds less
+    view = selectors.event_questions(event_id=event_id)
+    head = {
+        "type": "questions",
+        "version": version,
+        "enabled": view.enabled,
+        "moderated": view.moderated,
+        "names": view.names,
+    }
+    moderator = [question_payload(q, mine=False, voted=False, moderator=True) for q in view.for_moderator()]
+    public = view.public()
+    message = frames_message(
+        event_id=event_id,
+        kind="questions",
+        version=version,
+        public=dumps(
+            {**head, "items": [question_payload(q, mine=False, voted=False, show_name=view.names) for q in public]}
+        ),
+        moderator=dumps({**head, "items": moderator}),
+    )
+    message["phone"] = {
+        "head": dumps({**head, "items": []})[:-2],  # ends with "items":[
+        "public": [_question_entry(q, view.names) for q in public],
+        "pending": {
+            str(author): [_question_entry(q, view.names) for q in qs] for author, qs in view.pending_by_author().items()
+        },
+    }
+    return message
+
+
+@dataclass(frozen=True)
+class _PhoneView:
+    """What every phone's frame of one message shares, built once per message and process: the
+    room's items as most phones see them (neither asked nor upvoted by them), the whole frame for
+    such a phone, and for each phone that asked or upvoted one of them, where its frame differs."""
+
+    items: list[str]
+    shared: str
+    touched: dict[int, list[tuple[int, bool, bool]]]  # participant -> [(index, mine, voted)]
+
+
+_PHONE_VIEWS: dict[tuple[int, int], _PhoneView] = {}
+
+
+def _phone_view(message: dict[str, Any]) -> _PhoneView:
+    key = (message["event"], message["version"])
+    view = _PHONE_VIEWS.get(key)
+    if view is None:
+        if len(_PHONE_VIEWS) > 64:
+            _PHONE_VIEWS.clear()
+        phone = message["phone"]
+        items = [_personal_item(prefix, False, False) for prefix, _, _ in phone["public"]]
+        marks: dict[int, dict[int, list[bool]]] = {}
+        for index, (_, author, voters) in enumerate(phone["public"]):
+            marks.setdefault(author, {}).setdefault(index, [False, False])[0] = True
+            for voter in voters:
+                marks.setdefault(voter, {}).setdefault(index, [False, False])[1] = True
+        touched = {pid: [(i, m, v) for i, (m, v) in sorted(by_index.items())] for pid, by_index in marks.items()}
+        view = _PHONE_VIEWS[key] = _PhoneView(items, phone["head"] + ",".join(items) + "]}", touched)
+    return view
+
+
+def _personal_item(prefix: str, mine: bool, voted: bool) -> str:
+    return prefix + (',"mine":true' if mine else ',"mine":false') + (',"voted":true}' if voted else ',"voted":false}')
+
+
+def questions_text(message: dict[str, Any], *, audience: str = "public", participant_id: int | None = None) -> str:
+    """The serialised `questions` frame for one socket: the moderators' or the projector's as
+    built, or a phone's own (its pending questions first, then the room's, with `mine` and `voted`).
+    A phone that neither asked nor upvoted any shown question gets the shared text as it is; the
+    others, a copy with their few items changed (a room of thousands costs a lookup per phone)."""
+    if participant_id is None:
+        return message[audience]
+    view = _phone_view(message)
+    own = message["phone"]["pending"].get(str(participant_id))
+    touched = view.touched.get(participant_id)
+    if not own and not touched:
+        return view.shared
+    items = view.items
+    if touched:
+        items = list(items)
+        for index, mine, voted in touched:
+            items[index] = _personal_item(message["phone"]["public"][index][0], mine, voted)
+    if own:
+        items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters in own] + items
+    return message["phone"]["head"] + ",".join(items) + "]}"

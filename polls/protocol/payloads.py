@@ -62,6 +62,11 @@ def case_payload(case, *, revealed_facts: set[int] = frozenset(), moderator: boo
         ],
         "current_status": case.current_status,
         "clinical_question": case.clinical_question,
+        # The pixels are fetched from /e/<CODE>/images/<id> (the frame carries no image data).
+        "images": [
+            {"id": i.id, "caption": i.caption, "alt": i.alt_text, "width": i.width, "height": i.height}
+            for i in case.images.all()
+        ],
     }
 
 
@@ -119,4 +124,26 @@ def results_payload(*, poll_id: int, total: int, version: int, detail: dict[str,
     payload: dict[str, Any] = {"type": "results", "poll": poll_id, "total": total, "version": version}
     if detail is not None:
         payload.update(detail)
+    return payload
+
+
+def question_payload(
+    question, *, mine: bool, voted: bool, moderator: bool = False, show_name: bool = True
+) -> dict[str, Any]:
+    """An audience question (a selectors.QuestionItem); who asked and who upvoted stay on the server,
+    the moderator also learns which question a merged duplicate went into. A name is shown only
+    while the event allows names (`show_name`; moderators always see it)."""
+    payload: dict[str, Any] = {
+        "id": question.id,
+        "text": question.text,
+        "votes": question.votes,
+        "state": question.state,
+        "pinned": question.pinned,
+        "answered": question.answered,
+        "name": (question.name or None) if show_name or moderator else None,
+        "mine": mine,
+        "voted": voted,
+    }
+    if moderator:
+        payload["merged_into"] = question.merged_into
     return payload

@@ -6,6 +6,8 @@ to change live state. Each function is keyword-only and states its precondition.
 
 from polls.services.access import event_moderators_set, presenter_key_rotate
 from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
+from polls.services.authoring import agenda_complete
+from polls.services.credit import credit_claim
 from polls.services.flow import (
     EVENT_TRANSITIONS,
     POLL_TRANSITIONS,
@@ -20,7 +22,21 @@ from polls.services.flow import (
     results_reveal,
 )
 from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
-from polls.services.records import export_recorded
+from polls.services.questions import (
+    UpvoteOutcome,
+    question_answer,
+    question_approve,
+    question_ask,
+    question_dismiss,
+    question_merge,
+    question_pin,
+    question_restore,
+    question_unpin,
+    question_upvote,
+    questions_export_recorded,
+    questions_settings_changed,
+)
+from polls.services.records import export_recorded, recap_save, report_recorded
 from polls.services.reveals import (
     fact_hide,
     fact_reveal,
@@ -37,9 +53,12 @@ __all__ = [
     "POLL_TRANSITIONS",
     "VoteOutcome",
     "VoteRequest",
+    "UpvoteOutcome",
+    "agenda_complete",
     "answer_moderate",
     "answers_approve_waiting",
     "case_show",
+    "credit_claim",
     "event_end",
     "event_moderators_set",
     "event_start",
@@ -51,6 +70,19 @@ __all__ = [
     "participant_join",
     "poll_new_round",
     "profile_set",
+    "question_answer",
+    "question_approve",
+    "question_ask",
+    "question_dismiss",
+    "question_merge",
+    "question_pin",
+    "question_restore",
+    "question_unpin",
+    "question_upvote",
+    "questions_export_recorded",
+    "questions_settings_changed",
+    "recap_save",
+    "report_recorded",
     "screen_show",
     "screen_step",
     "segments_show",

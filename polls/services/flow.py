@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from cases.identifiers import KINDS
+from polls import selectors
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, EventStatus, Poll, PollState, StageScreen
 from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
@@ -36,7 +38,27 @@ def _transition_poll(poll: Poll, target: str) -> None:
 def _transition_event(event: Event, target: str) -> None:
     if target not in EVENT_TRANSITIONS[event.status]:
         raise DomainError("invalid_transition", f"A {event.status} event cannot become {target}.")
+    if target == EventStatus.LIVE:
+        _refuse_unacknowledged_identifiers(event)
     event.status = target
+
+
+def _refuse_unacknowledged_identifiers(event: Event) -> None:
+    """No event goes live while the identifier guard flags a passage nobody acknowledged (issue 16).
+
+    Checked again here, not only when the text was saved: text written before the guard existed,
+    or loaded by other means than the authoring forms, is read once more before a room sees it.
+    The message names where and what kind, never the text."""
+    findings = selectors.event_unacknowledged_identifiers(event.id)
+    if not findings:
+        return
+    places = "; ".join(f"{case.title} – {where} ({KINDS[kind]})" for case, where, kind, _ in findings[:5])
+    more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+    raise DomainError(
+        "unacknowledged_identifiers",
+        f"{len(findings)} passage(s) may identify a patient: {places}{more}. Remove them, or acknowledge "
+        "each on its case's page (“I have checked the flagged text”), then start again.",
+    )
 
 
 # -------------------------------------------------------------- event flow

@@ -104,6 +104,19 @@ export class LiveConnection {
     this.lastMessageAt = 0;
     this.synced = false;
     this.stopped = false;
+    this.extensions = []; // see use()
+    this.questionsVersion = -1;
+  }
+
+  /**
+   * Add a feature that follows the connection on its own (questions.js): `onQuestions(frame)`
+   * gets every newer `questions` frame (alone or inside a `state`), `onState(state, via)` every
+   * applied state, and `onAck(ack)` / `onError(error)` answers first: returning true keeps them
+   * from the page's own handlers.
+   */
+  use(extension) {
+    this.extensions.push(extension);
+    if (this.state) this.applyState(this.state, "replay");
   }
 
   start() {
@@ -234,6 +247,9 @@ export class LiveConnection {
       case "error":
         this.applyError(frame);
         break;
+      case "questions":
+        this.applyQuestions(frame);
+        break;
       default:
         break; // pong and future frame types
     }
@@ -245,6 +261,9 @@ export class LiveConnection {
     this.stateVersion = state.version;
     this.state = state;
     if (state.results) this.acceptResults(state.results);
+    if (state.questions) this.applyQuestions(state.questions);
+    for (const extension of this.extensions) if (extension.onState) extension.onState(state, via);
+    if (via === "replay") return;
     if (via === "ws") this.attempt = 0; // a working connection: the next drop starts the backoff afresh
     if (this.handlers.onState) this.handlers.onState(state);
     if (via === "ws" && !this.synced) {
@@ -269,7 +288,14 @@ export class LiveConnection {
     return { latest: this.results.get(pollId) || null, counted: this.countedResults.get(pollId) || null };
   }
 
+  applyQuestions(frame) {
+    if (typeof frame.version === "number" && frame.version < this.questionsVersion) return;
+    this.questionsVersion = frame.version;
+    for (const extension of this.extensions) if (extension.onQuestions) extension.onQuestions(frame);
+  }
+
   applyAck(ack) {
+    if (this.extensions.some((extension) => extension.onAck && extension.onAck(ack))) return;
     // A vote's ack carries the poll's total right after that vote was written.
     if (ack.results && typeof ack.results === "object" && ack.results.poll === ack.poll) {
       this.acceptResults(ack.results);
@@ -284,6 +310,7 @@ export class LiveConnection {
   }
 
   applyError(error) {
+    if (this.extensions.some((extension) => extension.onError && extension.onError(error))) return;
     const pending = this.outbox.get();
     const matched = pending && error.ref && pending.ref === error.ref ? pending : null;
     if (matched) {
@@ -346,6 +373,25 @@ export class LiveConnection {
     } finally {
       this.posting = false;
     }
+  }
+
+  /**
+   * Send a frame over the socket, or over the HTTP fallback while it is active (the reply is
+   * handled like a frame from the socket). False when neither could take it.
+   */
+  command(frame) {
+    if (this.send(frame)) return true;
+    if (!this.fallbackActive || !this.config.vote_url) return false;
+    fetch(this.config.vote_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(frame),
+    })
+      .then((response) => response.json())
+      .then((reply) => this.handleFrame(reply, "http"))
+      .catch(() => {}); // the caller resends with the same ref
+    return true;
   }
 
   // --------------------------------------------------------- HTTP fallback

@@ -5,6 +5,7 @@ import { agendaShape, createAgenda } from "./console-agenda.js";
 import { createNowPanel } from "./console-now.js";
 import { createStageControls } from "./console-stage.js";
 import { watchPresence } from "./presence.js";
+import { attachQuestions } from "./questions.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
 import { byTestId, changed, h, plural, setStatusPill, show, syncClock } from "./render.js";
 
@@ -289,4 +290,5 @@ ui.end.addEventListener("click", () => {
   if (window.confirm("End the event for everyone? Open polls will close.")) send("end_event", {}, ui.end);
 });
 
+attachQuestions(live, config);
 live.start();

@@ -3,6 +3,7 @@
 // and the optional profile questions (profile.js).
 
 import { ballotKey, buildBallot, kindHint, voteErrorText } from "./ballot.js";
+import { attachQuestions } from "./questions.js";
 import { LiveConnection, ballotFields, readConfig } from "./live.js";
 import { ProfileForm } from "./profile.js";
 import {
@@ -289,4 +290,5 @@ function render() {
   if (caseData && changed(ui.caseCard, caseData)) ui.caseCard.replaceChildren(renderCase(caseData, { level: 3 }));
 }
 
+attachQuestions(live, config);
 live.start();

@@ -4,6 +4,7 @@
 // transitions, panel versus audience, the profile split the moderator chose, teaching points.
 
 import { renderComparisons, renderSegments } from "./comparisons.js";
+import { attachQuestions } from "./questions.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
 import {
   POLL_STATE_TEXT,
@@ -290,4 +291,5 @@ if (window.top === window.self) {
   });
 }
 
+attachQuestions(live, config);
 live.start();

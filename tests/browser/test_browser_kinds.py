@@ -336,11 +336,13 @@ def test_a_vote_arriving_after_the_close_is_refused_plainly(moderator, contexts)
 def test_countdown_disables_the_controls_at_zero(moderator, contexts):
     phone = phone_page(contexts)
     numeric = moderator.poll("numeric")
-    moderator.open(numeric["id"], duration=5)
+    # Long enough for a loaded machine to show the phone the running countdown before zero (at
+    # 5 s a CI run once saw the poll only after it had closed); the test asserts order, not speed.
+    moderator.open(numeric["id"], duration=15)
     expect_poll(phone, numeric["question"], "numeric")
-    expect(phone.get_by_test_id("countdown")).to_contain_text("Closes in 0:0")
+    expect(phone.get_by_test_id("countdown")).to_contain_text("Closes in 0:")
     expect(phone.get_by_test_id("ballot-submit")).to_be_enabled()
-    expect(phone.get_by_test_id("ballot-submit")).to_be_disabled()  # within a few seconds
+    expect(phone.get_by_test_id("ballot-submit")).to_be_disabled(timeout=30_000)  # at zero
     expect(phone.get_by_label("Your answer (months)")).to_be_disabled()
     expect(phone.get_by_test_id("poll-state")).to_have_text("Poll closed")  # the server closed it at zero
     expect(phone.get_by_test_id("poll-hint")).to_have_text("Voting has closed.")

@@ -11,7 +11,7 @@ from tests.factories import make_case, make_teaching_point
 pytestmark = pytest.mark.django_db
 
 # The inline formsets of the case page, by prefix (their related names), empty.
-CASE_INLINES = ("staging", "history", "therapy_lines", "facts", "teaching_points")
+CASE_INLINES = ("staging", "history", "therapy_lines", "facts", "teaching_points", "images")
 CASE = {
     "title": "Case Summary 3",
     "disease": "Multiple myeloma",
@@ -167,3 +167,64 @@ def test_the_demo_case_pages_load(admin_client):
         reverse("admin:cases_teachingpoint_change", args=[case.teaching_points.first().pk]),
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+# ------------------------------------------------------------ patient identifiers (issue 16)
+
+IDENTIFYING = "John Smith, MRN 4471923, DOB 03/14/1928, seen for back pain."
+
+
+def test_a_case_with_patient_identifiers_is_refused_with_the_reason(admin_client):
+    from cases.models import IdentifierAcknowledgement
+
+    data = case_form(facts=[{"position": "1", "label": "Contact", "text": "Daughter on 717-555-0143"}])
+    data |= {"current_status": IDENTIFYING, "patient_age": "97"}
+    response = admin_client.post(reverse("admin:cases_case_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "a person's name" in errors["current_status"][0] and "a record" in errors["current_status"][0]
+    assert "Enter 90" in errors["patient_age"][0]
+    fact_errors = response.context["inline_admin_formsets"][3].formset.forms[0].errors
+    assert "a telephone or fax number" in fact_errors["text"][0]
+    assert not Case.objects.filter(title=CASE["title"]).exists()  # nothing half-saved
+    assert not IdentifierAcknowledgement.objects.exists()
+
+
+def test_an_acknowledged_finding_is_saved_and_recorded_without_its_text(admin_client, admin_user, caplog):
+    from cases.models import IdentifierAcknowledgement
+
+    data = case_form(facts=[{"position": "1", "label": "Guideline", "text": "FDA communication of 26 June 2025"}])
+    data |= {"acknowledge_identifiers": "on"}
+    response = admin_client.post(reverse("admin:cases_case_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case = Case.objects.get(title=CASE["title"])
+    record = IdentifierAcknowledgement.objects.get(case=case)
+    assert (record.user, record.kind, record.where) == (admin_user, "date", "Case fact 1: text")
+    from cases.selectors import unacknowledged_identifiers
+
+    assert unacknowledged_identifiers(case=case) == []  # its event may go live
+    assert "26 June" not in record.where and "26 June" not in caplog.text
+
+
+def test_a_poll_question_is_guarded_like_the_case(admin_client):
+    from polls import demo
+    from polls.models import Poll
+
+    event = demo.load_demo(password="demo-password-for-tests").event
+    poll = event.polls.get(position=1)
+    data = {
+        "event": event.pk,
+        "case": poll.case_id,
+        "position": 9,
+        "question": "Would you treat Mrs Delgado (jdelgado@example.com) now?",
+        "kind": "single",
+        "text_max_length": 140,
+        "round_number": 1,
+        **formset("options", [{"position": "1", "label": "Yes"}, {"position": "2", "label": "Call 410-555-0182"}]),
+    }
+    response = admin_client.post(reverse("admin:polls_poll_add"), data)
+    assert response.status_code == 200
+    assert "an e-mail address" in response.context["adminform"].form.errors["question"][0]
+    option_errors = response.context["inline_admin_formsets"][0].formset.forms[1].errors
+    assert "a telephone or fax number" in option_errors["label"][0]
+    assert not Poll.objects.filter(position=9).exists()

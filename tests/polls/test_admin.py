@@ -12,6 +12,7 @@ from django.urls import reverse
 from cases.models import Case
 from polls import demo, services
 from polls.models import Event, ModeratorAction, Poll, PollState, Vote
+from tests.factories import make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +219,77 @@ def test_organiser_picks_profile_questions_panelists_and_cell_size(admin_client)
     event = Event.objects.get(code="LYMF2")
     assert event.profile_fields == ["specialty", "setting"]
     assert list(event.panelists.all()) == [faculty] and event.min_cell_size == 7
+
+
+def test_a_poll_for_a_case_off_the_agenda_puts_that_case_on_it(admin_client, demo_event):
+    """Issue 16: such a poll used to be saved silently and never appear in the console."""
+    other = make_case(title="Case Summary 3", disease="Lymphoma", patient_age=64, diagnosis="DLBCL")
+    options = {
+        "options-TOTAL_FORMS": "2",
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "1000",
+        "options-0-position": "1",
+        "options-0-label": "R-CHOP",
+        "options-1-position": "2",
+        "options-1-label": "Pola-R-CHP",
+    }
+    poll = {
+        "event": demo_event.pk,
+        "case": other.pk,
+        "position": 9,
+        "question": "First line for this patient?",
+        "kind": "single",
+        "text_max_length": 140,
+        "round_number": 1,
+    }
+    response = admin_client.post(add(Poll), {**poll, **options}, follow=True)
+    assert response.status_code == 200
+    assert Poll.objects.filter(event=demo_event, case=other).exists(), response.context["adminform"].form.errors
+    agenda = list(demo_event.agenda.values_list("case__title", flat=True))
+    assert agenda == ["Case Summary 2", "Case Summary 3"]
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("Case Summary 3" in m and "added" in m for m in said), said
+    assert ModeratorAction.objects.filter(event=demo_event, action="agenda_complete").count() == 1
+    # Saving again adds nothing twice.
+    response = admin_client.post(add(Poll), {**poll, "position": 10, **options}, follow=True)
+    assert demo_event.agenda.count() == 2
+
+
+@pytest.mark.parametrize(
+    "poll_fields, options, expected",
+    [
+        ({}, [], "A single choice poll needs at least two options."),
+        ({}, [("1", "Refer")], "A single choice poll needs at least two options."),
+        ({}, [("1", "Refer"), ("1", "Trial")], "Two options share position 1"),
+        ({"kind": "numeric"}, [], "A number poll needs its smallest and its largest answer."),
+        ({"kind": "numeric", "numeric_min": "12", "numeric_max": "12"}, [], "must be larger than the smallest"),
+    ],
+)
+def test_a_poll_that_cannot_be_answered_is_refused_with_the_reason(
+    admin_client, demo_event, poll_fields, options, expected
+):
+    """Issue 16's bad input: each a clear message, nothing half-saved."""
+    rows = {
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": "0",
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "1000",
+    }
+    for n, (position, label) in enumerate(options):
+        rows |= {f"options-{n}-position": position, f"options-{n}-label": label}
+    poll = {
+        "event": demo_event.pk,
+        "case": demo_event.cases.get().pk,
+        "position": 9,
+        "question": "What next?",
+        "kind": "single",
+        "text_max_length": 140,
+        "round_number": 1,
+        **poll_fields,
+    }
+    before = Poll.objects.count()
+    response = admin_client.post(add(Poll), {**poll, **rows})
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+    assert Poll.objects.count() == before

@@ -83,8 +83,29 @@ def test_teaching_points_are_ordered_and_referenced(demo_password):
         assert figure in points[1].text
     # The source gives no CARTITUDE-4 response rates, so the demo quotes none.
     assert not re.search(r"\d+%", points[2].text)
-    assert "30 days" in points[3].text and "July 2025" in points[3].text
+    assert "30 days" in points[3].text
     assert "acyclovir" in points[4].text and "G-CSF" in points[4].text
+
+
+def test_the_demo_follows_its_sources_where_the_recap_is_wrong_or_silent(demo_password):
+    """Issue 16: the demo's statements carry their source, and the primary source wins over the recap."""
+    run_demo()
+    case = Case.objects.get(title="Case Summary 2")
+    imwg, _, cartitude, rems, _ = case.teaching_points.all()
+    # The FDA's safety communication is of 26 June 2025 (the recap says July).
+    assert "26 June 2025" in rems.text and "26 June 2025" in rems.references.get().citation
+    assert "July" not in rems.title
+    # Talquetamab after a BCMA bispecific is the faculty's choice, not the IMWG guidance's.
+    assert "faculty" in imwg.text and imwg.references.count() == 2
+    # What the demo says of CARTITUDE-4 beyond the recap rests on the trial's publication.
+    assert cartitude.references.filter(doi="10.1056/NEJMoa2303379", nct="NCT04181827").exists()
+    # The preferred answer's rationale agrees with the first teaching point: six months or more
+    # between a bispecific and CAR T does not meaningfully compromise CAR T.
+    rationale = Event.objects.get(code="CASE2").polls.get(position=1).preferred_rationale
+    assert "six months" in rationale and "narrows" not in rationale
+    # Invented detail says so.
+    for fact in case.facts.all():
+        assert "illustrative" in fact.label.lower() and "illustrative" in fact.text.lower()
 
 
 def test_event_has_the_case_on_its_agenda_and_its_polls(demo_password):
@@ -194,3 +215,15 @@ def test_reset_rebuilds_the_event_without_its_votes(demo_password):
     assert set(Poll.objects.filter(event=rebuilt).values_list("state", flat=True)) == {"draft"}
     assert rebuilt.moderators.filter(username="moderator").exists()
     assert Case.objects.filter(title="Case Summary 2").count() == 1
+
+
+def test_the_demo_goes_live_past_the_identifier_guard(demo_password):
+    """Its only flagged passages are dated sources, acknowledged by the loader; nothing else is flagged."""
+    from cases.models import IdentifierAcknowledgement
+    from polls.selectors import event_unacknowledged_identifiers
+
+    run_demo()
+    assert event_unacknowledged_identifiers(Event.objects.get(code="CASE2").id) == []
+    assert {a.where for a in IdentifierAcknowledgement.objects.all()} == {"Teaching point 4: text"}
+    run_demo()  # loading again acknowledges nothing twice
+    assert IdentifierAcknowledgement.objects.count() == 1

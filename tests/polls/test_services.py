@@ -253,3 +253,59 @@ def test_failed_transaction_broadcasts_nothing(setup, django_capture_on_commit_c
             raise RuntimeError("roll back")
     assert sent == []
     assert Poll.objects.get(pk=poll.id).state == "draft"
+
+
+# ------------------------------------------------- patient identifiers at go-live (issue 16)
+
+
+def test_an_event_does_not_go_live_with_an_unacknowledged_identifier(django_capture_on_commit_callbacks):
+    from cases import services as case_services
+    from cases.identifiers import fingerprint
+    from cases.models import CaseFact
+    from polls.errors import DomainError
+    from polls.models import ModeratorAction
+    from tests.factories import make_case, make_event, make_moderator, make_poll
+
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(cases=[case], moderators=[moderator])
+    poll = make_poll(event, case)
+    # Written past the authoring forms (an import, an old case): the guard reads it again at go-live.
+    CaseFact.objects.create(case=case, position=1, label="Contact", text="Daughter on 717-555-0143")
+    for start in (
+        lambda: services.event_start(event_id=event.id, user=moderator),
+        lambda: services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator),
+    ):
+        with pytest.raises(DomainError) as refused:
+            start()
+        assert refused.value.code == "unacknowledged_identifiers"
+        assert "Case fact 1: text (a telephone or fax number)" in refused.value.message
+        assert "717" not in refused.value.message  # where and what kind, never the text
+    event.refresh_from_db()
+    assert event.status == "draft" and not ModeratorAction.objects.filter(event=event, action="start_event").exists()
+
+    print_ = fingerprint("phone", "717-555-0143")
+    case_services.identifiers_acknowledged(case=case, user=moderator, findings=[("Case fact 1: text", "phone", print_)])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_start(event_id=event.id, user=moderator)
+    event.refresh_from_db()
+    assert event.status == "live"
+
+
+def test_an_acknowledgement_covers_only_the_text_it_was_given_for():
+    from cases import services as case_services
+    from cases.identifiers import fingerprint
+    from cases.models import CaseFact
+    from polls.errors import DomainError
+    from tests.factories import make_case, make_event, make_moderator
+
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(cases=[case], moderators=[moderator])
+    acknowledged = fingerprint("phone", "717-555-0143")
+    case_services.identifiers_acknowledged(
+        case=case, user=moderator, findings=[("Case fact 1: text", "phone", acknowledged)]
+    )
+    CaseFact.objects.create(case=case, position=1, label="Contact", text="Daughter on 717-555-0199")  # another number
+    with pytest.raises(DomainError):
+        services.event_start(event_id=event.id, user=moderator)

@@ -121,18 +121,39 @@ def run_django(server: Server, code: str) -> str:
     return server.manage("shell", "-c", code)
 
 
+def forget_limit_counters() -> None:
+    """Empty this run's cache (the limit counters live there), and only this run's.
+
+    Django's RedisCache.clear() is FLUSHDB: it would also wipe the sessions, counters and channel
+    layer keys of another test run sharing the Redis database, which then fails at random."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith("RedisCache"):
+        cache.clear()  # process-local
+        return
+    import redis
+
+    with redis.Redis.from_url(config["LOCATION"], socket_connect_timeout=5) as client:
+        # Django's cache keys are "<KEY_PREFIX>:<version>:<key>"; the channel layer's share the
+        # run's prefix without the colon and are left alone.
+        keys = list(client.scan_iter(match=f"{config['KEY_PREFIX']}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+
+
 @pytest.fixture
 async def asgi_sockets():
     """Websockets opened through the ASGI app (tests.security.asgi.Browser.ws) are closed after the
     test, and the fan-out hub stopped. Every limit counter starts empty."""
     from channels.db import database_sync_to_async
-    from django.core.cache import cache
     from django.db import connections
 
     from polls import joins
     from polls.live.hub import Hub
 
-    cache.clear()
+    forget_limit_counters()
     getattr(joins, "_in_use_written", {}).clear()
     opened = []
     yield opened

@@ -7,6 +7,7 @@ for the timeouts)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import time
@@ -52,6 +53,25 @@ async def test_one_session_holds_a_few_sockets_per_role_not_thousands(ws, asgi_s
     await held.pop().disconnect()  # a closed tab frees its place
     _, ok, _ = await ws(f"/ws/e/{event.code}/", session_key=phone)
     assert ok
+
+
+@asgi
+async def test_a_socket_ended_without_a_disconnect_gives_its_place_back(ws, asgi_sockets):
+    """daphne cancels a consumer that outlives application_close_timeout (or is shut down), and
+    such a consumer never handles websocket.disconnect: its place in the per-session count and in
+    the hub must be given back all the same, or a phone is locked out with 4409."""
+    from polls.live.hub import Hub
+
+    event, _, phone, _ = await open_event()
+    for _ in range(CAP + 2):
+        communicator, ok, code = await ws(f"/ws/e/{event.code}/", session_key=phone)
+        assert ok, code
+        communicator.future.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await communicator.future
+    assert event.id not in Hub.for_running_loop().sockets
+    _, ok, code = await ws(f"/ws/e/{event.code}/", session_key=phone)
+    assert ok, code
 
 
 @asgi

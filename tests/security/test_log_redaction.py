@@ -37,7 +37,7 @@ async def test_an_export_is_audited_like_every_moderator_action(asgi_sockets):
     assert status == 200 and body
     stranger = Browser("198.51.100.71")
     assert await log_in(stranger, outsider.username, PASSWORD) == 302
-    assert (await stranger.get(f"/e/{event.code}/export.csv"))[0] == 404
+    assert (await stranger.get(f"/e/{event.code}/export.csv"))[0] == 403
 
     entries = await database_sync_to_async(
         lambda: list(ModeratorAction.objects.filter(event=event, action="export").values_list("user_id", flat=True))

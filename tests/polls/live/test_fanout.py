@@ -234,3 +234,24 @@ async def test_results_broadcasts_slow_down_only_when_reading_the_tally_is_slow(
     await hub.drain()
     assert hub.coalescer.spacing(7) == pytest.approx(0.5)  # at most a tenth of the database thread
     assert hub.coalescer.spacing(8) == 0.25
+
+
+async def test_a_room_upvoting_at_once_yields_few_questions_frames_and_a_final_one(hub, clock, monkeypatch, settings):
+    settings.CASEBOARD = {**settings.CASEBOARD, "RESULTS_MIN_INTERVAL_S": 0.2}
+    calls = []
+
+    async def publish(*, event_id):
+        calls.append((event_id, clock.time()))
+        await asyncio.sleep(0.05)  # a slow database read
+
+    monkeypatch.setattr(coalescing, "publish_questions", publish)
+    marks = []
+    for _ in range(200):  # 200 upvotes over 1 s
+        hub.mark_questions_dirty(4)
+        marks.append(clock.time())
+        await asyncio.sleep(0.005)
+    await hub.drain()
+    assert {event for event, _ in calls} == {4}
+    assert 3 <= len(calls) <= 8  # bounded by the interval, not by the number of upvotes
+    assert calls[-1][1] >= marks[-1]  # the last frame is read after the last upvote
+    assert all(b - a >= 0.2 - 1e-9 for (_, a), (_, b) in zip(calls, calls[1:], strict=False))

@@ -124,9 +124,16 @@ def frames(w: SimpleNamespace, role: str) -> st.SearchStrategy:
 
 
 def usable_ref(data) -> str | None:
-    """The ref a reply must echo: the frame's ref when it is a 1-64 character string, else null."""
+    """The ref a reply must echo: the frame's ref when it is a 1-64 character string, else null.
+
+    A frame with NaN or Infinity is not JSON (Python's json reads them; the server refuses them as
+    invalid_json, with no ref to echo), so the oracle refuses them too."""
+
+    def not_json(name: str):
+        raise ValueError(name)
+
     try:
-        frame = json.loads(data) if isinstance(data, str) else None
+        frame = json.loads(data, parse_constant=not_json) if isinstance(data, str) else None
     except (ValueError, RecursionError):
         return None
     ref = frame.get("ref") if isinstance(frame, dict) else None

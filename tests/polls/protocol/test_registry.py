@@ -79,7 +79,8 @@ def test_every_type_is_refused_for_roles_that_may_not_send_it(name):
 
 
 def test_the_http_fallback_takes_only_the_types_declared_for_it():
-    assert {n for n, s in protocol.FRAME_TYPES.items() if s.http_fallback} == {"vote", "profile"}
+    fallback = {n for n, s in protocol.FRAME_TYPES.items() if s.http_fallback}
+    assert fallback == {"vote", "profile", "ask", "upvote", "unvote"}
     with pytest.raises(DomainError) as err:
         protocol.parse({"type": "ping"}, role=protocol.Role.PARTICIPANT, http=True)
     assert err.value.code == "unknown_type"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('polls', '0010_poll_reset_count'),
+        ('polls', '0014_poll_reset_count'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0003_owners'),
-        ('polls', '0007_profile_set_at'),
+        ('polls', '0011_credit_claims'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('polls', '0009_event_screen_point'),
+        ('polls', '0013_event_screen_point'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0003_owners'),
-        ('polls', '0008_stage_screen_theme'),
+        ('polls', '0012_stage_screen_theme'),
     ]
 
     operations = [

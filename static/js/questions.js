@@ -1,0 +1,322 @@
+// Audience questions on every screen (docs/protocol.md, `questions`): the phone's ask box with
+// similar questions while typing and the upvote toggles, the console's moderation list, the
+// projector's pinned question and top list. Attached to the page's LiveConnection with
+// attachQuestions(live, config); it finds its own section of the page, or does nothing.
+
+import { byTestId, h, show } from "./dom.js";
+import { newRef } from "./live.js";
+import {
+  MAX_QUESTION_LENGTH,
+  consoleGroups,
+  consoleQuestion,
+  phoneQuestion,
+  pinnedQuestion,
+  similarQuestions,
+  stageQuestion,
+  topQuestions,
+} from "./questions-render.js";
+
+const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
+const RETRY_MS = 2000;
+
+export function attachQuestions(live, config) {
+  if (config.role === "participant") return attachPhone(live, byTestId("questions-panel"));
+  if (config.role === "moderator") return attachConsole(live, byTestId("questions-console"));
+  if (config.role === "presenter") return attachStage(live, byTestId("stage-questions"));
+  return null;
+}
+
+/** Frames sent with a ref and resent with the same ref until answered (after a reconnect too). */
+class Outgoing {
+  constructor(live) {
+    this.live = live;
+    this.frames = new Map(); // ref -> frame
+  }
+
+  send(frame) {
+    this.frames.set(frame.ref, frame);
+    return this.live.command(frame);
+  }
+
+  resendAll() {
+    for (const frame of this.frames.values()) this.live.command(frame);
+  }
+
+  take(ref) {
+    const frame = ref ? this.frames.get(ref) : undefined;
+    if (frame) this.frames.delete(ref);
+    return frame;
+  }
+
+  retryLater(ref) {
+    const frame = this.frames.get(ref);
+    if (frame) setTimeout(() => this.frames.has(ref) && this.live.command(frame), RETRY_MS);
+  }
+}
+
+// ------------------------------------------------------------------ phone
+
+function attachPhone(live, root) {
+  if (!root) return null;
+  const ui = {
+    form: byTestId("question-form", root),
+    text: byTestId("question-input", root),
+    nameRow: byTestId("question-name-row", root),
+    name: byTestId("question-name", root),
+    counter: byTestId("question-counter", root),
+    submit: byTestId("question-submit", root),
+    status: byTestId("question-status", root),
+    similar: byTestId("question-similar", root),
+    list: byTestId("question-list", root),
+    empty: byTestId("question-empty", root),
+    intro: byTestId("question-intro", root),
+  };
+  const outgoing = new Outgoing(live);
+  let frame = null;
+
+  function say(text, isError = false) {
+    ui.status.textContent = text;
+    ui.status.classList.toggle("q-status-error", isError);
+  }
+
+  function toggle(q) {
+    const ref = newRef();
+    const sent = outgoing.send({ type: q.voted ? "unvote" : "upvote", ref, question: q.id });
+    if (!sent) say("Not connected: your vote goes out when the connection is back.");
+  }
+
+  function renderSimilar() {
+    const matches = frame ? similarQuestions(ui.text.value, frame.items) : [];
+    ui.similar.replaceChildren(
+      ...(matches.length
+        ? [
+            h("p", { class: "q-similar-title", text: "Already asked? Vote for it instead:" }),
+            h("ul", { class: "q-list" }, matches.map((q) => phoneQuestion(q, { onToggle: toggle }))),
+          ]
+        : []),
+    );
+    show(ui.similar, matches.length > 0);
+  }
+
+  function render() {
+    if (!frame) return;
+    show(root, frame.enabled);
+    show(ui.nameRow, frame.names);
+    ui.intro.textContent = frame.moderated
+      ? "Ask the panel. A moderator reviews questions before the room sees them."
+      : "Ask the panel. Your question appears for everyone at once.";
+    // A keyboard user's focus stays on the toggle it was on, whatever the frame reordered.
+    const active = document.activeElement;
+    const focused = active && ui.list.contains(active) ? active.closest("[data-question]") : null;
+    ui.list.replaceChildren(...frame.items.map((q) => phoneQuestion(q, { onToggle: toggle })));
+    if (focused) {
+      const again = ui.list.querySelector(`[data-question="${focused.dataset.question}"] [data-testid="question-upvote"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
+    show(ui.empty, frame.items.length === 0);
+    renderSimilar();
+  }
+
+  function updateCounter() {
+    const left = MAX_QUESTION_LENGTH - ui.text.value.length;
+    ui.counter.textContent = `${left} characters left`;
+  }
+
+  ui.text.maxLength = MAX_QUESTION_LENGTH;
+  ui.text.addEventListener("input", () => {
+    updateCounter();
+    renderSimilar();
+  });
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = ui.text.value.trim();
+    if (!text) {
+      say("Write your question first.", true);
+      return;
+    }
+    const ask = { type: "ask", ref: newRef(), text };
+    const name = frame && frame.names ? ui.name.value.trim() : "";
+    if (name) ask.name = name;
+    ui.submit.disabled = true;
+    if (!outgoing.send(ask)) say("Not connected: your question goes out when the connection is back.");
+    else say("Sending…");
+  });
+  updateCounter();
+
+  live.use({
+    onQuestions(next) {
+      frame = next;
+      render();
+    },
+    onState(state, via) {
+      if (via === "ws") outgoing.resendAll(); // after a reconnect, with the same refs
+    },
+    onAck(ack) {
+      const sent = outgoing.take(ack.ref);
+      if (!sent) return false;
+      if (sent.type === "ask") {
+        ui.text.value = "";
+        ui.submit.disabled = false;
+        updateCounter();
+        renderSimilar();
+        say(
+          frame && !frame.moderated
+            ? "Thank you: your question is on the list."
+            : "Thank you: your question awaits the moderator.",
+        );
+      } else if (frame) {
+        const q = frame.items.find((item) => item.id === ack.question);
+        if (q) Object.assign(q, { votes: ack.votes, voted: sent.type === "upvote" });
+        render();
+      }
+      return true;
+    },
+    onError(error) {
+      if (!error.ref || !outgoing.frames.has(error.ref)) return false;
+      if (RETRYABLE.has(error.code)) {
+        outgoing.retryLater(error.ref);
+        return true;
+      }
+      const sent = outgoing.take(error.ref);
+      if (sent.type === "ask") ui.submit.disabled = false;
+      say(error.message, true);
+      return true;
+    },
+  });
+  return { render };
+}
+
+// ------------------------------------------------------------------ console
+
+const COMMAND_DONE = {
+  approve_question: "Approved.",
+  dismiss_question: "Dismissed.",
+  restore_question: "Restored.",
+  answer_question: "Marked answered.",
+  pin_question: "Pinned on the projector.",
+  unpin_question: "Unpinned.",
+  merge_question: "Merged: its votes now count on the kept question.",
+};
+
+function attachConsole(live, root) {
+  if (!root) return null;
+  const ui = {
+    lists: { pending: byTestId("questions-pending", root), approved: byTestId("questions-approved", root), dismissed: byTestId("questions-dismissed", root) },
+    counts: { pending: byTestId("questions-pending-count", root), approved: byTestId("questions-approved-count", root), dismissed: byTestId("questions-dismissed-count", root) },
+    status: byTestId("questions-console-status", root),
+    settings: byTestId("questions-settings", root),
+  };
+  const outgoing = new Outgoing(live);
+  let frame = null;
+
+  function command(type, fields, button) {
+    if (button) button.disabled = true;
+    if (!outgoing.send({ type, ref: newRef(), ...fields })) {
+      ui.status.textContent = "Not connected, so nothing was sent. Try again when the status shows “Live”.";
+      if (button) button.disabled = false;
+    }
+  }
+
+  /** What the moderator is in the middle of (a merge target picked, a focused control) survives a re-render. */
+  function remember() {
+    const choices = new Map();
+    for (const select of root.querySelectorAll('[data-testid="question-merge-target"]')) {
+      const item = select.closest("[data-question]");
+      if (item && select.value) choices.set(item.dataset.question, select.value);
+    }
+    const active = document.activeElement;
+    const item = active && root.contains(active) ? active.closest("[data-question]") : null;
+    const focus = item && active.dataset.testid ? [item.dataset.question, active.dataset.testid] : null;
+    return { choices, focus };
+  }
+
+  function restore({ choices, focus }) {
+    for (const [question, value] of choices) {
+      const select = root.querySelector(`[data-question="${question}"] [data-testid="question-merge-target"]`);
+      if (select && [...select.options].some((option) => option.value === value)) select.value = value;
+    }
+    if (focus) {
+      const node = root.querySelector(`[data-question="${focus[0]}"] [data-testid="${focus[1]}"]`);
+      if (node) node.focus({ preventScroll: true });
+    }
+  }
+
+  function render() {
+    if (!frame) return;
+    const groups = consoleGroups(frame.items);
+    const targets = groups.approved.concat(groups.pending);
+    const kept = remember();
+    for (const key of Object.keys(ui.lists)) {
+      ui.lists[key].replaceChildren(...groups[key].map((q) => consoleQuestion(q, { onCommand: command, mergeTargets: targets })));
+      ui.counts[key].textContent = String(groups[key].length);
+    }
+    restore(kept);
+    ui.settings.textContent = [
+      frame.enabled ? "Questions on" : "Questions off",
+      frame.moderated ? "moderated first" : "published directly",
+      frame.names ? "names allowed" : "anonymous",
+    ].join(" · ");
+  }
+
+  live.use({
+    onQuestions(next) {
+      frame = next;
+      render();
+    },
+    onAck(ack) {
+      const sent = outgoing.take(ack.ref);
+      if (!sent) return false;
+      ui.status.textContent = COMMAND_DONE[sent.type] || "Done.";
+      render();
+      return true;
+    },
+    onError(error) {
+      const sent = outgoing.take(error.ref);
+      if (!sent) return false;
+      ui.status.textContent = `Could not do that: ${error.message}`;
+      render();
+      return true;
+    },
+  });
+  return { render };
+}
+
+// ------------------------------------------------------------------ projector
+
+function attachStage(live, root) {
+  if (!root) return null;
+  const ui = {
+    pinned: byTestId("stage-pinned", root),
+    top: byTestId("stage-top-questions", root),
+    topList: byTestId("stage-top-list", root),
+    toggle: byTestId("stage-top-toggle", root),
+  };
+  let frame = null;
+  let showTop = false;
+
+  function render() {
+    const items = frame && frame.enabled ? frame.items : [];
+    const pinned = pinnedQuestion(items);
+    const top = topQuestions(items, 5);
+    ui.pinned.replaceChildren(pinned ? stageQuestion(pinned, { large: true }) : "");
+    show(ui.pinned, Boolean(pinned));
+    ui.topList.replaceChildren(...top.map((q) => stageQuestion(q)));
+    show(ui.top, showTop && top.length > 0);
+    ui.toggle.setAttribute("aria-pressed", showTop ? "true" : "false");
+    // Nothing on the projector until there is a question to show.
+    show(ui.toggle, top.length > 0);
+    show(root, Boolean(pinned) || top.length > 0);
+  }
+
+  ui.toggle.addEventListener("click", () => {
+    showTop = !showTop;
+    render();
+  });
+  live.use({
+    onQuestions(next) {
+      frame = next;
+      render();
+    },
+  });
+  return { render };
+}
