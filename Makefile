@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots bench-report
+.PHONY: screenshots run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots bench-report
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Caseboard needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -88,6 +88,11 @@ report-screenshots: install
 cluster: export CASEBOARD_LOCAL ?= 1
 cluster: install-dev
 	$(BIN)/python -m deploy.cluster --workers $${WORKERS:-2} --server $${SERVER:-daphne} --port $(PORT)
+
+# The README's screenshots, and the projector (both themes), console and phone at each step of the
+# demo, regenerated into docs/screenshots/ (and docs/screenshots/steps/) by the browser tests.
+screenshots: install-dev
+	CASEBOARD_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_browser_screenshots.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

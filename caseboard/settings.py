@@ -218,7 +218,7 @@ AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429
 
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "moderator-home"  # the console of the event he moderates
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"

@@ -102,7 +102,12 @@ def panel_and_concordance(poll: Poll, audience_total: int, *, k: int) -> dict[st
     concordance: dict[str, Any] = {}
     for name, targets in (("preferred", preferred), ("panel_majority", panel_majority)):
         if targets and audience_total:
-            agreeing = audience_votes(poll).filter(choices__option_id__in=targets).distinct().count()
+            agreeing_votes = audience_votes(poll).filter(choices__option_id__in=targets)
+            if poll.kind == PollKind.MULTI:
+                # Multiple choice agrees only when every ticked option is one of the answers: a ballot
+                # that also ticked another is not "chose the preferred answer".
+                agreeing_votes = agreeing_votes.exclude(choices__option_id__in=set(option_ids) - targets)
+            agreeing = agreeing_votes.distinct().count()
             concordance[name] = {"share": round(agreeing / audience_total, 3), "agreeing": agreeing}
     if concordance:
         result["concordance"] = concordance

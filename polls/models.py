@@ -39,6 +39,21 @@ class EventStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+class StageScreen(models.TextChoices):
+    """What the projector shows: one focus at a time, chosen by the moderator."""
+
+    JOIN = "join", "Join screen"
+    CASE = "case", "Case"
+    POLL = "poll", "Poll"
+    TEACHING = "teaching", "Teaching points"
+    BLANK = "blank", "Blank screen"
+
+
+class StageTheme(models.TextChoices):
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark (for dark rooms)"
+
+
 def validate_time_zone(name: str) -> None:
     if name not in available_timezones():
         raise ValidationError(f"“{name}” is not a time zone name; use one such as Europe/London or America/Chicago.")
@@ -83,6 +98,17 @@ class Event(models.Model):
         "names on questions", default=False, help_text="Participants may sign a question with a name (else anonymous)."
     )
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
+    # The projector's one focus; the services that put something on screen set it.
+    screen = models.CharField(max_length=10, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
+    # The teaching point the teaching screen shows (one at a time; the newest revealed, or the one chosen).
+    screen_point = models.ForeignKey(
+        "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    # How the projector shows approved free-text answers: as a list or as a word cloud.
+    text_view = models.CharField(
+        max_length=8, choices=[("list", "List"), ("cloud", "Word cloud")], default="list", editable=False
+    )
+    theme = models.CharField("projector theme", max_length=8, choices=StageTheme.choices, default=StageTheme.LIGHT)
     # Who created the event: with `moderate_all_events`, the only one who may change its moderators.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -131,6 +157,8 @@ class Event(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=EventStatus.values), name="event_status_valid"),
             models.CheckConstraint(condition=models.Q(code__regex=JOIN_CODE_REGEX), name="event_code_format"),
             models.CheckConstraint(condition=models.Q(min_cell_size__gte=2), name="event_min_cell_size_2"),
+            models.CheckConstraint(condition=models.Q(screen__in=StageScreen.values), name="event_screen_valid"),
+            models.CheckConstraint(condition=models.Q(theme__in=StageTheme.values), name="event_theme_valid"),
         ]
 
     def __str__(self) -> str:
@@ -201,6 +229,8 @@ class Poll(models.Model):
     # Pre/post rounds of the same question: a later round points at the first one.
     round_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="rounds")
     round_number = models.PositiveSmallIntegerField(default=1)
+    # How often its votes were reset: phones and sockets drop a ballot remembered from before.
+    reset_count = models.PositiveIntegerField(default=0, editable=False)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Countdown: set when opened with a duration; the server closes the poll at this instant.

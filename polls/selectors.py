@@ -35,7 +35,9 @@ class EventNotFound(Exception):
 
 
 def normalise_code(code: str) -> str:
-    return (code or "").strip().upper()
+    """A join code as typed: case, spaces and dashes do not matter ("case 2" is CASE2; the
+    projector shows the code letter-spaced)."""
+    return "".join((code or "").split()).replace("-", "").upper()
 
 
 def event_by_code(*, code: str) -> Event:
@@ -323,6 +325,16 @@ def event_id_by_code(*, code: str, fresh: bool = False) -> int:
         _EVENT_IDS.clear()
     _EVENT_IDS[key] = (now, event_id)
     return event_id
+
+
+def presence(*, event: Event) -> dict[str, int | None]:
+    """Who is here: participants who joined (the audience, not the panel) and, if a poll is on
+    screen, how many of them answered it."""
+    joined = Participant.objects.filter(event=event, is_panelist=False).count()
+    voted = None
+    if event.current_poll_id:
+        voted = Vote.objects.filter(poll_id=event.current_poll_id, participant__is_panelist=False).count()
+    return {"joined": joined, "voted": voted, "poll": event.current_poll_id}
 
 
 def event_unacknowledged_identifiers(event_id: int) -> list[tuple[Case, str, str, str]]:

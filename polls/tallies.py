@@ -26,6 +26,24 @@ STOP_WORDS = frozenset(
     yours also may might must would shall per vs via""".split()
 )
 WORD = re.compile(r"[^\W\d_][\w+\-]*", re.UNICODE)
+# Clinical terms of several words, counted as one in the cloud whatever their case or hyphens
+# ("car-t", "CAR T" are both "CAR T"), so the cloud never shows "car".
+CLOUD_TERMS = (
+    "CAR T", "T cell", "T cells", "stem cell", "stem cells", "bone marrow", "clinical trial", "clinical trials",
+    "cell therapy", "side effects", "standard of care", "quality of life", "performance status",
+)  # fmt: skip
+TERM = re.compile(
+    r"(?<![\w-])("
+    + "|".join(re.escape(t).replace(r"\ ", r"[\s\-]+") for t in sorted(CLOUD_TERMS, key=len, reverse=True))
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
+CANONICAL_TERMS = {t.lower(): t for t in CLOUD_TERMS}
+
+
+def _cloud_word(word: str) -> str:
+    """Abbreviations keep their capitals (BCMA, GPRC5D, ASCT); other words are lower-cased."""
+    return word if len(word) > 1 and word.upper() == word and any(c.isalpha() for c in word) else word.lower()
 
 
 @dataclass(frozen=True)
@@ -140,9 +158,11 @@ def _numeric(poll: Poll) -> dict[str, Any]:
 def word_cloud(texts: list[str]) -> list[dict[str, Any]]:
     words: Counter[str] = Counter()
     for text in texts:
-        for word in WORD.findall(text.lower()):
-            if len(word) > 1 and word not in STOP_WORDS:
-                words[word] += 1
+        for match in TERM.finditer(text):
+            words[CANONICAL_TERMS[re.sub(r"[\s\-]+", " ", match.group(0)).lower()]] += 1
+        for word in WORD.findall(TERM.sub(" ", text)):
+            if len(word) > 1 and word.lower() not in STOP_WORDS:
+                words[_cloud_word(word)] += 1
     return [{"word": w, "count": c} for w, c in words.most_common(MAX_CLOUD_WORDS)]
 
 

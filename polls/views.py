@@ -16,10 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
+from caseboard.middleware import CSP
 from polls import exports, invitations, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
@@ -146,7 +148,8 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
     try:
         event = _find_event(request, code)
         if event is None:
-            raise Http404("No event with that code.")
+            # The plain page even when DEBUG is on: a mistyped link is a participant's everyday.
+            return render(request, "404.html", status=404)
         if not _joined(request, event):  # joined phones are never limited (reloads)
             _admit(request, event)
         if event.code != code:
@@ -255,7 +258,12 @@ def _qr_svg(url: str) -> str:
     return qr.svg_inline(scale=8, dark="#000", light="#fff", border=2, omitsize=True)
 
 
+# The console shows the projector live in a frame: the presenter page may be framed by this site only.
+PRESENTER_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
 @never_cache
+@xframe_options_sameorigin
 @require_GET
 def presenter(request: HttpRequest, code: str) -> HttpResponse:
     # Unknown codes count as wrong joins: "404" against "please log in" would tell codes apart.
@@ -284,11 +292,13 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
     joins.record_code_in_use(_client_ip(request), event.code)
     participant_url = _participant_url(request, event)
     config = _page_config(request, event, Role.PRESENTER)
-    return render(
+    response = render(
         request,
         "polls/presenter.html",
         {"event": event, "config": config, "participant_url": participant_url, "qr_svg": _qr_svg(participant_url)},
     )
+    response.headers["Content-Security-Policy"] = PRESENTER_CSP
+    return response
 
 
 @never_cache
@@ -323,9 +333,15 @@ def panelist(request: HttpRequest, code: str) -> HttpResponse:
     """The panel's own voting view: the phone screen, bound to the user instead of the session."""
     try:
         event = selectors.event_by_code(code=code)
-        services.panelist_participant(event=event, user=request.user)
-    except (selectors.EventNotFound, DomainError):
+    except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
+    if not request.user.is_authenticated:
+        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+    try:
+        services.panelist_participant(event=event, user=request.user)
+    except DomainError:
+        # Said as it is: the event exists (its code is on the projector), this account is not on its panel.
+        return render(request, "polls/not_panelist.html", {"event": event}, status=403)
     joins.record_code_in_use(_client_ip(request), event.code)
     config = _page_config(request, event, Role.PANELIST)
     return render(request, "polls/participant.html", {"event": event, "config": config, "panel": True})
@@ -343,6 +359,30 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
     return JsonResponse(
         {"poll": poll.id, "state": poll.state, "total": results.total, "counts": {}, **results.moderator}
     )
+
+
+@never_cache
+@login_required
+@require_GET
+def moderator_home(request: HttpRequest) -> HttpResponse:
+    """Where a moderator lands after logging in: the console of the event he moderates (a live
+    one first, else the newest), or the join page when he moderates none."""
+    events = selectors.events_moderated_by(user=request.user)
+    event = events.filter(status="live").order_by("-started_at", "-created_at").first() or events.first()
+    return redirect("moderator", code=event.code) if event else redirect("landing")
+
+
+@never_cache
+@require_GET
+def event_presence(request: HttpRequest, code: str) -> HttpResponse:
+    """How many joined and answered, for the console and the projector ("12 joined · 9 voted")."""
+    try:
+        event = selectors.event_by_code(code=code)
+    except selectors.EventNotFound:
+        event = None
+    if event is None or not selectors.may_present(user=request.user, session=request.session, event=event):
+        return JsonResponse(protocol.error_frame(ref=None, code="unknown_event"), status=404)
+    return JsonResponse(selectors.presence(event=event))
 
 
 @never_cache

@@ -332,13 +332,25 @@ class ParticipantConsumer(EventConsumer):
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
+        self.resets_seen: dict[int, int] = {}
         return event_id
+
+    def forget_reset_ballot(self, message: dict) -> None:
+        """A poll whose votes were reset since this socket last heard of it: its ballot is gone."""
+        poll_id, resets = message["poll"], message.get("resets", 0)
+        if poll_id is None:
+            return
+        if resets > self.resets_seen.get(poll_id, resets):
+            self.ballots.pop(poll_id, None)
+            self._my_vote_json.pop(poll_id, None)
+        self.resets_seen[poll_id] = resets
 
     async def deliver(self, message: dict) -> None:
         # The phone's own view of the questions: its pending ones, `mine` and `voted`.
         if message["kind"] == "questions":
             text = outbound.questions_text(message, participant_id=self.participant_id)
         elif message["kind"] == "state":
+            self.forget_reset_ballot(message)
             questions = message.get("questions")
             questions_json = (
                 outbound.questions_text(questions, participant_id=self.participant_id) if questions else None
@@ -421,4 +433,5 @@ class PanelistConsumer(ParticipantConsumer):
             return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
+        self.resets_seen: dict[int, int] = {}
         return event.id

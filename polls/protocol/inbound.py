@@ -29,6 +29,8 @@ ANYONE = frozenset({Role.PARTICIPANT, Role.PANELIST, Role.PRESENTER, Role.MODERA
 VOTERS = frozenset({Role.PARTICIPANT, Role.PANELIST})
 PARTICIPANTS = frozenset({Role.PARTICIPANT})
 MODERATORS = frozenset({Role.MODERATOR})
+# The projector's own keys (a presentation clicker): what is on screen, never the polls themselves.
+STAGE_DRIVERS = frozenset({Role.MODERATOR, Role.PRESENTER})
 
 
 # ------------------------------------------------------------------ field types
@@ -402,6 +404,12 @@ _declare_answer_action("approve_answer", approve=True)
 _declare_answer_action("reject_answer", approve=False)
 
 
+@client_frame("approve_waiting_answers", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "poll": POLL})
+def approve_waiting_answers(command: Command, caller: Caller) -> dict[str, Any]:
+    approved = services.answers_approve_waiting(event_id=caller.event_id, poll_id=command.poll, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, poll=command.poll, approved=approved)
+
+
 @client_frame(
     "show_segments",
     roles=MODERATORS,
@@ -416,6 +424,61 @@ def show_segments(command: Command, caller: Caller) -> dict[str, Any]:
 def show_case(command: Command, caller: Caller) -> dict[str, Any]:
     services.case_show(event_id=caller.event_id, case_id=command.case, user=caller.user)
     return outbound.ack_frame(ref=command.ref, case=command.case)
+
+
+def _choice(name: str) -> Callable[[Any], str]:
+    # Which values are allowed is the service's rule (polls/services/stage.py); the type is the wire's.
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > MAX_ATTRIBUTE_LENGTH:
+            raise DomainError("bad_request", f"{name} must be a short string.")
+        return value
+
+    return check
+
+
+def _direction(value: Any) -> int:
+    if isinstance(value, bool) or value not in (1, -1):
+        raise DomainError("bad_request", "direction must be 1 (next) or -1 (back).")
+    return value
+
+
+@client_frame("step", roles=STAGE_DRIVERS, fields={"ref": OPTIONAL_REF, "direction": Field(_direction)})
+def step(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.screen_step(event_id=caller.event_id, direction=command.direction, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, screen=event.screen)
+
+
+@client_frame(
+    "show_screen",
+    roles=STAGE_DRIVERS,
+    fields={
+        "ref": OPTIONAL_REF,
+        "screen": Field(_choice("screen")),
+        "poll": Field(_id("poll"), required=False),
+        "teaching_point": Field(_id("teaching_point"), required=False),
+    },
+)
+def show_screen(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.screen_show(
+        event_id=caller.event_id,
+        screen=command.screen,
+        poll_id=command.poll,
+        teaching_point_id=command.teaching_point,
+        user=caller.user,
+    )
+    return outbound.ack_frame(ref=command.ref, screen=event.screen)
+
+
+@client_frame("set_theme", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "theme": Field(_choice("theme"))})
+def set_theme(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.theme_set(event_id=caller.event_id, theme=command.theme, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, theme=event.theme)
+
+
+@client_frame("set_text_view", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "view": Field(_choice("view"))})
+def set_text_view(command: Command, caller: Caller) -> dict[str, Any]:
+    event = services.text_view_set(event_id=caller.event_id, view=command.view, user=caller.user)
+    return outbound.ack_frame(ref=command.ref, view=event.text_view)
 
 
 def _declare_event_action(name: str, service: Callable[..., Any]) -> None:

@@ -126,7 +126,12 @@ def state_frames(*, event_id: int) -> dict[str, dict[str, Any]]:
     event = selectors.event_by_id(event_id=event_id)
     case = selectors.case_for_screen(case_id=event.current_case_id)
     poll = selectors.poll_for_screen(poll_id=event.current_poll_id)
-    points = [teaching_point_payload(p) for p in selectors.revealed_teaching_points(event_id=event_id)]
+    # Only the case on screen: the previous case's points leave the projector and phones with it.
+    points = [
+        teaching_point_payload(p)
+        for p in selectors.revealed_teaching_points(event_id=event_id)
+        if p.case_id == event.current_case_id
+    ]
     results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
     facts = selectors.revealed_fact_ids(event_id=event_id) if case else set()
     base = {"type": "state", "version": event.state_version, "event": event_payload(event), "teaching_points": points}
@@ -180,10 +185,19 @@ def with_server_time(state_text: str, questions_json: str | None = None) -> str:
 
 
 def frames_message(
-    *, event_id: int, kind: str, public: str, moderator: str, poll_id: int | None = None, version: int = 0
+    *,
+    event_id: int,
+    kind: str,
+    public: str,
+    moderator: str,
+    poll_id: int | None = None,
+    version: int = 0,
+    resets: int = 0,
 ) -> dict[str, Any]:
-    """The channel-layer message of one broadcast: the frame as text for each audience."""
+    """The channel-layer message of one broadcast: the frame as text for each audience (`resets`:
+    how often the poll's votes were reset, so sockets drop ballots they remember from before)."""
     return {
+        "resets": resets,
         "type": MESSAGE_TYPE,
         "event": event_id,
         "kind": kind,
@@ -207,6 +221,7 @@ def build_state_message(event_id: int) -> dict[str, Any]:
         event_id=event_id,
         kind="state",
         poll_id=poll["id"] if poll else None,
+        resets=poll["resets"] if poll else 0,
         version=state["public"]["version"],
         public=dumps(state["public"]),
         moderator=dumps(state["moderator"]),

@@ -18,6 +18,10 @@ def event_payload(event) -> dict[str, Any]:
         "profile_questions": questions_payload(list(event.profile_fields)),
         "segment": event.presenter_segment or None,
         "min_cell_size": event.min_cell_size,
+        "screen": event.screen,
+        "teaching_point": event.screen_point_id,
+        "theme": event.theme,
+        "text_view": event.text_view,
     }
 
 
@@ -84,6 +88,7 @@ def poll_payload(poll, *, moderator: bool = False) -> dict[str, Any]:
         "closes_at": epoch_ms(poll.closes_at) if poll.state == "open" else None,
         "ask_confidence": poll.ask_confidence,
         "round": poll.round_number,
+        "resets": poll.reset_count,
     }
     if poll.kind == "multi":
         payload["max_choices"] = poll.max_choices or len(options)

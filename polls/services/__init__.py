@@ -21,7 +21,7 @@ from polls.services.flow import (
     results_hide,
     results_reveal,
 )
-from polls.services.moderation import answer_moderate, poll_duplicate, poll_reset
+from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
 from polls.services.questions import (
     UpvoteOutcome,
     question_answer,
@@ -45,6 +45,7 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
+from polls.services.stage import screen_show, screen_step, text_view_set, theme_set
 from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "UpvoteOutcome",
     "agenda_complete",
     "answer_moderate",
+    "answers_approve_waiting",
     "case_show",
     "credit_claim",
     "event_end",
@@ -81,6 +83,8 @@ __all__ = [
     "questions_settings_changed",
     "recap_save",
     "report_recorded",
+    "screen_show",
+    "screen_step",
     "segments_show",
     "standard_polls_add",
     "poll_close",
@@ -94,6 +98,8 @@ __all__ = [
     "results_hide",
     "results_reveal",
     "teaching_point_hide",
+    "text_view_set",
+    "theme_set",
     "teaching_point_reveal",
     "vote_cast",
     "votes_cast",

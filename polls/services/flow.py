@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.identifiers import KINDS
 from polls import selectors
 from polls.errors import DomainError
-from polls.models import AgendaItem, Event, EventStatus, Poll, PollState
+from polls.models import AgendaItem, Event, EventStatus, Poll, PollState, StageScreen
 from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def case_show(*, event_id: int, case_id: int, user) -> Event:
     event.current_case_id = case_id
     if event.current_poll_id and not Poll.objects.filter(pk=event.current_poll_id, case_id=case_id).exists():
         event.current_poll = None
-    event.save(update_fields=["current_case", "current_poll"])
+    event.screen = StageScreen.CASE
+    event.save(update_fields=["current_case", "current_poll", "screen"])
     audit(event, user, "show_case", f"case:{case_id}")
     publish_state(event)
     return event
@@ -127,7 +128,8 @@ def poll_open(*, event_id: int, poll_id: int, user, duration: int | None = None)
         event.started_at = timezone.now()
     event.current_poll = poll
     event.current_case_id = poll.case_id
-    event.save(update_fields=["status", "started_at", "current_poll", "current_case"])
+    event.screen = StageScreen.POLL
+    event.save(update_fields=["status", "started_at", "current_poll", "current_case", "screen"])
     audit(event, user, "open_poll", f"poll:{poll.id}")
     publish_state(event)
     return poll
@@ -179,10 +181,12 @@ def _set_results_visible(*, event_id: int, poll_id: int, user, visible: bool) ->
         raise DomainError("invalid_transition", "A poll that was never opened has no results.")
     poll.results_visible = visible
     poll.save(update_fields=["results_visible"])
-    if visible and event.current_poll_id != poll.id:
+    if visible:
+        # Revealing puts the results on the projector: they are what the room waits for.
         event.current_poll = poll
         event.current_case_id = poll.case_id
-        event.save(update_fields=["current_poll", "current_case"])
+        event.screen = StageScreen.POLL
+        event.save(update_fields=["current_poll", "current_case", "screen"])
     audit(event, user, "reveal_results" if visible else "hide_results", f"poll:{poll.id}")
     publish_state(event)
     # A results frame read before this commit may carry the old visibility; one read after supersedes it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 
 from polls.errors import DomainError
 from polls.models import AnswerStatus, Option, Poll, PollKind, PollState, Vote, VoteReceipt
@@ -26,6 +27,22 @@ def answer_moderate(*, event_id: int, answer_id: int, approve: bool, user) -> Vo
 
 
 @transaction.atomic
+def answers_approve_waiting(*, event_id: int, poll_id: int, user) -> int:
+    """The poll is a free-text poll of this event; every answer still waiting is shown at once
+    (rejected ones stay rejected). Returns how many were approved."""
+    event = lock_event(event_id)
+    poll = poll_locked(event, poll_id)
+    if poll.kind != PollKind.TEXT:
+        raise DomainError("invalid_transition", "Only free-text answers wait for approval.")
+    approved = Vote.objects.filter(poll=poll, text_status=AnswerStatus.PENDING).update(
+        text_status=AnswerStatus.APPROVED
+    )
+    audit(event, user, "approve_answers", f"poll:{poll.id} count:{approved}")
+    publish_results(event_id, poll.id)
+    return approved
+
+
+@transaction.atomic
 def poll_reset(*, event_id: int, poll_id: int, user) -> Poll:
     """The poll is not open; all its ballots (and their receipts) are deleted, for a fresh start."""
     event = lock_event(event_id)
@@ -36,7 +53,8 @@ def poll_reset(*, event_id: int, poll_id: int, user) -> Poll:
     VoteReceipt.objects.filter(poll=poll).delete()
     poll.results_visible = False
     poll.preferred_revealed = False
-    poll.save(update_fields=["results_visible", "preferred_revealed"])
+    poll.reset_count += 1
+    poll.save(update_fields=["results_visible", "preferred_revealed", "reset_count"])
     audit(event, user, "reset_poll", f"poll:{poll.id}")
     publish_state(event)
     publish_results(event_id, poll.id)
@@ -52,6 +70,8 @@ def poll_duplicate(*, event_id: int, poll_id: int, user) -> Poll:
         "case_id", "kind", "question", "max_choices", "numeric_min", "numeric_max", "numeric_unit",
         "text_max_length", "ask_confidence", "preferred_rationale",
     ]  # fmt: skip
+    # Right after its source: the polls after it move down one place, keeping their order.
+    Poll.objects.filter(event=event, position__gt=source.position).update(position=F("position") + 1)
     copy = Poll(event=event, position=source.position + 1, **{f: getattr(source, f) for f in copy_fields})
     copy.save()
     Option.objects.bulk_create(

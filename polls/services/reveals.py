@@ -6,7 +6,7 @@ from django.db import transaction
 
 from cases.models import CaseFact, TeachingPoint
 from polls.errors import DomainError
-from polls.models import CaseFactReveal, Event, PollState, TeachingPointReveal
+from polls.models import CaseFactReveal, Event, PollState, StageScreen, TeachingPointReveal
 from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
 
 
@@ -23,6 +23,13 @@ def teaching_point_reveal(*, event_id: int, teaching_point_id: int, user) -> Tea
     event = lock_event(event_id)
     point = _teaching_point_for_event(event, teaching_point_id)
     TeachingPointReveal.objects.get_or_create(event=event, teaching_point=point)
+    # The point's case comes on screen with it (screens show the current case's points only).
+    if event.current_case_id != point.case_id:
+        event.current_case_id = point.case_id
+        event.current_poll = None
+    event.screen = StageScreen.TEACHING
+    event.screen_point = point
+    event.save(update_fields=["current_case", "current_poll", "screen", "screen_point"])
     audit(event, user, "reveal_teaching_point", f"teaching_point:{point.id}")
     publish_state(event)
     return point
@@ -34,6 +41,9 @@ def teaching_point_hide(*, event_id: int, teaching_point_id: int, user) -> Teach
     event = lock_event(event_id)
     point = _teaching_point_for_event(event, teaching_point_id)
     TeachingPointReveal.objects.filter(event=event, teaching_point=point).delete()
+    if event.screen_point_id == point.id:
+        event.screen_point = None  # the teaching screen falls back to the last revealed point
+        event.save(update_fields=["screen_point"])
     audit(event, user, "hide_teaching_point", f"teaching_point:{point.id}")
     publish_state(event)
     return point
@@ -52,6 +62,9 @@ def fact_reveal(*, event_id: int, fact_id: int, user) -> CaseFact:
     event = lock_event(event_id)
     fact = _fact_for_event(event, fact_id)
     CaseFactReveal.objects.get_or_create(event=event, fact=fact)
+    if event.current_case_id == fact.case_id and event.screen != StageScreen.CASE:
+        event.screen = StageScreen.CASE  # a new finding is shown where the room can read it
+        event.save(update_fields=["screen"])
     audit(event, user, "reveal_fact", f"fact:{fact.id}")
     publish_state(event)
     return fact

@@ -97,6 +97,7 @@ export class Widget {
   fail(message) {
     this.clientError = message;
     this.renderError();
+    if (this.handlers.refused) this.handlers.refused();
   }
 
   send(ballot) {

@@ -48,6 +48,11 @@ export function kindHint(poll) {
   }
 }
 
+/** The letter the projector shows beside an option (A, B, C…), so the room can say "B". */
+export function optionLetter(index) {
+  return String.fromCharCode(65 + (index % 26));
+}
+
 function choiceTile(type, name, option, index, onchange) {
   const input = h("input", { type, name, value: option.id, class: "choice-input", onchange });
   return h(
@@ -56,7 +61,7 @@ function choiceTile(type, name, option, index, onchange) {
     input,
     type === "radio" && name.startsWith("scale")
       ? h("span", { class: "scale-number", "aria-hidden": "true", text: String(index + 1) })
-      : null,
+      : h("span", { class: "option-key", "aria-hidden": "true", text: optionLetter(index) }),
     h("span", { class: "choice-label", text: option.label }),
   );
 }
@@ -66,7 +71,7 @@ function choiceTile(type, name, option, index, onchange) {
 class SingleChoice extends Widget {
   constructor(poll, handlers) {
     super(poll, handlers);
-    this.buttons = poll.options.map((option) =>
+    this.buttons = poll.options.map((option, index) =>
       h(
         "button",
         {
@@ -78,6 +83,7 @@ class SingleChoice extends Widget {
           onclick: () => this.choose(option.id),
         },
         h("span", { class: "option-mark", "aria-hidden": "true" }),
+        h("span", { class: "option-key", "aria-hidden": "true", text: optionLetter(index) }),
         h("span", { class: "option-label", text: option.label }),
       ),
     );

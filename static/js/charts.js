@@ -216,8 +216,10 @@ function binLabel(bin) {
 
 /**
  * One bar per histogram bin of a numeric poll's `stats`: its label ("4–6", or "5" for a bin of
- * one value), count, share of all answers, bar length against the fullest bin (`width` in
- * percent, `share` 0..1), and whether it holds the median or the viewer's own answer `myValue`.
+ * one value), count, share of all answers, bar length as that share (`width` in percent, so a
+ * bar of 40% means 40% of the answers, as on every other chart), the column height against the
+ * fullest bin (`share` 0..1, the projector's upright columns), and whether it holds the median
+ * or the viewer's own answer `myValue`.
  */
 export function histogramBars(stats, unit = "", myValue = null) {
   const bins = stats.histogram || [];
@@ -229,7 +231,7 @@ export function histogramBars(stats, unit = "", myValue = null) {
     label: binLabel(bin),
     count: bin.count,
     pct: percent(bin.count, n),
-    width: (100 * bin.count) / most,
+    width: n ? (100 * bin.count) / n : 0,
     share: bin.count / most,
     isMedian: index === medianIndex,
     isMine: index === myIndex,

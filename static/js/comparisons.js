@@ -239,10 +239,19 @@ function concordanceFigures(poll, results, preferred) {
   const c = results.concordance || {};
   const figures = [];
   if (c.preferred && preferred) {
-    figures.push(["preferred", c.preferred, "of the audience chose the preferred answer"]);
+    // Multiple choice: only ballots that ticked preferred options and nothing else agree (said so).
+    const text =
+      poll.kind === "multi"
+        ? "of the audience chose only preferred answers (nothing else ticked)"
+        : "of the audience chose the preferred answer";
+    figures.push(["preferred", c.preferred, text]);
   }
   if (c.panel_majority && shownPanel(results)) {
-    figures.push(["panel", c.panel_majority, "of the audience chose the panel\u2019s majority answer"]);
+    const text =
+      poll.kind === "multi"
+        ? "of the audience chose only the panel\u2019s majority answers"
+        : "of the audience chose the panel\u2019s majority answer";
+    figures.push(["panel", c.panel_majority, text]);
   }
   if (!figures.length) return null;
   return h(

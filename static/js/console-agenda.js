@@ -296,8 +296,7 @@ export function createAgenda(root, { send, askReset }) {
         if (CHOICE_KINDS.has(poll.kind)) {
           for (const option of poll.options) {
             const cell = byTestId(`option-count-${option.id}`, root);
-            const n = latest && latest.counts ? latest.counts[String(option.id)] || 0 : null;
-            if (cell) cell.textContent = n === null ? "" : String(n);
+            if (cell) cell.textContent = optionCountText(poll, option.id, latest);
           }
         }
         const summary = byTestId(`poll-summary-${poll.id}`, root);
@@ -311,6 +310,16 @@ export function createAgenda(root, { send, askReset }) {
   }
 
   return { build, update, renderCounts };
+}
+
+/** What an agenda option shows: its ballots, or for a ranking its Borda score (every ballot ranks every option). */
+export function optionCountText(poll, optionId, results) {
+  if (!results) return "";
+  if (poll.kind === "ranking") {
+    const entry = (results.ranking || []).find((r) => r.option === optionId);
+    return entry ? `${entry.borda} pts` : "";
+  }
+  return results.counts ? String(results.counts[String(optionId)] || 0) : "";
 }
 
 /** A poll's one-line live summary on the agenda (median, mean, answers waiting, the leader), or "". */

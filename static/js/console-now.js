@@ -53,6 +53,8 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
     const pending = (results && results.pending) || 0;
     ui.pendingCount.textContent = `${plural(pending, "answer", "answers")} waiting for approval`;
     ui.pendingCount.dataset.count = String(pending);
+    ui.approveWaiting.dataset.poll = String(poll.id);
+    if (!isBusy(ui.approveWaiting)) ui.approveWaiting.disabled = pending === 0;
     show(ui.queueEmpty, answers.length === 0);
     // Keyed update: rows keep their nodes (and keyboard focus) as answers come and go.
     const rows = new Map([...ui.queue.children].map((li) => [li.dataset.answerId, li]));
@@ -140,6 +142,9 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
     show(ui.comparisons, renderComparisons(ui.comparisons, poll, results, { level: 3, showHiddenPreferred: true }));
   }
 
+  ui.approveWaiting.addEventListener("click", () =>
+    send("approve_waiting_answers", { poll: Number(ui.approveWaiting.dataset.poll) }, ui.approveWaiting),
+  );
   ui.segmentSelect.addEventListener("change", () => {
     consoleSplit = ui.segmentSelect.value;
     rerender();

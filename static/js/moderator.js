@@ -3,6 +3,8 @@
 
 import { agendaShape, createAgenda } from "./console-agenda.js";
 import { createNowPanel } from "./console-now.js";
+import { createStageControls } from "./console-stage.js";
+import { watchPresence } from "./presence.js";
 import { attachQuestions } from "./questions.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
 import { byTestId, changed, h, plural, setStatusPill, show, syncClock } from "./render.js";
@@ -28,12 +30,20 @@ const ui = {
   queue: byTestId("answer-queue"),
   queueEmpty: byTestId("answer-queue-empty"),
   pendingCount: byTestId("pending-count"),
+  approveWaiting: byTestId("approve-waiting"),
   segmentsPanel: byTestId("segments-panel"),
   segmentSelect: byTestId("segment-select"),
   segments: byTestId("console-segments"),
   segmentsHint: byTestId("segments-hint"),
   presenterSegment: byTestId("presenter-segment-select"),
   presenterSegmentNote: byTestId("presenter-segment-note"),
+  nowScreen: byTestId("now-screen"),
+  screenControls: byTestId("screen-controls"),
+  screenButtons: [...byTestId("screen-controls").querySelectorAll("button[data-screen]")],
+  stageNext: byTestId("stage-next"),
+  stageBack: byTestId("stage-back"),
+  themeSelect: byTestId("theme-select"),
+  textViewButtons: [...byTestId("console-text-view").querySelectorAll("button[data-view]")],
   resetDialog: byTestId("reset-dialog"),
   resetText: byTestId("reset-text"),
 };
@@ -51,12 +61,17 @@ const COMMAND_TEXT = {
   new_round: "add a new round",
   approve_answer: "approve the answer",
   reject_answer: "reject the answer",
+  approve_waiting_answers: "approve the waiting answers",
   reveal_fact: "reveal the case fact",
   hide_fact: "hide the case fact",
   show_segments: "change the presenter's split",
   show_case: "show the case",
   reveal_teaching_point: "reveal the teaching point",
   hide_teaching_point: "hide the teaching point",
+  show_screen: "change what is on screen",
+  step: "move the screen",
+  set_theme: "change the projector's theme",
+  set_text_view: "change how the projector shows the answers",
   start_event: "start the event",
   end_event: "end the event",
 };
@@ -86,10 +101,14 @@ const live = new LiveConnection(config, {
     syncClock(next);
     state = next;
     render();
+    presence.refresh();
     keepFocus(refocus);
     refocus = null;
   },
-  onResults: () => renderLive(),
+  onResults: () => {
+    renderLive();
+    presence.render();
+  },
   onAck(ack) {
     const command = settle(ack.ref);
     if (command) announce(command.type, ack);
@@ -191,6 +210,14 @@ ui.resetDialog.addEventListener("close", () => {
 
 const agenda = createAgenda(ui.agenda, { send, askReset });
 const now = createNowPanel(ui, { send, isBusy, rerender: () => renderLive() });
+const stage = createStageControls(ui, { send, isBusy });
+const presence = watchPresence(byTestId("presence"), {
+  code: config.code,
+  liveTotal: (pollId) => {
+    const { latest } = live.resultsFor(pollId);
+    return latest ? latest.total : null;
+  },
+});
 
 // Polls that are not on screen get no results frame until a vote arrives: read them once.
 const fetched = new Map(); // poll id -> results.json, superseded by any live frame
@@ -252,6 +279,7 @@ function render() {
   if (changed(ui.agenda, agendaShape(items))) agenda.build(items);
   agenda.update(state);
   ui.nowCase.textContent = state.case ? `Case: ${state.case.title}` : "No case on screen.";
+  stage.render(state);
   renderLive();
   fetchMissing();
 }

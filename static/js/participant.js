@@ -55,12 +55,14 @@ let myVote = null; // {poll, options, value, text, confidence}: the ballot the s
 let voteError = null; // {poll, message}: why the last vote was refused
 let widget = null; // the voting controls of the current poll
 let closeTimer = null;
+let unsent = null; // the poll whose answer was changed on this phone and not sent yet
 
 const live = new LiveConnection(config, {
   onState(next) {
     syncClock(next); // countdowns follow the server's clock, not the phone's
     state = next;
-    myVote = next.my_vote || (myVote && next.poll && myVote.poll === next.poll.id ? myVote : null);
+    const recorded = next.my_vote ? { ...next.my_vote, resets: (next.poll && next.poll.resets) || 0 } : null;
+    myVote = recorded || (keepsVote(myVote, next.poll) ? myVote : null);
     render();
   },
   onResults: () => renderPoll(),
@@ -69,7 +71,7 @@ const live = new LiveConnection(config, {
     const pending = live.pendingVote();
     // The answer to our queued vote, or to an earlier vote of a poll with nothing newer pending.
     if (Array.isArray(ack.options) && (vote || !pending || pending.poll !== ack.poll)) {
-      myVote = { poll: ack.poll, ...ballotFields(ack) };
+      myVote = { poll: ack.poll, ...ballotFields(ack), resets: resetsOf(ack.poll) };
       if (vote) voteError = null;
     }
     renderPoll();
@@ -94,6 +96,15 @@ const live = new LiveConnection(config, {
 // The panel view asks no profile questions (there is no section for them).
 const profile = ui.profile ? new ProfileForm(ui.profile, { code: config.code, send: (f) => live.send(f) }) : null;
 
+function resetsOf(pollId) {
+  return state && state.poll && state.poll.id === pollId ? state.poll.resets || 0 : 0;
+}
+
+/** A ballot this phone recorded stays until the state says so, unless the moderator reset the poll since. */
+function keepsVote(vote, poll) {
+  return Boolean(vote && poll && vote.poll === poll.id && (poll.resets || 0) <= (vote.resets || 0));
+}
+
 function currentPoll() {
   return state && state.poll ? state.poll : null;
 }
@@ -111,6 +122,7 @@ function submit(ballot) {
   const poll = currentPoll();
   if (!poll || !votingOpen(poll)) return;
   voteError = null;
+  unsent = null;
   live.vote(poll.id, ballot);
 }
 
@@ -118,6 +130,7 @@ function edited() {
   const poll = currentPoll();
   if (voteError && poll && voteError.poll === poll.id) voteError = null;
   if (widget) widget.setServerError("");
+  unsent = poll ? poll.id : null;
   renderReceipt(poll);
 }
 
@@ -151,6 +164,21 @@ function renderReceipt(poll) {
   } else if (poll && voteError && voteError.poll === poll.id) {
     text = recordedFor(poll) ? "Not recorded. Your earlier answer still counts." : "Not recorded.";
     kind = "error";
+  } else if (poll && unsent === poll.id && poll.state !== "draft" && !(widget && widget.clientError)) {
+    // (A refused entry has its own message beside the field.)
+    // A changed answer is not a vote until it is sent: say so, and say it again if voting closes.
+    const earlier = recordedFor(poll);
+    if (votingOpen(poll)) {
+      text = earlier
+        ? "Changed, not sent yet: tap “Send answer” or your earlier answer stays."
+        : "Not sent yet: tap “Send answer” before voting closes.";
+      kind = "unsent";
+    } else {
+      text = earlier
+        ? "Voting closed before your change was sent: your earlier answer counts."
+        : "Voting closed before your answer was sent: it was not counted.";
+      kind = "error";
+    }
   } else if (poll && recordedFor(poll)) {
     text = "Vote recorded";
     kind = "recorded";
@@ -171,7 +199,7 @@ function renderLiveTotal(poll) {
 
 function renderBallot(poll) {
   if (changed(ui.ballotArea, ballotKey(poll))) {
-    widget = buildBallot(poll, { submit, edited });
+    widget = buildBallot(poll, { submit, edited, refused: () => renderReceipt(currentPoll()) });
     ui.ballotArea.replaceChildren(...(widget ? [widget.root] : []));
   }
   if (!widget) return;

@@ -1,10 +1,11 @@
-// The projector screen: join details, the case (with facts revealed as the discussion goes),
-// the live response count and countdown, results of every kind once revealed, rounds and
+// The projector screen: one focus at a time (event.screen, see stage.js), scaled to fit any
+// screen: the join details, the case (with facts revealed as the discussion goes), a poll with
+// its live response count and countdown, results of every kind once revealed, rounds and
 // transitions, panel versus audience, the profile split the moderator chose, teaching points.
 
 import { renderComparisons, renderSegments } from "./comparisons.js";
 import { attachQuestions } from "./questions.js";
-import { LiveConnection, readConfig } from "./live.js";
+import { LiveConnection, newRef, readConfig } from "./live.js";
 import {
   POLL_STATE_TEXT,
   byTestId,
@@ -19,17 +20,22 @@ import {
   show,
   syncClock,
 } from "./render.js";
+import { watchPresence } from "./presence.js";
+import { clickerAction, fitScale, stagePoint, stageScreen, unblankScreen } from "./stage.js";
 
 const config = readConfig();
+// `?theme=dark` (or light) shows this screen in that theme whatever the event's: a preview of the other one.
+const FORCED_THEME = ["light", "dark"].find((t) => t === new URLSearchParams(window.location.search).get("theme"));
 const ui = {
   status: byTestId("connection-status"),
   stage: byTestId("stage"),
-  side: byTestId("side"),
   welcome: byTestId("welcome"),
+  welcomeHeading: byTestId("welcome-heading"),
   waitingText: byTestId("waiting-text"),
   caseSection: byTestId("case"),
   caseCard: byTestId("case-card"),
   poll: byTestId("poll"),
+  context: byTestId("poll-context"),
   pollState: byTestId("poll-state"),
   question: byTestId("poll-question"),
   count: byTestId("response-count"),
@@ -42,10 +48,14 @@ const ui = {
   options: byTestId("poll-options"),
   teaching: byTestId("teaching-points"),
   teachingList: byTestId("teaching-list"),
+  teachingHeading: byTestId("teaching-heading"),
+  blank: byTestId("blank"),
 };
+const slides = [...ui.stage.querySelectorAll(".stage-slide")];
 
 let state = null;
 let textView = "list";
+let eventTextView = null; // the console's choice (event.text_view); the buttons here override it until it changes
 const seenFacts = new Map(); // case id -> fact ids already on screen
 
 const live = new LiveConnection(config, {
@@ -53,10 +63,59 @@ const live = new LiveConnection(config, {
     syncClock(next);
     state = next;
     render();
+    presence.refresh();
   },
-  onResults: () => renderPoll(),
-  onStatus: (status) => setStatusPill(ui.status, status),
+  onResults: () => {
+    renderPoll();
+    presence.render();
+    fit();
+  },
+  onStatus: (status) => {
+    connection = status;
+    renderStatus();
+  },
 });
+let connection = "connecting";
+const presence = watchPresence(byTestId("presence"), {
+  code: config.code,
+  liveTotal: (pollId) => {
+    const { latest } = live.resultsFor(pollId);
+    return latest ? latest.total : null;
+  },
+});
+
+/** After "End event" the pill no longer says "Live": the event is over, whatever the socket does. */
+function renderStatus() {
+  const ended = Boolean(state && state.event.status === "ended");
+  if (ended && connection === "live") {
+    ui.status.dataset.state = "ended";
+    ui.status.textContent = "Event ended";
+  } else {
+    setStatusPill(ui.status, connection);
+  }
+}
+
+// ------------------------------------------------------------------ fit
+
+const root = document.documentElement;
+
+/** Scale the shown slide's text (rem) down until it fits the stage: long content shrinks, never clips. */
+function fit() {
+  const slide = slides.find((s) => !s.hidden);
+  if (!slide || slide === ui.blank) {
+    root.style.setProperty("--fit", "1");
+    return;
+  }
+  const fits = (scale) => {
+    root.style.setProperty("--fit", String(scale));
+    return slide.scrollHeight <= slide.clientHeight + 1 && slide.scrollWidth <= slide.clientWidth + 1;
+  };
+  // Short content grows a little (no quarter of the screen left empty), long content shrinks.
+  root.style.setProperty("--fit", String(fitScale(fits, { min: 0.3, max: 1.25, steps: 9 })));
+}
+
+window.addEventListener("resize", () => fit());
+if (document.fonts) document.fonts.ready.then(() => fit());
 
 function countText(poll, total) {
   const responses = plural(total, "response", "responses");
@@ -107,17 +166,19 @@ function segmentLabel(key) {
 
 function renderPoll() {
   const poll = state ? state.poll : null;
-  show(ui.poll, Boolean(poll));
   if (changed(ui.countdown, poll ? [poll.id, poll.state, poll.closes_at] : null)) runCountdown(ui.countdown, poll);
-  if (!poll) {
-    ui.stage.dataset.focus = "";
-    return;
-  }
+  if (!poll) return;
   ui.poll.dataset.state = poll.state;
   ui.poll.dataset.kind = poll.kind;
   ui.pollState.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
   ui.pollState.dataset.state = poll.state;
   ui.question.textContent = poll.round > 1 ? `${poll.question} (round ${poll.round})` : poll.question;
+  // The case's clinical question stays in view while its poll is up.
+  const caseData = state.case && state.case.id === poll.case ? state.case : null;
+  ui.context.textContent = caseData
+    ? [caseData.title, caseData.clinical_question].filter(Boolean).join(" · ")
+    : "";
+  show(ui.context, Boolean(caseData));
 
   // `counted` is the newest frame that carries the tally (counts, numbers or answers), or null.
   const { latest, counted: shown } = live.resultsFor(poll.id);
@@ -147,7 +208,7 @@ function renderPoll() {
   }
   show(ui.comparisons, compared);
   show(ui.segments, split);
-  ui.stage.dataset.focus = compared || split ? "results" : "";
+  ui.poll.dataset.revealed = String(revealed);
 }
 
 function markNewFacts(caseData) {
@@ -157,7 +218,6 @@ function markNewFacts(caseData) {
     for (const node of ui.caseCard.querySelectorAll("[data-fact-id]")) {
       if (seen.has(node.dataset.factId)) continue;
       node.classList.add("is-new");
-      node.scrollIntoView({ block: "nearest" });
     }
   }
   seenFacts.set(caseData.id, new Set([...(seen || []), ...ids]));
@@ -165,34 +225,69 @@ function markNewFacts(caseData) {
 
 function render() {
   const caseData = state ? state.case : null;
-  const points = (state && state.teaching_points) || [];
-  const hasContent = Boolean(caseData || (state && state.poll) || points.length);
-  ui.stage.dataset.mode = hasContent ? "live" : "welcome";
-  document.body.dataset.mode = ui.stage.dataset.mode;
-  show(ui.welcome, !hasContent);
-  ui.waitingText.textContent =
-    state && state.event.status === "ended" ? "This event has ended. Thank you." : "The discussion will start shortly.";
+  const screen = stageScreen(state);
+  const ended = screen === "ended";
+  const wantedView = (state && state.event.text_view) || "list";
+  if (wantedView !== eventTextView) {
+    eventTextView = wantedView;
+    setTextView(wantedView);
+  }
+  ui.stage.dataset.screen = screen;
+  document.body.dataset.screen = screen;
+  document.body.dataset.theme = FORCED_THEME || (state && state.event.theme) || "light";
+  const slideName = ended ? "join" : screen;
+  for (const slide of slides) show(slide, slide.dataset.screenName === slideName);
+  ui.welcome.dataset.ended = String(ended);
+  ui.welcomeHeading.textContent = ended ? "Thank you" : "Join on your phone";
+  ui.waitingText.textContent = ended
+    ? "This event has ended."
+    : caseData || (state && state.poll)
+      ? "The discussion continues in a moment."
+      : "The discussion will start shortly.";
+  renderStatus();
 
-  const hasSide = Boolean((state && state.poll) || points.length);
-  ui.stage.dataset.layout = caseData && hasSide ? "both" : caseData ? "case" : "side";
-  show(ui.side, hasSide);
-  show(ui.caseSection, Boolean(caseData));
   if (caseData && changed(ui.caseCard, caseData)) {
     ui.caseCard.replaceChildren(renderCase(caseData, { level: 2 }));
     markNewFacts(caseData);
   }
+  if (!caseData && changed(ui.caseCard, null)) ui.caseCard.replaceChildren();
   renderPoll();
-  show(ui.teaching, points.length > 0);
-  if (changed(ui.teachingList, points)) renderTeachingPoints(ui.teachingList, points, { level: 3 });
+  // One teaching point at a time, large: the newest revealed, or the one the moderator chose.
+  const focus = stagePoint(state);
+  ui.teachingHeading.textContent = focus ? `Teaching point ${focus.index + 1} of ${focus.count}` : "Teaching points";
+  const shown = focus ? [focus.point] : [];
+  if (changed(ui.teachingList, shown)) renderTeachingPoints(ui.teachingList, shown, { level: 3 });
+  fit();
+}
+
+function setTextView(view) {
+  textView = view;
+  for (const button of ui.textToggle.querySelectorAll("button[data-view]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === view));
+  }
 }
 
 for (const button of ui.textToggle.querySelectorAll("button[data-view]")) {
   button.addEventListener("click", () => {
-    textView = button.dataset.view;
-    for (const other of ui.textToggle.querySelectorAll("button[data-view]")) {
-      other.setAttribute("aria-pressed", String(other === button));
-    }
+    setTextView(button.dataset.view);
     renderPoll();
+    fit();
+  });
+}
+
+// A presentation clicker on the projector's computer: next/back (arrows, Page Up/Down) and the
+// blank key (B or .). The console's live preview of this page (an iframe) takes no keys.
+if (window.top === window.self) {
+  document.addEventListener("keydown", (event) => {
+    const action = clickerAction(event);
+    if (!action || !state || event.target.closest("button, input, select, textarea")) return;
+    event.preventDefault();
+    if (action === "blank") {
+      const screen = stageScreen(state) === "blank" ? unblankScreen(state) : "blank";
+      live.send({ type: "show_screen", ref: newRef(), screen });
+    } else {
+      live.send({ type: "step", ref: newRef(), direction: action === "next" ? 1 : -1 });
+    }
   });
 }
 

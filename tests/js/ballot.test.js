@@ -79,6 +79,16 @@ describe("widgets", () => {
 
   const submit = (widget) => widget.root.dispatch("submit", { preventDefault() {} });
 
+  test("phones letter the options A, B, C like the projector, and number a rating scale", () => {
+    const single = build({ id: 3, kind: "single", options }).widget;
+    assert.deepEqual(texts(single.root, ".option-key"), ["A", "B", "C"]);
+    const multi = build({ id: 4, kind: "multi", options }).widget;
+    assert.deepEqual(texts(multi.root, ".option-key"), ["A", "B", "C"]);
+    const scale = build({ id: 5, kind: "likert", options }).widget;
+    assert.deepEqual(texts(scale.root, ".scale-number"), ["1", "2", "3"]);
+    assert.equal(scale.root.querySelectorAll(".option-key").length, 0);
+  });
+
   test("multiple choice refuses one option too many, and sends the chosen ones", () => {
     const { widget, sent } = build({ id: 5, kind: "multi", options, max_choices: 2 });
     const inputs = widget.root.querySelectorAll("input");

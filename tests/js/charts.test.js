@@ -167,14 +167,14 @@ describe("histogramBars", () => {
     ],
   };
 
-  test("shares of all answers, bar lengths against the fullest bin, labels", () => {
+  test("shares of all answers, bar lengths as those shares, columns against the fullest bin, labels", () => {
     const bars = histogramBars(stats, "mg");
     assert.deepEqual(
       bars.map((b) => [b.label, b.pct, b.width, b.share]),
       [
-        ["0\u20132", 10, 20, 0.2],
-        ["2\u20134", 40, 80, 0.8],
-        ["4\u20136", 50, 100, 1],
+        ["0\u20132", 10, 10, 0.2],
+        ["2\u20134", 40, 40, 0.8],
+        ["4\u20136", 50, 50, 1],
         ["6", 0, 0, 0],
       ],
     );

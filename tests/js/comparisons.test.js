@@ -180,6 +180,17 @@ describe("renderComparisons", () => {
     );
   });
 
+  test("on multiple choice the concordance says it counts ballots with preferred options only", () => {
+    const box = mount();
+    const multi = { ...poll, kind: "multi", preferred: { options: [81], revealed: true } };
+    const results = { total: 10, counts: { 81: 10, 82: 3 }, concordance: { preferred: { share: 0.7, agreeing: 7 } } };
+    renderComparisons(box, multi, results, { level: 2 });
+    assert.equal(
+      box.querySelector('[data-testid="concordance-preferred"]').textContent,
+      "70% of the audience chose only preferred answers (nothing else ticked) (7 of 10)",
+    );
+  });
+
   test("a hidden preferred answer gives no concordance figure to the room, only to the moderator", () => {
     const hidden = { ...poll, preferred: { options: [81], revealed: false } };
     const results = { total: 2, counts: { 81: 1 }, concordance: { preferred: { share: 0.5, agreeing: 1 } } };

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { agendaShape, summaryText } from "../../static/js/console-agenda.js";
+import { agendaShape, optionCountText, summaryText } from "../../static/js/console-agenda.js";
 
 const options = [
   { id: 1, label: "Dose" },
@@ -42,4 +42,19 @@ test("agendaShape changes with the agenda's content, not with its live state", (
   assert.notEqual(JSON.stringify(agendaShape([renamed])), shape);
   const withPreferred = { ...item, polls: [{ ...poll, preferred: { options: [1] } }] };
   assert.notEqual(JSON.stringify(agendaShape([withPreferred])), shape);
+});
+
+test("a ranking's agenda card shows each option's Borda score, not its ballot count", () => {
+  const results = {
+    counts: { 1: 10, 2: 10 },
+    ranking: [
+      { option: 2, mean_rank: 1.2, borda: 8 },
+      { option: 1, mean_rank: 1.8, borda: 2 },
+    ],
+  };
+  assert.equal(optionCountText({ kind: "ranking" }, 2, results), "8 pts");
+  assert.equal(optionCountText({ kind: "ranking" }, 1, results), "2 pts");
+  assert.equal(optionCountText({ kind: "single" }, 1, results), "10");
+  assert.equal(optionCountText({ kind: "single" }, 3, results), "0");
+  assert.equal(optionCountText({ kind: "single" }, 1, null), "");
 });

@@ -146,7 +146,9 @@ PARTICIPANT_CASES = [
 ] + [
     (f"{kind}-from-participant", lambda w, kind=kind: json.dumps({"type": kind, "ref": "m1", "poll": w.poll}),
      err("m1", "forbidden", f"{kind} is not allowed on this connection."))
-    for kind in sorted(MODERATOR_FRAMES) if kind != "ping"
+    # The projector's clicker keys (step, show_screen) are the presenter's too: they change what is
+    # on screen, never a poll, a vote or a reveal.
+    for kind in sorted(MODERATOR_FRAMES) if kind not in {"ping", "step", "show_screen"}
 ]  # fmt: skip
 
 PRESENTER_CASES = [
@@ -154,7 +156,9 @@ PRESENTER_CASES = [
 ] + [
     (f"{kind}-from-presenter", lambda w, kind=kind: json.dumps({"type": kind, "ref": "m1", "poll": w.poll}),
      err("m1", "forbidden", f"{kind} is not allowed on this connection."))
-    for kind in sorted(MODERATOR_FRAMES) if kind != "ping"
+    # The projector's clicker keys (step, show_screen) are the presenter's too: they change what is
+    # on screen, never a poll, a vote or a reveal.
+    for kind in sorted(MODERATOR_FRAMES) if kind not in {"ping", "step", "show_screen"}
 ]  # fmt: skip
 
 

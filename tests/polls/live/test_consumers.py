@@ -44,6 +44,10 @@ async def test_participant_gets_state_on_connect(ws):
         "profile_questions": [],
         "segment": None,
         "min_cell_size": 5,
+        "screen": "join",
+        "teaching_point": None,
+        "theme": "light",
+        "text_view": "list",
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
     assert "agenda" not in state
@@ -286,3 +290,22 @@ async def test_a_closed_socket_leaves_its_process_hub(ws):
     assert len(hub.sockets[w.event.id]) == 1  # the other phone still gets frames
     await other.disconnect(timeout=FRAME_TIMEOUT_S)
     await wait_until(lambda: w.event.id not in hub.sockets, what="the event leaving the hub")
+
+
+async def test_after_a_reset_the_phone_is_told_its_vote_is_gone(ws):
+    w = await world()
+    await call(services.poll_open, event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    phone, state = await open_phone(ws, w)
+    assert state["poll"]["resets"] == 0
+    await send(phone, {"type": "vote", "ref": "v1", "poll": w.poll.id, "options": [w.options[0]]})
+    await receive_type(phone, "ack")
+    await call(services.poll_close, event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    assert (await receive_type(phone, "state"))["my_vote"] == {"poll": w.poll.id, "options": [w.options[0]]}
+    await call(services.poll_reset, event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    state = await receive_type(phone, "state")
+    assert state["poll"]["resets"] == 1 and state["my_vote"] is None
+    await call(services.poll_open, event_id=w.event.id, poll_id=w.poll.id, user=w.moderator)
+    assert (await receive_type(phone, "state"))["my_vote"] is None
+    # The same choice again is a new ballot, counted.
+    await send(phone, {"type": "vote", "ref": "v2", "poll": w.poll.id, "options": [w.options[0]]})
+    assert (await receive_type(phone, "ack"))["results"]["total"] == 1

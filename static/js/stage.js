@@ -1,0 +1,92 @@
+// What the projector shows (one focus at a time) and how big: shared by the presenter, which
+// draws it, and the console, whose "On screen now" names exactly the same thing. Pure functions.
+
+/** The screens a moderator can choose (event.screen), in the order the console offers them. */
+export const SCREENS = ["join", "case", "poll", "teaching", "blank"];
+
+/** What each screen is called on the console. */
+export const SCREEN_TEXT = {
+  join: "Join screen",
+  case: "Case",
+  poll: "Poll",
+  teaching: "Teaching points",
+  blank: "Blank",
+  ended: "Event ended",
+};
+
+/**
+ * The one thing the projector shows for a `state` frame: the moderator's choice
+ * (`event.screen`), falling back to what exists when it has nothing to show (a poll screen
+ * without a poll shows the case, or else the join screen). An ended event shows its closing
+ * screen, whatever was up.
+ */
+export function stageScreen(state) {
+  if (!state || !state.event) return "join";
+  if (state.event.status === "ended") return "ended";
+  const wanted = state.event.screen || "join";
+  const points = state.teaching_points || [];
+  const fallback = state.case ? "case" : "join";
+  if (wanted === "case") return state.case ? "case" : "join";
+  if (wanted === "poll") return state.poll ? "poll" : fallback;
+  if (wanted === "teaching") return points.length ? "teaching" : fallback;
+  return SCREENS.includes(wanted) ? wanted : "join";
+}
+
+/** The teaching point the teaching screen shows: the event's choice, or else the last revealed; and its place. */
+export function stagePoint(state) {
+  const points = (state && state.teaching_points) || [];
+  if (!points.length) return null;
+  const chosen = points.findIndex((p) => p.id === state.event.teaching_point);
+  const index = chosen >= 0 ? chosen : points.length - 1;
+  return { point: points[index], index, count: points.length };
+}
+
+/** A sentence for the console: what the room sees now. */
+export function screenDescription(state) {
+  const screen = stageScreen(state);
+  if (screen === "case") return `The case: ${state.case.title}`;
+  if (screen === "poll") {
+    const poll = state.poll;
+    const what = poll.results_visible ? "results of" : poll.state === "draft" ? "not yet open:" : "poll:";
+    return `The ${what} “${poll.question}”`;
+  }
+  if (screen === "teaching") {
+    const { point, index, count } = stagePoint(state);
+    return `Teaching point ${index + 1} of ${count}: ${point.title}`;
+  }
+  if (screen === "join") return "The join screen: code and QR";
+  if (screen === "blank") return "Nothing: the screen is blank";
+  return "The event has ended: the thank-you screen";
+}
+
+/**
+ * The largest scale in [min, max] at which `fits(scale)` holds, by bisection (`steps` halvings);
+ * `min` when nothing fits. `fits` must be monotone: true at a scale means true below it.
+ */
+export function fitScale(fits, { min = 0.3, max = 1, steps = 8 } = {}) {
+  if (fits(max)) return max;
+  let low = min;
+  let high = max;
+  for (let i = 0; i < steps; i += 1) {
+    const mid = (low + high) / 2;
+    if (fits(mid)) low = mid;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Where the blank key (B or .) goes back to: the poll, else the case, else the join screen. */
+export function unblankScreen(state) {
+  if (state && state.poll) return "poll";
+  if (state && state.case) return "case";
+  return "join";
+}
+
+/** The clicker's keys: next, back and blank, or null for any other key (or with a modifier held). */
+export function clickerAction(event) {
+  if (event.altKey || event.ctrlKey || event.metaKey) return null;
+  if (["ArrowRight", "PageDown"].includes(event.key)) return "next";
+  if (["ArrowLeft", "PageUp"].includes(event.key)) return "back";
+  if (["b", "B", "."].includes(event.key)) return "blank";
+  return null;
+}
