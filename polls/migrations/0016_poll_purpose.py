@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('polls', '0011_credit_claims'),
+        ('polls', '0015_event_text_view'),
     ]
 
     operations = [
