@@ -40,6 +40,7 @@ from polls.models import (
     Participant,
     Poll,
     PollKind,
+    PollPurpose,
     PollState,
     Vote,
     new_join_code,
@@ -223,10 +224,16 @@ class PollForm(IdentifierGuardForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "purpose" in self.fields:
+            self.fields["purpose"].required = False
         if _opened(self.instance):
             for name in AUTHORED_ONCE_OPENED:
                 if name in self.fields:
                     self.fields[name].disabled = True
+
+    def clean_purpose(self) -> str:
+        # Optional on the form: a poll is a case decision unless its author says otherwise.
+        return self.cleaned_data.get("purpose") or PollPurpose.DECISION
 
     def clean(self):
         cleaned = super().clean()
