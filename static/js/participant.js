@@ -287,7 +287,7 @@ function render() {
   if (changed(ui.teachingList, points)) renderTeachingPoints(ui.teachingList, points, { level: 3 });
   const caseData = state ? state.case : null;
   show(ui.caseSection, Boolean(caseData));
-  if (caseData && changed(ui.caseCard, caseData)) ui.caseCard.replaceChildren(renderCase(caseData, { level: 3 }));
+  if (caseData && changed(ui.caseCard, caseData)) ui.caseCard.replaceChildren(renderCase(caseData, { level: 3, imagePath: `/e/${config.code}/images/` }));
 }
 
 attachQuestions(live, config);

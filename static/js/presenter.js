@@ -247,7 +247,7 @@ function render() {
   renderStatus();
 
   if (caseData && changed(ui.caseCard, caseData)) {
-    ui.caseCard.replaceChildren(renderCase(caseData, { level: 2 }));
+    ui.caseCard.replaceChildren(renderCase(caseData, { level: 2, imagePath: `/e/${config.code}/images/` }));
     markNewFacts(caseData);
   }
   if (!caseData && changed(ui.caseCard, null)) ui.caseCard.replaceChildren();

@@ -61,8 +61,29 @@ function caseSection(title, level, className, ...content) {
   );
 }
 
-/** The case as a card; `level` is the heading level of its title. */
-export function renderCase(data, { level = 2 } = {}) {
+/** The case's images as figures; `imagePath` is where the server serves them (/e/CODE/images/). */
+export function caseImages(images, imagePath) {
+  if (!imagePath || !images || !images.length) return null;
+  const figures = images.map((image) =>
+    h(
+      "figure",
+      { class: "case-image", "data-testid": "case-image" },
+      h("img", {
+        src: `${imagePath}${image.id}`,
+        alt: image.alt,
+        width: String(image.width),
+        height: String(image.height),
+        loading: "lazy",
+        decoding: "async",
+      }),
+      image.caption ? h("figcaption", { text: image.caption }) : null,
+    ),
+  );
+  return h("div", { class: "case-images" }, figures);
+}
+
+/** The case as a card; `level` is the heading level of its title; images come from `imagePath`. */
+export function renderCase(data, { level = 2, imagePath = "" } = {}) {
   const patient = data.patient || {};
   const who = PERSON[patient.sex] || "patient";
   const staging = (data.staging || []).map((s) => h("span", { class: "chip", text: `${s.system} ${s.value}` }));
@@ -105,6 +126,8 @@ export function renderCase(data, { level = 2 } = {}) {
   if (data.current_status) {
     card.append(caseSection("Now", level + 1, "case-status", h("p", { text: data.current_status })));
   }
+  const images = caseImages(data.images, imagePath);
+  if (images) card.append(caseSection("Images", level + 1, "case-images", images));
   if (data.clinical_question) {
     const question = h("p", { "data-testid": "case-question", text: data.clinical_question });
     card.append(caseSection("Clinical question", level + 1, "case-question", question));

@@ -128,6 +128,19 @@ describe("renderCase", () => {
     assert.equal(card.querySelector(".line-head").tagName, "H4");
   });
 
+  test("images come from the event's image path, described, captioned as text", () => {
+    const images = [{ id: 4, caption: ATTACK, alt: "PET-CT: new lytic lesions", width: 1600, height: 1200 }];
+    const card = renderCase({ ...data, images }, { level: 2, imagePath: "/e/CASE2/images/" });
+    const img = card.querySelector('[data-testid="case-image"] img');
+    assert.equal(img.getAttribute("src"), "/e/CASE2/images/4");
+    assert.equal(img.getAttribute("alt"), "PET-CT: new lytic lesions");
+    assert.equal(img.getAttribute("width"), "1600");
+    assert.equal(card.querySelector("figcaption").textContent, ATTACK);
+    assert.equal(card.querySelectorAll("img").length, 1);  // the caption's markup stays text
+    assert.ok(texts(card, ".case-part-title").includes("Images"));
+    assert.equal(renderCase({ ...data, images }, { level: 2 }).querySelectorAll("img").length, 0);  // no path, no image
+  });
+
   test("missing parts are left out", () => {
     const card = renderCase({ id: 4, title: "Bare", patient: { age: 50, sex: "x" } });
     assert.equal(card.querySelector('[data-testid="case-patient"]').textContent, "50-year-old patient");
