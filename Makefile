@@ -91,8 +91,11 @@ cluster: install-dev
 
 # The README's screenshots, and the projector (both themes), console and phone at each step of the
 # demo, regenerated into docs/screenshots/ (and docs/screenshots/steps/) by the browser tests.
+# Every screenshot the README shows: phone, projector (both themes), console at each demo step,
+# then the report's pages.
 screenshots: install-dev
 	CASEBOARD_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_browser_screenshots.py -q -p no:cacheprovider
+	$(MAKE) report-screenshots
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
