@@ -110,6 +110,13 @@ GIVEN_NAMES = frozenset(
 )
 
 
+def warm() -> None:
+    """Load the recognizers now (Presidio imports spaCy: seconds of CPU). A server calls this at
+    start, off its request path: otherwise the first event to go live would pay it on the
+    database thread that every ballot of that worker waits for."""
+    _recognizers()
+
+
 @functools.cache
 def _recognizers() -> list[tuple[str, object]]:
     """(kind, recognizer) pairs, built once per process, on first use: importing Presidio imports

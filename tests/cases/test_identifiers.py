@@ -126,3 +126,12 @@ def test_the_demo_case_text_is_clean():
 
 def test_nothing_and_blank_text_have_no_findings():
     assert find_identifiers("") == [] and find_identifiers("   \n") == []
+
+
+def test_warming_loads_the_recognizers_once_for_every_later_read():
+    from cases import identifiers
+
+    identifiers.warm()
+    assert identifiers._recognizers.cache_info().currsize == 1
+    identifiers.warm()
+    assert identifiers._recognizers.cache_info().hits >= 1
