@@ -46,6 +46,7 @@ class StageScreen(models.TextChoices):
     CASE = "case", "Case"
     POLL = "poll", "Poll"
     TEACHING = "teaching", "Teaching points"
+    QUESTIONS = "questions", "Audience questions"
     BLANK = "blank", "Blank screen"
 
 

@@ -28,8 +28,9 @@ from polls.models import (
     QuestionReceipt,
     QuestionState,
     QuestionUpvote,
+    StageScreen,
 )
-from polls.services._common import audit
+from polls.services._common import audit, lock_event, publish_state
 
 # How many questions one participant may ask per window: a flood is refused, a discussion is not.
 ASK_BUDGET = 5
@@ -298,7 +299,15 @@ def question_pin(*, event_id: int, question_id: int, user) -> AudienceQuestion:
         AudienceQuestion.objects.filter(event_id=event_id, pinned=True).exclude(pk=q.pk).update(pinned=False)
         q.pinned = True
 
-    return _moderate(event_id, question_id, user, "pin_question", change)
+    question = _moderate(event_id, question_id, user, "pin_question", change)
+    # Pinning is presenting (as in Slido): the projector switches to the questions screen, which
+    # shows the pinned question large. Unpinning leaves the screen to the moderator's next choice.
+    if Event.objects.filter(pk=event_id).exclude(screen=StageScreen.QUESTIONS).exists():
+        event = lock_event(event_id)
+        event.screen = StageScreen.QUESTIONS
+        event.save(update_fields=["screen"])
+        publish_state(event)
+    return question
 
 
 @transaction.atomic

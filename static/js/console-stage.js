@@ -13,6 +13,8 @@ export function createStageControls(ui, { send, isBusy }) {
     if (screen === "case") return Boolean(state.case);
     if (screen === "poll") return Boolean(state.poll);
     if (screen === "teaching") return (state.teaching_points || []).length > 0;
+    // Questions switched off for the event: nothing to show there.
+    if (screen === "questions") return !state.questions || state.questions.enabled !== false;
     return true;
   }
 

@@ -291,5 +291,6 @@ if (window.top === window.self) {
   });
 }
 
-attachQuestions(live, config);
+// The questions slide re-renders on its own frames; the stage refits it when it is the one shown.
+attachQuestions(live, config, { onRender: () => fit() });
 live.start();

@@ -19,10 +19,10 @@ import {
 const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
 const RETRY_MS = 2000;
 
-export function attachQuestions(live, config) {
+export function attachQuestions(live, config, options = {}) {
   if (config.role === "participant") return attachPhone(live, byTestId("questions-panel"));
   if (config.role === "moderator") return attachConsole(live, byTestId("questions-console"));
-  if (config.role === "presenter") return attachStage(live, byTestId("stage-questions"));
+  if (config.role === "presenter") return attachStage(live, byTestId("stage-questions"), options);
   return null;
 }
 
@@ -283,35 +283,32 @@ function attachConsole(live, root) {
 
 // ------------------------------------------------------------------ projector
 
-function attachStage(live, root) {
+function attachStage(live, root, { onRender } = {}) {
   if (!root) return null;
   const ui = {
     pinned: byTestId("stage-pinned", root),
     top: byTestId("stage-top-questions", root),
+    topTitle: byTestId("stage-top-title", root),
     topList: byTestId("stage-top-list", root),
-    toggle: byTestId("stage-top-toggle", root),
+    empty: byTestId("stage-questions-empty", root),
   };
   let frame = null;
-  let showTop = false;
 
+  // The questions screen (event.screen "questions"): the pinned question large, then the top
+  // approved open ones by votes; with nothing approved yet, an invitation to ask.
   function render() {
     const items = frame && frame.enabled ? frame.items : [];
     const pinned = pinnedQuestion(items);
-    const top = topQuestions(items, 5);
+    const top = topQuestions(items, pinned ? 3 : 5);
     ui.pinned.replaceChildren(pinned ? stageQuestion(pinned, { large: true }) : "");
     show(ui.pinned, Boolean(pinned));
     ui.topList.replaceChildren(...top.map((q) => stageQuestion(q)));
-    show(ui.top, showTop && top.length > 0);
-    ui.toggle.setAttribute("aria-pressed", showTop ? "true" : "false");
-    // Nothing on the projector until there is a question to show.
-    show(ui.toggle, top.length > 0);
-    show(root, Boolean(pinned) || top.length > 0);
+    ui.topTitle.textContent = pinned ? "Next questions" : "Top questions";
+    show(ui.top, top.length > 0);
+    show(ui.empty, !pinned && top.length === 0);
+    if (onRender) onRender();
   }
 
-  ui.toggle.addEventListener("click", () => {
-    showTop = !showTop;
-    render();
-  });
   live.use({
     onQuestions(next) {
       frame = next;

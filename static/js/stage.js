@@ -2,7 +2,7 @@
 // draws it, and the console, whose "On screen now" names exactly the same thing. Pure functions.
 
 /** The screens a moderator can choose (event.screen), in the order the console offers them. */
-export const SCREENS = ["join", "case", "poll", "teaching", "blank"];
+export const SCREENS = ["join", "case", "poll", "teaching", "questions", "blank"];
 
 /** What each screen is called on the console. */
 export const SCREEN_TEXT = {
@@ -10,6 +10,7 @@ export const SCREEN_TEXT = {
   case: "Case",
   poll: "Poll",
   teaching: "Teaching points",
+  questions: "Audience questions",
   blank: "Blank",
   ended: "Event ended",
 };
@@ -54,6 +55,7 @@ export function screenDescription(state) {
     const { point, index, count } = stagePoint(state);
     return `Teaching point ${index + 1} of ${count}: ${point.title}`;
   }
+  if (screen === "questions") return "Audience questions: the pinned one and the top by votes";
   if (screen === "join") return "The join screen: code and QR";
   if (screen === "blank") return "Nothing: the screen is blank";
   return "The event has ended: the thank-you screen";

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import DESKTOP, PHONE, PROJECTOR, open_console, open_phone, open_presenter
+from tests.browser.stage_checks import text_outside
 from tests.browser.test_browser_a11y import assert_no_violations
 
 pytestmark = pytest.mark.browser
@@ -60,7 +61,14 @@ def test_ten_phones_ask_and_upvote_moderator_approves_merges_and_pins(demo, cont
         moderate(console, text, "question-approve", "Approved.")
     moderate(console, HOSTILE, "question-dismiss", "Dismissed.")
     expect(phones[3].get_by_test_id("question")).to_have_count(3)  # its own dismissed question is gone
+    # Approving does not take over the room's screen; the moderator puts the questions up.
+    expect(presenter.get_by_test_id("stage-questions")).to_be_hidden()
+    console.get_by_test_id("screen-questions").click()
     expect(presenter.get_by_test_id("stage-questions")).to_be_visible()
+    expect(presenter.get_by_test_id("stage-question")).to_have_count(3)
+    expect(presenter.get_by_test_id("stage-pinned-question")).to_have_count(0)
+    console.get_by_test_id("screen-join").click()
+    expect(presenter.get_by_test_id("stage-questions")).to_be_hidden()
 
     # A phone about to ask the same thing is offered the existing question (CAR T kept whole).
     phones[9].get_by_test_id("question-input").fill("car t after bispecific antibodies")
@@ -96,11 +104,15 @@ def test_ten_phones_ask_and_upvote_moderator_approves_merges_and_pins(demo, cont
     expect(phone_question(phones[1], KEPT).get_by_test_id("question-upvote")).to_have_attribute("aria-pressed", "false")
     expect(phone_question(phones[0], KEPT)).to_contain_text("Your question")
 
+    # Pinning is presenting: the projector switches to the questions screen, and the console says so.
+    expect(presenter.get_by_test_id("stage-questions")).to_be_visible()
+    expect(console.get_by_test_id("screen-questions")).to_have_attribute("aria-pressed", "true")
     expect(presenter.get_by_test_id("stage-pinned-question")).to_contain_text(MRD)
     expect(presenter.get_by_test_id("stage-pinned-question").get_by_test_id("question-votes")).to_have_text("2 votes")
-    presenter.get_by_test_id("stage-top-toggle").click()
     expect(presenter.get_by_test_id("stage-question").get_by_test_id("question-text")).to_have_text([KEPT])
     expect(presenter.get_by_test_id("stage-question").get_by_test_id("question-votes")).to_have_text(["7 votes"])
+
+    assert text_outside(presenter) == []
 
     assert_no_violations(phones[5], "participant with questions")
     assert_no_violations(presenter, "presenter with a pinned question")

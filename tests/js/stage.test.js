@@ -23,6 +23,8 @@ test("the stage shows the moderator's choice when there is something to show", (
   assert.equal(stageScreen(state("blank")), "blank");
   assert.equal(stageScreen(state("join")), "join");
   assert.equal(stageScreen(state("teaching", { teaching_points: [{ id: 1 }] })), "teaching");
+  // The questions screen shows even before any question is approved (it invites the room to ask).
+  assert.equal(stageScreen(state("questions")), "questions");
 });
 
 test("the stage falls back to what exists, and an ended event shows its closing screen", () => {
@@ -43,6 +45,7 @@ test("the console describes the stage in words", () => {
     "The results of “What next?”",
   );
   assert.equal(screenDescription(state("blank")), "Nothing: the screen is blank");
+  assert.match(screenDescription(state("questions")), /^Audience questions/);
 });
 
 test("fitScale finds the largest scale that fits, and the floor when none does", () => {

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from polls import exports, selectors, services
 from polls.errors import DomainError
 from polls.models import AudienceQuestion, ModeratorAction, QuestionUpvote
+from polls.protocol import outbound
 from tests.factories import build_world, make_event, make_participant, participant_session, user_session
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +182,21 @@ def test_moderation_state_machine_and_audit(w):
         "approve_question", "dismiss_question", "restore_question", "pin_question", "answer_question",
     }  # fmt: skip
     assert all("CAR" not in target for _, target in actions)  # the text is never in the log
+
+
+def test_pinning_puts_the_questions_screen_up_and_unpinning_leaves_the_screen(w, django_capture_on_commit_callbacks):
+    q = ask(w)
+    moderate(w, services.question_approve, q)
+    services.screen_show(event_id=w.event.id, screen="blank", user=w.moderator)
+    version = outbound.state_frames(event_id=w.event.id)["public"]["version"]
+    with django_capture_on_commit_callbacks(execute=True):
+        moderate(w, services.question_pin, q)
+    state = outbound.state_frames(event_id=w.event.id)["public"]
+    assert state["event"]["screen"] == "questions"
+    assert state["version"] > version  # a new `state` reaches the screens
+    moderate(w, services.question_unpin, q)
+    assert outbound.state_frames(event_id=w.event.id)["public"]["event"]["screen"] == "questions"  # the moderator moves on
+    services.screen_show(event_id=w.event.id, screen="questions", user=w.moderator)  # chosen directly too
 
 
 def test_another_events_moderator_cannot_reach_a_question(w):
