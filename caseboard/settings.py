@@ -245,6 +245,9 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 CASEBOARD = {
     "MAX_FRAME_BYTES": env_int("CASEBOARD_MAX_FRAME_BYTES", 4096),
     "RATE_LIMIT_FRAMES": env_int("CASEBOARD_RATE_LIMIT_FRAMES", 20),
+    # A moderator clearing a queue of questions or free-text answers clicks faster than a phone
+    # votes; the console socket (a logged-in moderator of the event) gets a larger bucket.
+    "RATE_LIMIT_MODERATOR_FRAMES": env_int("CASEBOARD_RATE_LIMIT_MODERATOR_FRAMES", 120),
     "RATE_LIMIT_WINDOW_S": env_int("CASEBOARD_RATE_LIMIT_WINDOW_S", 10),
     "RESULTS_MIN_INTERVAL_S": float(env_str("CASEBOARD_RESULTS_MIN_INTERVAL_S", "0.25")),
     # At most this share of a process's time goes to results fan-out; larger audiences get

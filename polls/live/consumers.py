@@ -103,6 +103,7 @@ class EventConsumer(AsyncWebsocketConsumer):
     # that names no layer stops Channels from subscribing every connection to the layer.
     channel_layer_alias = "caseboard-consumers-use-the-hub"
     role: str = ""
+    frame_budget = "RATE_LIMIT_FRAMES"  # the CASEBOARD setting: frames per RATE_LIMIT_WINDOW_S
     event_id: int | None = None
     participant_id: int | None = None
     closing: bool = True  # until connect() has admitted the socket
@@ -163,7 +164,7 @@ class EventConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
         self.socket_slot = slot
-        self.bucket = TokenBucket(capacity=limits["RATE_LIMIT_FRAMES"], per_seconds=limits["RATE_LIMIT_WINDOW_S"])
+        self.bucket = TokenBucket(capacity=limits[self.frame_budget], per_seconds=limits["RATE_LIMIT_WINDOW_S"])
         self.max_bytes = limits["MAX_FRAME_BYTES"]
         self.hub = Hub.current()
         self.closing = False
@@ -396,6 +397,7 @@ class PresenterConsumer(EventConsumer):
 
 class ModeratorConsumer(EventConsumer):
     role = Role.MODERATOR
+    frame_budget = "RATE_LIMIT_MODERATOR_FRAMES"
 
     def authorise(self, code: str) -> int | None:
         try:

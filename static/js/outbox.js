@@ -15,10 +15,10 @@ export function ballotFields(source) {
   return ballot;
 }
 
-/** One pending vote per event, kept across reloads. */
+/** One pending vote per event, kept across reloads (`kind` names another such slot: a question's). */
 export class Outbox {
-  constructor(code) {
-    this.key = `caseboard:outbox:${code}`;
+  constructor(code, kind = "outbox") {
+    this.key = `caseboard:${kind}:${code}`;
     this.memory = null;
   }
 

@@ -5,6 +5,7 @@
 
 import { byTestId, h, show } from "./dom.js";
 import { newRef } from "./live.js";
+import { Outbox } from "./outbox.js";
 import {
   MAX_QUESTION_LENGTH,
   consoleGroups,
@@ -20,7 +21,7 @@ const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
 const RETRY_MS = 2000;
 
 export function attachQuestions(live, config, options = {}) {
-  if (config.role === "participant") return attachPhone(live, byTestId("questions-panel"));
+  if (config.role === "participant") return attachPhone(live, byTestId("questions-panel"), config);
   if (config.role === "moderator") return attachConsole(live, byTestId("questions-console"));
   if (config.role === "presenter") return attachStage(live, byTestId("stage-questions"), options);
   return null;
@@ -56,7 +57,7 @@ class Outgoing {
 
 // ------------------------------------------------------------------ phone
 
-function attachPhone(live, root) {
+function attachPhone(live, root, config) {
   if (!root) return null;
   const ui = {
     form: byTestId("question-form", root),
@@ -72,7 +73,17 @@ function attachPhone(live, root) {
     intro: byTestId("question-intro", root),
   };
   const outgoing = new Outgoing(live);
+  // Kept across reloads (bad hotel Wi-Fi, a phone that locks): the question being written, and
+  // the one sent but not yet acknowledged, which goes out again with its ref (asked once, whatever is resent).
+  const draft = new Outbox(config.code, "ask-draft");
+  const pendingAsk = new Outbox(config.code, "ask");
   let frame = null;
+
+  function keepDraft() {
+    const text = ui.text.value;
+    if (text.trim() || ui.name.value.trim()) draft.set({ text, name: ui.name.value });
+    else draft.clear();
+  }
 
   function say(text, isError = false) {
     ui.status.textContent = text;
@@ -126,7 +137,9 @@ function attachPhone(live, root) {
   ui.text.addEventListener("input", () => {
     updateCounter();
     renderSimilar();
+    keepDraft();
   });
+  ui.name.addEventListener("input", keepDraft);
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = ui.text.value.trim();
@@ -138,9 +151,23 @@ function attachPhone(live, root) {
     const name = frame && frame.names ? ui.name.value.trim() : "";
     if (name) ask.name = name;
     ui.submit.disabled = true;
+    pendingAsk.set(ask);
     if (!outgoing.send(ask)) say("Not connected: your question goes out when the connection is back.");
     else say("Sending…");
   });
+
+  const unsent = pendingAsk.get();
+  const written = draft.get();
+  if (unsent && typeof unsent.text === "string" && unsent.ref) {
+    // Sent before a reload and never acknowledged: it goes out again, with its ref, on connect.
+    ui.text.value = unsent.text;
+    ui.submit.disabled = true;
+    outgoing.frames.set(unsent.ref, unsent);
+    say("Sending your question…");
+  } else if (written && typeof written.text === "string") {
+    ui.text.value = written.text;
+    ui.name.value = typeof written.name === "string" ? written.name : "";
+  }
   updateCounter();
 
   live.use({
@@ -155,6 +182,8 @@ function attachPhone(live, root) {
       const sent = outgoing.take(ack.ref);
       if (!sent) return false;
       if (sent.type === "ask") {
+        pendingAsk.clear();
+        draft.clear();
         ui.text.value = "";
         ui.submit.disabled = false;
         updateCounter();
@@ -178,7 +207,10 @@ function attachPhone(live, root) {
         return true;
       }
       const sent = outgoing.take(error.ref);
-      if (sent.type === "ask") ui.submit.disabled = false;
+      if (sent.type === "ask") {
+        pendingAsk.clear(); // refused: the text stays in the box (and the draft) to be corrected
+        ui.submit.disabled = false;
+      }
       say(error.message, true);
       return true;
     },

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import DESKTOP, PHONE, PROJECTOR, open_console, open_phone, open_presenter
+from tests.browser.pages import CODE, DESKTOP, PHONE, PROJECTOR, open_console, open_phone, open_presenter
 from tests.browser.stage_checks import text_outside
 from tests.browser.test_browser_a11y import assert_no_violations
 
@@ -117,3 +117,39 @@ def test_ten_phones_ask_and_upvote_moderator_approves_merges_and_pins(demo, cont
     assert_no_violations(phones[5], "participant with questions")
     assert_no_violations(presenter, "presenter with a pinned question")
     assert_no_violations(console, "moderator with questions")
+
+
+TRACK_SOCKETS = """
+window.__sockets = [];
+window.WebSocket = class extends window.WebSocket {
+  constructor(...args) { super(...args); window.__sockets.push(this); }
+};
+"""
+
+
+def test_a_question_being_written_or_sent_survives_a_reload_and_is_asked_once(demo, contexts, moderator_storage):
+    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
+    phone_context = contexts(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = open_phone(phone_context)
+
+    # A draft survives a reload (the phone locked, the page was reloaded).
+    phone.get_by_test_id("question-input").fill(MRD)
+    phone.reload()
+    expect(phone.get_by_test_id("question-input")).to_have_value(MRD)
+
+    # Sent while the connection was gone, then the page reloaded before any answer: it goes out
+    # again with its ref when the page connects, and the moderator gets it once.
+    phone_context.add_init_script(TRACK_SOCKETS)
+    phone.reload()
+    expect(phone.get_by_test_id("connection-status")).to_have_text("Live")
+    phone.evaluate("window.__sockets.forEach((socket) => socket.close())")
+    phone.route("**/ask", lambda route: route.abort())  # the HTTP fallback is down too
+    phone.get_by_test_id("question-submit").click()
+    assert phone.evaluate(f"JSON.parse(localStorage.getItem('caseboard:ask:{CODE}')).text") == MRD
+    phone.unroute("**/ask")
+    phone.reload()
+    expect(phone.get_by_test_id("question-status")).to_contain_text("awaits the moderator")
+    expect(phone.get_by_test_id("question-input")).to_have_value("")
+    expect(console_question(console, MRD)).to_have_count(1)
+    assert phone.evaluate(f"localStorage.getItem('caseboard:ask:{CODE}')") is None
+    assert phone.evaluate(f"localStorage.getItem('caseboard:ask-draft:{CODE}')") is None

@@ -287,6 +287,18 @@ async def test_default_limits_close_a_flood_of_pings(ws, bucket_clock):
     assert kinds == ["pong"] * 20 + ["rate_limited"] * 100
 
 
+async def test_a_moderator_clearing_a_queue_is_not_throttled_like_a_phone_but_is_bounded(ws, bucket_clock):
+    """The console's bucket (120 per 10 s by default) takes a burst of clicks a phone's (20) refuses;
+    past it the console gets `rate_limited` like anyone else."""
+    w = await build_hostile_world()
+    socket, _ = await open_socket(ws, w.world, "moderator", index=0)
+    for n in range(130):
+        await send_raw(socket, json.dumps({"type": "ping", "ref": str(n)}))
+    kinds = [json.loads((await socket.receive_output(timeout=FRAME_TIMEOUT_S))["text"]) for _ in range(130)]
+    kinds = [frame.get("code", frame["type"]) for frame in kinds if frame["type"] in ("pong", "error")]
+    assert kinds == ["pong"] * 120 + ["rate_limited"] * 10
+
+
 async def test_reply_to_a_ref_with_a_lone_surrogate_is_still_valid_utf8(ws):
     """`"\\ud800"` is valid JSON text; echoing it raw would make daphne fail to encode the reply and drop the socket."""
     w = await build_hostile_world()
