@@ -195,7 +195,8 @@ def test_pinning_puts_the_questions_screen_up_and_unpinning_leaves_the_screen(w,
     assert state["event"]["screen"] == "questions"
     assert state["version"] > version  # a new `state` reaches the screens
     moderate(w, services.question_unpin, q)
-    assert outbound.state_frames(event_id=w.event.id)["public"]["event"]["screen"] == "questions"  # the moderator moves on
+    # The moderator moves on from there.
+    assert outbound.state_frames(event_id=w.event.id)["public"]["event"]["screen"] == "questions"
     services.screen_show(event_id=w.event.id, screen="questions", user=w.moderator)  # chosen directly too
 
 
