@@ -50,16 +50,40 @@ RETRY_S = 2.0
 
 
 class QuestionsClient(Client):
-    """A phone or the console that also keeps the newest `questions` frame it received."""
+    """A phone or the console that also keeps the newest `questions` it received. Phones connect
+    as the phone page does (`?questions=delta`) and rebuild the whole list from each
+    `questions_delta` as static/js/live.js does (docs/protocol.md)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not kwargs.get("moderator"):
+            self.url += "?questions=delta"
         self.questions: dict | None = None
         self.questions_frames = 0
+        self.delta_frames = 0
+        self.delta_mismatches = 0  # a delta whose base is not the list this phone holds
+        self.received_bytes = 0  # every frame's text, as UTF-8
         self.on_questions = None
+
+    def on_text(self, text: str) -> None:
+        self.received_bytes += len(text.encode())
+        super().on_text(text)
+
+    def whole(self, delta: dict) -> dict | None:
+        if self.questions is None:
+            return None
+        self.delta_frames += 1
+        if delta["since"] != self.questions["version"]:
+            self.delta_mismatches += 1
+        known = {item["id"]: item for item in self.questions["items"]}
+        known.update((item["id"], item) for item in delta["items"])
+        head = {key: delta[key] for key in ("version", "enabled", "moderated", "names")}
+        return {"type": "questions", **head, "items": [known[qid] for qid in delta["order"] if qid in known]}
 
     def on_frame(self, frame: dict) -> None:
         questions = frame.get("questions") if frame.get("type") == "state" else frame
+        if isinstance(questions, dict) and questions.get("type") == "questions_delta":
+            questions = self.whole(questions)
         if isinstance(questions, dict) and questions.get("type") == "questions":
             self.questions_frames += 1
             if self.questions is None or questions["version"] >= self.questions["version"]:
@@ -204,7 +228,12 @@ class Generator:
             complete = len(final) == asked and sum(v for _, v in final) == upvoted
             if (complete and on_final == len(phones)) or time.monotonic() > deadline:
                 frames = sorted(p.questions_frames for p in phones)
+                deltas = sorted(p.delta_frames for p in phones)
+                received = sorted(p.received_bytes for p in phones)
                 return {
+                    "delta_frames_per_phone_median": deltas[len(deltas) // 2] if deltas else 0,
+                    "delta_base_mismatches": sum(p.delta_mismatches for p in phones),
+                    "received_kb_per_phone_median": round(received[len(received) // 2] / 1024, 1) if received else 0,
                     "final_questions": len(final),
                     "final_upvotes": sum(v for _, v in final),
                     "phones_connected": len(phones),
@@ -273,6 +302,8 @@ def evaluate(result: dict) -> list[str]:
     p99 = window["all"]["ack_latency"].get("p99_ms")
     if p99 is None or p99 > 1000:
         problems.append(f"p99 ack {p99} ms > 1000 ms")
+    if settle.get("delta_base_mismatches"):
+        problems.append(f"{settle['delta_base_mismatches']} deltas did not apply to the list the phone held")
     if settle.get("phones_on_final_order") != settle.get("phones_connected"):
         problems.append(
             f"{settle.get('phones_on_final_order')} of {settle.get('phones_connected')} phones on the final order"
@@ -310,9 +341,11 @@ def render(result: dict, path: Path) -> str:
         ),
         ("final list", f"{s['final_questions']} questions, {s['final_upvotes']:,} upvotes"),
         (
-            "`questions` frames per phone, min / median / max",
+            "`questions` frames per phone (whole or delta), min / median / max",
             f"{frames['min']} / {frames['median']} / {frames['max']} for {a['acked'] + u['acked']:,} changes",
         ),
+        ("of which `questions_delta`, median", f"{s.get('delta_frames_per_phone_median', 0)}"),
+        ("received per phone, median (every frame)", f"{s.get('received_kb_per_phone_median', '?')} KB"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     title = f"{result['phones']:,} phones, {result['questions']} questions, {result['upvotes']:,} upvotes"

@@ -129,7 +129,8 @@ def _ensure_participant(request: HttpRequest, event) -> int:
 
 def _page_config(request: HttpRequest, event, role: str, **extra) -> dict:
     ws_path = {
-        Role.PARTICIPANT: f"/ws/e/{event.code}/",
+        # The phone applies `questions_delta` frames (docs/protocol.md): small frames on bad Wi-Fi.
+        Role.PARTICIPANT: f"/ws/e/{event.code}/?questions=delta",
         Role.PRESENTER: f"/ws/e/{event.code}/present/",
         Role.MODERATOR: f"/ws/e/{event.code}/moderate/",
         Role.PANELIST: f"/ws/e/{event.code}/panel/",

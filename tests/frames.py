@@ -1,6 +1,6 @@
 """What the protocol tests compare: replies apart from broadcasts (no Django needed here)."""
 
-BROADCASTS = {"state", "results", "questions"}
+BROADCASTS = {"state", "results", "questions", "questions_delta"}
 
 
 def answer_only(frame: dict) -> dict:

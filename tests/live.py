@@ -97,7 +97,9 @@ async def state_where(communicator: WebsocketCommunicator, predicate, timeout: f
 # ----------------------------------------------------------- sockets of a world (tests/factories.py)
 
 
-async def open_socket(ws, w, role: str = "participant", *, index: int | None = None, key: str | None = None):
+async def open_socket(
+    ws, w, role: str = "participant", *, index: int | None = None, key: str | None = None, query: str = ""
+):
     """A socket of `role` on the world's event that has received its first `state`: (socket, state).
 
     A participant uses the world's `phone_keys[index]`, or joins anew when no index is given;
@@ -111,7 +113,7 @@ async def open_socket(ws, w, role: str = "participant", *, index: int | None = N
         else:
             assert w.moderator_key, "build_world(moderator_session=True) for a presenter or moderator socket"
             key = w.moderator_key
-    socket, ok, detail = await ws(f"/ws/e/{w.code}/{ROLE_PATHS[role]}", session_key=key)
+    socket, ok, detail = await ws(f"/ws/e/{w.code}/{ROLE_PATHS[role]}{query}", session_key=key)
     assert ok, detail
     state = await receive(socket)
     assert state["type"] == "state", state

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from contextlib import contextmanager
+from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -20,7 +21,7 @@ from polls.errors import DomainError
 from polls.joins import join_blocked, record_join_failure
 from polls.live.hub import Hub, audience
 from polls.live.ratelimit import TokenBucket
-from polls.live.votewriter import VoteWriter
+from polls.live.votewriter import WRITERS
 from polls.protocol import Role, inbound, outbound
 
 logger = logging.getLogger(__name__)
@@ -267,10 +268,11 @@ class EventConsumer(AsyncWebsocketConsumer):
             if spec.inline:
                 reply = spec.handler(command, caller)
             elif spec.batched:
-                # Every socket's ballots go through the process's vote writer: one transaction
-                # for all that arrived meanwhile (polls/live/votewriter.py).
-                outcome = await VoteWriter.current().cast(inbound.vote_request(command, caller))
-                reply = inbound.vote_ack(command, outcome)
+                # Every socket's ballots (and upvotes) go through the process's writer of their
+                # kind: one transaction for all that arrived meanwhile (polls/live/votewriter.py).
+                writer = WRITERS[spec.batched.writer].current()
+                outcome = await writer.submit(spec.batched.request(command, caller))
+                reply = spec.batched.ack(command, outcome)
             else:
                 reply = await database_sync_to_async(self.run)(command, caller)
             await self.after_ack(reply)
@@ -334,6 +336,11 @@ class ParticipantConsumer(EventConsumer):
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
         self.resets_seen: dict[int, int] = {}
+        # `?questions=delta`: this phone applies `questions_delta` frames (docs/protocol.md); the
+        # version of the last questions it was sent, whole or as a delta, is their base.
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.questions_delta = query.get("questions") == ["delta"]
+        self.questions_seen: int | None = None
         return event_id
 
     def forget_reset_ballot(self, message: dict) -> None:
@@ -349,10 +356,21 @@ class ParticipantConsumer(EventConsumer):
     async def deliver(self, message: dict) -> None:
         # The phone's own view of the questions: its pending ones, `mine` and `voted`.
         if message["kind"] == "questions":
-            text = outbound.questions_text(message, participant_id=self.participant_id)
+            text = None
+            if self.questions_delta and self.questions_seen is not None:
+                if self.questions_seen >= message["version"]:
+                    return  # a `state` already carried these questions, or newer ones
+                text = outbound.questions_delta_text(
+                    message, since=self.questions_seen, participant_id=self.participant_id
+                )
+            if text is None:
+                text = outbound.questions_text(message, participant_id=self.participant_id)
+            self.questions_seen = message["version"]
         elif message["kind"] == "state":
             self.forget_reset_ballot(message)
             questions = message.get("questions")
+            if questions:
+                self.questions_seen = questions["version"]
             questions_json = (
                 outbound.questions_text(questions, participant_id=self.participant_id) if questions else None
             )

@@ -1,11 +1,12 @@
-"""Group commit of ballots: one writer per server process batches every socket's votes.
+"""Group commit: one writer per server process and kind of write batches every socket's ballots
+(and, the same way, every socket's upvotes).
 
 Every `database_sync_to_async` call of a process runs on one thread, so a process that gave each
 ballot its own call and transaction wrote a few hundred ballots per second and made every
-other socket wait behind them. Here a socket hands its ballot to the process's writer and awaits
-the outcome; while one batch is in the database, the next one gathers. At a trickle each batch
-holds one ballot (no added delay); in a burst a batch holds everything that arrived during the
-previous write, up to VOTE_BATCH_MAX, and costs the same fixed number of queries.
+other socket wait behind them. Here a socket hands its request to the process's writer and
+awaits the outcome; while one batch is in the database, the next one gathers. At a trickle each
+batch holds one request (no added delay); in a burst a batch holds everything that arrived during
+the previous write, up to VOTE_BATCH_MAX, and costs the same fixed number of queries.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -25,17 +28,23 @@ from polls.services import VoteOutcome, VoteRequest
 logger = logging.getLogger(__name__)
 
 
-class VoteWriter(PerLoop):
+class GroupCommit(PerLoop):
+    """The queue of one kind of write; subclasses say how a batch is written (`write`)."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop)
         self.max_batch = max(1, int(settings.CASEBOARD["VOTE_BATCH_MAX"]))
-        self._queue: list[tuple[VoteRequest, asyncio.Future]] = []
+        self._queue: list[tuple[Any, asyncio.Future]] = []
         self._task: asyncio.Task | None = None
         self.batches = 0  # written batches, for tests and diagnostics
         self.largest_batch = 0
 
-    async def cast(self, request: VoteRequest) -> VoteOutcome:
-        """The outcome of the ballot once its batch committed; raises DomainError or a database error."""
+    def write(self, requests: Sequence[Any]) -> list[Any]:
+        """One outcome or DomainError per request, in order (sync: runs on the database thread)."""
+        raise NotImplementedError
+
+    async def submit(self, request: Any) -> Any:
+        """The outcome of the request once its batch committed; raises DomainError or a database error."""
         future = self.loop.create_future()
         self._queue.append((request, future))
         if self._task is None or self._task.done():
@@ -51,7 +60,7 @@ class VoteWriter(PerLoop):
             if not waiting:
                 continue  # every sender went away (closed sockets) before its turn
             try:
-                outcomes = await database_sync_to_async(services.votes_cast)([request for request, _ in waiting])
+                outcomes = await database_sync_to_async(self.write)([request for request, _ in waiting])
             except asyncio.CancelledError:
                 for _, future in waiting:
                     future.cancel()
@@ -71,6 +80,27 @@ class VoteWriter(PerLoop):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+
+
+class VoteWriter(GroupCommit):
+    """Ballots (`vote`)."""
+
+    def write(self, requests: Sequence[VoteRequest]) -> list[VoteOutcome | DomainError]:
+        return services.votes_cast(requests)  # looked up per call: tests replace it
+
+    async def cast(self, request: VoteRequest) -> VoteOutcome:
+        return await self.submit(request)
+
+
+class UpvoteWriter(GroupCommit):
+    """Audience questions' `upvote` and `unvote`: a room upvoting at once."""
+
+    def write(self, requests: Sequence[services.UpvoteRequest]) -> list[services.UpvoteOutcome | DomainError]:
+        return services.question_upvotes(requests)
+
+
+# By the `batched` name a client frame type declares (polls/protocol/inbound.py).
+WRITERS: dict[str, type[GroupCommit]] = {"ballots": VoteWriter, "upvotes": UpvoteWriter}
 
 
 def _copy(exc: Exception) -> Exception:

@@ -177,6 +177,16 @@ Handler = Callable[[Command, Caller], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Batching:
+    """How a frame type's commands join a batch: `writer` names the process's writer (its key in
+    polls.live.votewriter.WRITERS), `request` builds what it writes, `ack` the reply to its outcome."""
+
+    writer: str
+    request: Callable[[Command, Caller], Any]
+    ack: Callable[[Command, Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class FrameType:
     name: str
     roles: frozenset[str]
@@ -186,9 +196,10 @@ class FrameType:
     http_fallback: bool = False
     # Answered on the event loop, no database (ping).
     inline: bool = False
-    # Ballots: a server process may batch them through its vote writer (polls/live/votewriter.py);
-    # the handler is the same decision for one ballot.
-    batched: bool = False
+    # Written in batches by the server process's group commit (polls/live/votewriter.py), which
+    # turns a command into a request and an outcome into the reply with this; the handler is the
+    # same decision for one (the HTTP fallback's path).
+    batched: Batching | None = None
 
     def parse(self, frame: dict[str, Any]) -> Command:
         values: dict[str, Any] = {}
@@ -211,7 +222,7 @@ def client_frame(
     fields: dict[str, Field],
     http_fallback: bool = False,
     inline: bool = False,
-    batched: bool = False,
+    batched: Batching | None = None,
 ) -> Callable[[Handler], Handler]:
     """Declare a client frame type with its handler (the decorated function)."""
 
@@ -309,7 +320,9 @@ def vote_ack(command: Command, outcome: services.VoteOutcome) -> dict[str, Any]:
     return outbound.vote_ack(ref=command.ref, outcome=outcome)
 
 
-@client_frame("vote", roles=VOTERS, fields=VOTE_FIELDS, http_fallback=True, batched=True)
+@client_frame(
+    "vote", roles=VOTERS, fields=VOTE_FIELDS, http_fallback=True, batched=Batching("ballots", vote_request, vote_ack)
+)
 def vote(command: Command, caller: Caller) -> dict[str, Any]:
     request = vote_request(command, caller)
     outcome = services.vote_cast(
@@ -527,20 +540,31 @@ def ask(command: Command, caller: Caller) -> dict[str, Any]:
 
 
 def _declare_upvote(name: str, *, up: bool) -> None:
-    @client_frame(
-        name, roles=PARTICIPANTS, fields={"ref": REF, "question": _required_id("question")}, http_fallback=True
-    )
-    def run(command: Command, caller: Caller) -> dict[str, Any]:
+    def request(command: Command, caller: Caller) -> services.UpvoteRequest:
         if caller.participant_id is None:
             raise DomainError("not_joined")
-        outcome = services.question_upvote(
-            participant_id=caller.participant_id,
-            event_id=caller.event_id,
-            ref=command.ref,
-            question_id=command.question,
-            up=up,
-        )
+        return services.UpvoteRequest(caller.participant_id, caller.event_id, command.ref, command.question, up)
+
+    def ack(command: Command, outcome: services.UpvoteOutcome) -> dict[str, Any]:
         return outbound.ack_frame(ref=command.ref, question=outcome.question_id, votes=outcome.votes)
+
+    @client_frame(
+        name,
+        roles=PARTICIPANTS,
+        fields={"ref": REF, "question": _required_id("question")},
+        http_fallback=True,
+        batched=Batching("upvotes", request, ack),
+    )
+    def run(command: Command, caller: Caller) -> dict[str, Any]:
+        wanted = request(command, caller)
+        outcome = services.question_upvote(
+            participant_id=wanted.participant_id,
+            event_id=wanted.event_id,
+            ref=wanted.ref,
+            question_id=wanted.question_id,
+            up=wanted.up,
+        )
+        return ack(command, outcome)
 
 
 _declare_upvote("upvote", up=True)

@@ -37,6 +37,7 @@ SERVER_FRAMES: dict[str, tuple[str, ...]] = {
     "error": ("type", "ref", "code", "message"),
     "pong": ("type", "ref"),
     "questions": ("type", "version", "enabled", "moderated", "names", "items"),
+    "questions_delta": ("type", "version", "since", "enabled", "moderated", "names", "order", "items"),
 }  # fmt: skip
 
 MESSAGE_TYPE = "fanout.frames"
@@ -252,11 +253,11 @@ def build_results_message(event_id: int, poll_id: int) -> dict[str, Any] | None:
 
 
 def _question_entry(question, show_name: bool) -> list[Any]:
-    """A phone's item without its two personal fields, the author and the upvoters: each phone
-    completes the item with its own `mine` and `voted`."""
+    """A phone's item without its two personal fields, the author and the upvoters (each phone
+    completes the item with its own `mine` and `voted`), and the question's id."""
     text = dumps(question_payload(question, mine=False, voted=False, show_name=show_name))
     prefix = text[: text.rindex(',"mine":')]
-    return [prefix, question.author, sorted(question.voters)]
+    return [prefix, question.author, sorted(question.voters), question.id]
 
 
 def build_questions_message(event_id: int) -> dict[str, Any]:
@@ -285,6 +286,8 @@ def build_questions_message(event_id: int) -> dict[str, Any]:
     )
     message["phone"] = {
         "head": dumps({**head, "items": []})[:-2],  # ends with "items":[
+        # A `questions_delta` frame's opening (ends before the closing brace), for phones that asked for them.
+        "delta_head": dumps({**head, "type": "questions_delta"})[:-1],
         "public": [_question_entry(q, view.names) for q in public],
         "pending": {
             str(author): [_question_entry(q, view.names) for q in qs] for author, qs in view.pending_by_author().items()
@@ -305,23 +308,69 @@ class _PhoneView:
 
 
 _PHONE_VIEWS: dict[tuple[int, int], _PhoneView] = {}
+# The phone part of the newest messages this process delivered, by (event, version): the bases
+# `questions_delta` frames are computed from (a socket's last frame is one of the newest few).
+_PHONE_BASES: dict[tuple[int, int], dict[str, Any]] = {}
+_DELTA_VIEWS: dict[tuple[int, int, int], _DeltaView] = {}
+_KEPT_VIEWS = 64
+
+
+def _marks(entries: list[list[Any]]) -> dict[int, list[tuple[int, bool, bool]]]:
+    """Participant -> [(index, mine, voted)] for the entries that participant asked or upvoted."""
+    marks: dict[int, dict[int, list[bool]]] = {}
+    for index, (_, author, voters, _) in enumerate(entries):
+        marks.setdefault(author, {}).setdefault(index, [False, False])[0] = True
+        for voter in voters:
+            marks.setdefault(voter, {}).setdefault(index, [False, False])[1] = True
+    return {pid: [(i, m, v) for i, (m, v) in sorted(by_index.items())] for pid, by_index in marks.items()}
 
 
 def _phone_view(message: dict[str, Any]) -> _PhoneView:
     key = (message["event"], message["version"])
     view = _PHONE_VIEWS.get(key)
     if view is None:
-        if len(_PHONE_VIEWS) > 64:
-            _PHONE_VIEWS.clear()
+        for cache in (_PHONE_VIEWS, _PHONE_BASES, _DELTA_VIEWS):
+            while len(cache) >= _KEPT_VIEWS:  # the oldest go first (dicts keep insertion order)
+                cache.pop(next(iter(cache)))
         phone = message["phone"]
-        items = [_personal_item(prefix, False, False) for prefix, _, _ in phone["public"]]
-        marks: dict[int, dict[int, list[bool]]] = {}
-        for index, (_, author, voters) in enumerate(phone["public"]):
-            marks.setdefault(author, {}).setdefault(index, [False, False])[0] = True
-            for voter in voters:
-                marks.setdefault(voter, {}).setdefault(index, [False, False])[1] = True
-        touched = {pid: [(i, m, v) for i, (m, v) in sorted(by_index.items())] for pid, by_index in marks.items()}
-        view = _PHONE_VIEWS[key] = _PhoneView(items, phone["head"] + ",".join(items) + "]}", touched)
+        items = [_personal_item(entry[0], False, False) for entry in phone["public"]]
+        view = _PHONE_VIEWS[key] = _PhoneView(items, phone["head"] + ",".join(items) + "]}", _marks(phone["public"]))
+        _PHONE_BASES[key] = phone
+    return view
+
+
+@dataclass(frozen=True)
+class _DeltaView:
+    """What every phone's `questions_delta` from one version to the next shares: the room's
+    questions that changed (text, state, votes or who voted) as entries and as a phone with no
+    mark among them sees them, the frame up to its `order`, that phone's whole frame, and the
+    marks of the phones that asked or upvoted one of them."""
+
+    entries: list[list[Any]]
+    items: list[str]
+    head: str
+    shared: str
+    touched: dict[int, list[tuple[int, bool, bool]]]
+
+
+def _delta_view(message: dict[str, Any], since: int) -> _DeltaView | None:
+    """None when this process no longer holds version `since` (the socket gets the whole frame)."""
+    key = (message["event"], since, message["version"])
+    view = _DELTA_VIEWS.get(key)
+    if view is not None:
+        return view
+    _phone_view(message)  # keeps this message as the base of the next delta
+    base = _PHONE_BASES.get((message["event"], since))
+    if base is None:
+        return None
+    before = {entry[3]: entry[:3] for entry in base["public"]}
+    public = message["phone"]["public"]
+    changed = [entry for entry in public if before.get(entry[3]) != entry[:3]]
+    items = [_personal_item(entry[0], False, False) for entry in changed]
+    head = message["phone"]["delta_head"] + f',"since":{since},"order":['
+    order = ",".join(str(entry[3]) for entry in public)
+    shared = head + order + '],"items":[' + ",".join(items) + "]}"
+    view = _DELTA_VIEWS[key] = _DeltaView(changed, items, head, shared, _marks(changed))
     return view
 
 
@@ -347,5 +396,30 @@ def questions_text(message: dict[str, Any], *, audience: str = "public", partici
         for index, mine, voted in touched:
             items[index] = _personal_item(message["phone"]["public"][index][0], mine, voted)
     if own:
-        items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters in own] + items
+        items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters, _ in own] + items
     return message["phone"]["head"] + ",".join(items) + "]}"
+
+
+def questions_delta_text(message: dict[str, Any], *, since: int, participant_id: int) -> str | None:
+    """A phone's `questions_delta` from the `questions` frame of version `since` (the last it was
+    sent) to this message: the order of every question it sees and, in full with its own `mine`
+    and `voted`, the room's questions that changed and its own pending ones. A room upvoting at
+    once changes a few questions per frame, so a phone gets those instead of the whole list
+    (about 30 KB at 200 questions). None when this process no longer knows `since`."""
+    view = _delta_view(message, since)
+    if view is None:
+        return None
+    own = message["phone"]["pending"].get(str(participant_id))
+    touched = view.touched.get(participant_id)
+    if not own and not touched:
+        return view.shared
+    items = view.items
+    if touched:
+        items = list(items)
+        for index, mine, voted in touched:
+            items[index] = _personal_item(view.entries[index][0], mine, voted)
+    order = [str(entry[3]) for entry in message["phone"]["public"]]
+    if own:
+        items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters, _ in own] + items
+        order = [str(entry[3]) for entry in own] + order
+    return view.head + ",".join(order) + '],"items":[' + ",".join(items) + "]}"

@@ -24,6 +24,7 @@ from polls.services.flow import (
 from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
 from polls.services.questions import (
     UpvoteOutcome,
+    UpvoteRequest,
     question_answer,
     question_approve,
     question_ask,
@@ -33,6 +34,7 @@ from polls.services.questions import (
     question_restore,
     question_unpin,
     question_upvote,
+    question_upvotes,
     questions_export_recorded,
     questions_settings_changed,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "VoteOutcome",
     "VoteRequest",
     "UpvoteOutcome",
+    "UpvoteRequest",
     "agenda_complete",
     "answer_moderate",
     "answers_approve_waiting",
@@ -79,6 +82,7 @@ __all__ = [
     "question_restore",
     "question_unpin",
     "question_upvote",
+    "question_upvotes",
     "questions_export_recorded",
     "questions_settings_changed",
     "recap_save",

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from polls import announce, selectors
@@ -140,66 +142,157 @@ def _ask_once(*, participant_id: int, event_id: int, ref: str, text: str, name: 
     return question
 
 
-def _question_for_upvote(*, question_id: int, event_id: int) -> AudienceQuestion | None:
-    """The question under a shared lock: upvotes of it proceed together, a merge or dismissal waits."""
-    if connection.vendor == "postgresql":
-        rows = list(
-            AudienceQuestion.objects.raw(
-                "SELECT * FROM polls_audiencequestion WHERE id = %s AND event_id = %s FOR SHARE",
-                [question_id, event_id],
-            )
-        )
-        return rows[0] if rows else None
-    return AudienceQuestion.objects.filter(pk=question_id, event_id=event_id).first()  # SQLite: writers take turns
-
-
 def question_votes(question_id: int) -> int:
     return QuestionUpvote.objects.filter(question_id=question_id).count()
+
+
+@dataclass(frozen=True)
+class UpvoteRequest:
+    participant_id: int
+    event_id: int
+    ref: str
+    question_id: int
+    up: bool
+
+    @property
+    def action(self) -> str:
+        return "upvote" if self.up else "unvote"
+
+
+# Tries of a batch that another writer raced (a second tab on another worker upvoted the same
+# question between our read and our write, or PostgreSQL broke a deadlock): read and decide again.
+UPVOTE_WRITE_ATTEMPTS = 3
 
 
 def question_upvote(*, participant_id: int, event_id: int, ref: str, question_id: int, up: bool) -> UpvoteOutcome:
     """The question is one the participant can see (approved, or their own pending) in an event
     that takes questions; the participant's upvote is set (`up`) or withdrawn. At most one upvote
     per participant and question (a database constraint); a resent ref changes nothing."""
-    for attempt in range(2):
+    (outcome,) = question_upvotes([UpvoteRequest(participant_id, event_id, ref, question_id, up)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def question_upvotes(requests: Sequence[UpvoteRequest]) -> list[UpvoteOutcome | DomainError]:
+    """Upvotes and unvotes of any participants in one transaction, each decided as if sent alone
+    after the ones before it in the batch (a refusal touches nothing and does not affect the
+    others), with the same fixed number of queries however many there are: a room upvoting at once
+    is a few transactions a second, not one per tap (the server process batches them as it does ballots)."""
+    if not requests:
+        return []
+    for attempt in range(UPVOTE_WRITE_ATTEMPTS):
         try:
-            return _upvote_once(
-                participant_id=participant_id, event_id=event_id, ref=ref, question_id=question_id, up=up
-            )
-        except IntegrityError:
-            # Another tab of the same participant upvoted (or resent) at the same moment: decide again.
-            if attempt:
+            return _upvotes_once(requests)
+        except (IntegrityError, OperationalError):
+            if attempt == UPVOTE_WRITE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
 @transaction.atomic
-def _upvote_once(*, participant_id: int, event_id: int, ref: str, question_id: int, up: bool) -> UpvoteOutcome:
-    action = "upvote" if up else "unvote"
-    receipt = QuestionReceipt.objects.filter(participant_id=participant_id, ref=ref).first()
+def _upvotes_once(requests: Sequence[UpvoteRequest]) -> list[UpvoteOutcome | DomainError]:
+    participant_ids = {r.participant_id for r in requests}
+    question_ids = {r.question_id for r in requests}
+    receipts = {
+        (receipt.participant_id, receipt.ref): receipt
+        for receipt in QuestionReceipt.objects.filter(
+            participant_id__in=participant_ids, ref__in={r.ref for r in requests}
+        )
+    }
+    events = {event.pk: event for event in Event.objects.filter(pk__in={r.event_id for r in requests})}
+    joined = dict(Participant.objects.filter(pk__in=participant_ids).values_list("pk", "event_id"))
+    questions = _questions_for_upvote(question_ids)
+    upvoted = set(
+        QuestionUpvote.objects.filter(question_id__in=question_ids, participant_id__in=participant_ids).values_list(
+            "question_id", "participant_id"
+        )
+    )
+    before = set(upvoted)
+    new_receipts: list[QuestionReceipt] = []
+    decided: list[UpvoteRequest | DomainError] = []
+    for request in requests:
+        try:
+            decided.append(_decide_upvote(request, receipts, events, joined, questions, upvoted))
+        except DomainError as refusal:
+            decided.append(refusal)
+            continue
+        if (request.participant_id, request.ref) not in receipts:
+            receipt = QuestionReceipt(
+                participant_id=request.participant_id,
+                ref=request.ref,
+                action=request.action,
+                question_id=request.question_id,
+            )
+            receipts[(request.participant_id, request.ref)] = receipt
+            new_receipts.append(receipt)
+    added = upvoted - before
+    removed = before - upvoted
+    if added:
+        QuestionUpvote.objects.bulk_create([QuestionUpvote(question_id=q, participant_id=p) for q, p in sorted(added)])
+    if removed:
+        gone = Q()
+        for question_id, participant_id in sorted(removed):
+            gone |= Q(question_id=question_id, participant_id=participant_id)
+        QuestionUpvote.objects.filter(gone).delete()
+    QuestionReceipt.objects.bulk_create(new_receipts)
+    votes = dict(
+        QuestionUpvote.objects.filter(question_id__in=question_ids)
+        .values("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
+    )
+    for event_id in sorted({questions[q].event_id for q, _ in added | removed}):
+        announce.questions_changed(event_id=event_id)
+    return [
+        outcome
+        if isinstance(outcome, DomainError)
+        else UpvoteOutcome(outcome.question_id, votes.get(outcome.question_id, 0))
+        for outcome in decided
+    ]
+
+
+def _questions_for_upvote(question_ids: set[int]) -> dict[int, AudienceQuestion]:
+    """The questions under a shared lock: upvotes of them proceed together, a merge or dismissal waits."""
+    if connection.vendor == "postgresql":
+        rows = AudienceQuestion.objects.raw(
+            "SELECT * FROM polls_audiencequestion WHERE id = ANY(%s) FOR SHARE", [sorted(question_ids)]
+        )
+    else:  # SQLite: writers take turns
+        rows = AudienceQuestion.objects.filter(pk__in=question_ids)
+    return {question.pk: question for question in rows}
+
+
+def _decide_upvote(request, receipts, events, joined, questions, upvoted) -> UpvoteRequest:
+    """One request, against what the batch read and what the requests before it decided; `upvoted`
+    (question, participant) pairs change in place. Refusals raise DomainError."""
+    receipt = receipts.get((request.participant_id, request.ref))
     if receipt is not None:
-        if receipt.action == action and receipt.question_id == question_id:
-            return UpvoteOutcome(question_id=question_id, votes=question_votes(question_id))
+        if receipt.action == request.action and receipt.question_id == request.question_id:
+            return request  # a resend: the answer again, nothing changes
         raise DomainError("idempotency_conflict")
-    _open_event(event_id)
-    if not Participant.objects.filter(pk=participant_id, event_id=event_id).exists():
+    event = events.get(request.event_id)
+    if event is None:
+        raise DomainError("unknown_event")
+    if not event.questions_enabled:
+        raise DomainError("questions_off")
+    if event.status == EventStatus.ENDED:
+        raise DomainError("event_ended")
+    if joined.get(request.participant_id) != request.event_id:
         raise DomainError("not_joined")
-    question = _question_for_upvote(question_id=question_id, event_id=event_id)
-    if question is None or (question.state == QuestionState.PENDING and question.participant_id != participant_id):
+    question = questions.get(request.question_id)
+    if question is None or question.event_id != request.event_id:
+        raise DomainError("unknown_question")
+    if question.state == QuestionState.PENDING and question.participant_id != request.participant_id:
         raise DomainError("unknown_question")  # someone else's pending question is not there for this phone
     if question.state == QuestionState.DISMISSED:
         raise DomainError("question_dismissed")
-    existing = QuestionUpvote.objects.filter(question_id=question_id, participant_id=participant_id)
-    changed = False
-    if up and not existing.exists():
-        QuestionUpvote.objects.create(question_id=question_id, participant_id=participant_id)
-        changed = True
-    elif not up:
-        changed = existing.delete()[0] > 0
-    QuestionReceipt.objects.create(participant_id=participant_id, ref=ref, action=action, question_id=question_id)
-    if changed:
-        announce.questions_changed(event_id=event_id)
-    return UpvoteOutcome(question_id=question_id, votes=question_votes(question_id))
+    pair = (request.question_id, request.participant_id)
+    if request.up:
+        upvoted.add(pair)
+    else:
+        upvoted.discard(pair)
+    return request
 
 
 # ------------------------------------------------------------------ the moderator's commands

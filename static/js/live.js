@@ -76,6 +76,25 @@ export function carriesTally(frame) {
   return Boolean(frame) && typeof frame === "object" && TALLY_KEYS.some((key) => key in frame);
 }
 
+/**
+ * The whole `questions` frame after a `questions_delta` (docs/protocol.md): the changed and own
+ * items replace or join those of `current`, the others are kept, and `order` says which are shown
+ * and in what order. Null without a base (the delta is then ignored; the next `state` is whole).
+ */
+export function applyQuestionsDelta(current, delta) {
+  if (!current || !Array.isArray(current.items) || !delta || !Array.isArray(delta.order)) return null;
+  const known = new Map(current.items.map((item) => [item.id, item]));
+  for (const item of delta.items || []) known.set(item.id, item);
+  return {
+    type: "questions",
+    version: delta.version,
+    enabled: delta.enabled,
+    moderated: delta.moderated,
+    names: delta.names,
+    items: delta.order.map((id) => known.get(id)).filter(Boolean),
+  };
+}
+
 export class LiveConnection {
   /**
    * @param {object} config the page's caseboard-config (ws_path, code, optional state_url/vote_url)
@@ -106,6 +125,7 @@ export class LiveConnection {
     this.stopped = false;
     this.extensions = []; // see use()
     this.questionsVersion = -1;
+    this.questions = null;
   }
 
   /**
@@ -250,6 +270,11 @@ export class LiveConnection {
       case "questions":
         this.applyQuestions(frame);
         break;
+      case "questions_delta": {
+        const whole = applyQuestionsDelta(this.questions, frame);
+        if (whole) this.applyQuestions(whole);
+        break;
+      }
       default:
         break; // pong and future frame types
     }
@@ -291,6 +316,7 @@ export class LiveConnection {
   applyQuestions(frame) {
     if (typeof frame.version === "number" && frame.version < this.questionsVersion) return;
     this.questionsVersion = frame.version;
+    this.questions = frame; // the base of the next questions_delta
     for (const extension of this.extensions) if (extension.onQuestions) extension.onQuestions(frame);
   }
 

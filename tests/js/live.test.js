@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 
-import { LiveConnection, backoffDelay, carriesTally, newRef } from "../../static/js/live.js";
+import { LiveConnection, applyQuestionsDelta, backoffDelay, carriesTally, newRef } from "../../static/js/live.js";
 import { MemoryStorage, installStorage } from "./storage.js";
 
 const CONFIG = { code: "ABC123", ws_path: "/ws/e/ABC123/" };
@@ -196,5 +196,37 @@ describe("LiveConnection votes", () => {
     live.handleFrame({ type: "error", ref: null, code: "bad_frame", message: "?" }, "ws");
     assert.deepEqual(errors, [["bad_frame", null]]);
     assert.notEqual(live.pendingVote(), null);
+  });
+});
+
+describe("questions_delta", () => {
+  const q = (id, votes, extra = {}) => ({ id, text: `Q${id}`, votes, state: "approved", mine: false, voted: false, ...extra });
+  const base = { type: "questions", version: 10, enabled: true, moderated: true, names: false, items: [q(1, 3), q(2, 1), q(3, 0)] };
+
+  test("changed items replace theirs, the others stay, and order decides what is shown", () => {
+    const delta = {
+      type: "questions_delta", version: 11, since: 10, enabled: true, moderated: false, names: false,
+      order: [9, 2, 1], items: [q(2, 5, { voted: true }), q(9, 0, { state: "pending", mine: true })],
+    };
+    const whole = applyQuestionsDelta(base, delta);
+    assert.deepEqual(whole, {
+      type: "questions", version: 11, enabled: true, moderated: false, names: false,
+      items: [q(9, 0, { state: "pending", mine: true }), q(2, 5, { voted: true }), q(1, 3)],
+    });
+    assert.equal(base.items.length, 3); // the base is not changed in place
+  });
+
+  test("without a base there is nothing to apply to", () => {
+    assert.equal(applyQuestionsDelta(null, { order: [], items: [] }), null);
+  });
+
+  test("a connection hands its features the whole list rebuilt from a delta", () => {
+    const live = new LiveConnection({ ws_path: "/ws/e/CASE2/?questions=delta", code: "CASE2" });
+    const seen = [];
+    live.use({ onQuestions: (frame) => seen.push(frame) });
+    live.handleFrame(base, "ws");
+    live.handleFrame({ type: "questions_delta", version: 12, since: 10, enabled: true, moderated: true, names: false, order: [1, 2], items: [q(1, 4)] }, "ws");
+    assert.deepEqual(seen.at(-1).items, [q(1, 4), q(2, 1)]);
+    assert.equal(live.questionsVersion, 12);
   });
 });

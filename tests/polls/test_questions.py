@@ -353,3 +353,48 @@ def test_each_phones_frame_is_its_own_view_of_the_shared_pieces(w):
         pid = participant.id
         expected = [question_payload(q, mine=q.author == pid, voted=pid in q.voters) for q in view.for_participant(pid)]
         assert json.loads(outbound.questions_text(message, participant_id=pid))["items"] == expected
+
+
+def test_a_batch_of_upvotes_decides_each_as_if_sent_alone_in_order(w):
+    """The process batches upvotes (polls/live/votewriter.py): the outcomes and the rows a batch
+    leaves are those of the same requests sent one at a time, refusals included."""
+    shown, other = ask(w, 0, text="Shown"), ask(w, 1, text="Still pending")
+    dismissed = ask(w, 2, text="Dismissed later")
+    moderate(w, services.question_approve, shown)
+    moderate(w, services.question_dismiss, dismissed)
+    foreign = build_world(poll=False, phones=1)
+    p = [participant.id for participant in w.participants]
+    requests = [
+        services.UpvoteRequest(p[1], w.event.id, "a", shown.id, True),
+        services.UpvoteRequest(p[1], w.event.id, "a", shown.id, True),  # resent: the same answer
+        services.UpvoteRequest(p[1], w.event.id, "a", other.id, True),  # same ref, another question
+        services.UpvoteRequest(p[2], w.event.id, "b", shown.id, True),
+        services.UpvoteRequest(p[2], w.event.id, "c", shown.id, False),  # and withdrawn in the same batch
+        services.UpvoteRequest(p[3], w.event.id, "d", other.id, True),  # someone else's pending question
+        services.UpvoteRequest(p[1], w.event.id, "e", other.id, True),  # its author may
+        services.UpvoteRequest(p[3], w.event.id, "f", dismissed.id, True),
+        services.UpvoteRequest(foreign.participants[0].id, w.event.id, "g", shown.id, True),  # not of this event
+        services.UpvoteRequest(p[3], w.event.id, "h", 10**9, True),
+    ]
+
+    def outcome(fn):
+        try:
+            result = fn()
+        except DomainError as refusal:
+            return refusal.code
+        return (result.question_id, result.votes) if not isinstance(result, DomainError) else result.code
+
+    def rows():
+        return sorted(QuestionUpvote.objects.values_list("question_id", "participant_id"))
+
+    with transaction.atomic():
+        alone = [outcome(lambda r=r: services.question_upvotes([r])[0]) for r in requests]
+        alone_rows = rows()
+        transaction.set_rollback(True)
+    batch = [outcome(lambda r=r: r) for r in services.question_upvotes(requests)]
+    assert [a if isinstance(a, str) else a[0] for a in alone] == [b if isinstance(b, str) else b[0] for b in batch]
+    assert alone[:3] == [(shown.id, 1), (shown.id, 1), "idempotency_conflict"]
+    assert alone[5:] == ["unknown_question", (other.id, 1), "question_dismissed", "not_joined", "unknown_question"]
+    assert rows() == alone_rows == sorted([(shown.id, p[1]), (other.id, p[1])])
+    # In a batch every ack carries the count once the batch is written.
+    assert batch[0] == batch[3] == (shown.id, 1)

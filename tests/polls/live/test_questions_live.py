@@ -4,6 +4,7 @@ who sees what, bad input and attacks from the wrong role or event."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from channels.db import database_sync_to_async
@@ -11,6 +12,7 @@ from channels.db import database_sync_to_async
 from polls import services
 from polls.errors import ERROR_CODES
 from polls.models import AudienceQuestion, ModeratorAction, QuestionReceipt, QuestionUpvote
+from polls.protocol import outbound
 from tests.factories import build_world_async, make_event, make_participant
 from tests.live import open_socket, receive, receive_type, reply, send
 
@@ -182,6 +184,62 @@ async def test_merge_and_pin_reach_phones_and_projector(ws):
         (kept, "approved", None),
         (dup, "dismissed", kept),
     ]
+
+
+def applied(current: dict | None, frame: dict) -> dict:
+    """A phone's questions after one frame: a `questions` frame replaces them; a `questions_delta`
+    applies to the version it names (the one this socket was sent last), as static/js/live.js does."""
+    if frame["type"] == "state":
+        return frame.get("questions") or current
+    if frame["type"] == "questions":
+        return frame
+    assert current is not None and frame["since"] == current["version"], (frame["since"], current)
+    known = {item["id"]: item for item in current["items"]} | {item["id"]: item for item in frame["items"]}
+    head = {key: frame[key] for key in ("version", "enabled", "moderated", "names")}
+    return {**current, **head, "items": [known[qid] for qid in frame["order"]]}
+
+
+@database_sync_to_async
+def whole_questions(w, index: int) -> dict:
+    """The whole `questions` frame phone `index` would get now, read from the database."""
+    message = outbound.build_questions_message(w.event.id)
+    return json.loads(outbound.questions_text(message, participant_id=w.participants[index].id))
+
+
+async def test_phones_that_ask_for_deltas_end_on_the_whole_list_from_fewer_bytes(ws):
+    """Two phones take `questions_delta` frames (`?questions=delta`), one takes whole frames. Asks
+    (one pending, of a delta phone), approvals, upvotes, a merge, a dismissal and a pin later,
+    each delta phone's list, rebuilt from its frames, is exactly the whole list it would be sent."""
+    w = await world(phones=6)
+    deltas = [await open_socket(ws, w, index=i, query="?questions=delta") for i in (0, 1)]
+    plain = [(await open_socket(ws, w, index=i))[0] for i in (2, 3, 4, 5)]
+    console, _ = await open_socket(ws, w, "moderator")
+    texts = ["CAR T after bispecifics?", "CAR-T after a bispecific?", "MRD-guided maintenance?", "Bridging therapy?"]
+    asked = [(await command(phone, {"type": "ask", "ref": f"a{i}", "text": text}))["question"]
+             for i, (phone, text) in enumerate(zip(plain, texts, strict=True))]  # fmt: skip
+    own = await database_sync_to_async(services.question_ask)(
+        participant_id=w.participants[0].id, event_id=w.event.id, ref="own", text="Mine, still pending"
+    )
+    for qid in asked:
+        await command(console, {"type": "approve_question", "ref": f"ok{qid}", "question": qid})
+    for n, (phone, qid) in enumerate([(p, q) for p in plain for q in asked[:3]]):
+        await command(phone, {"type": "upvote", "ref": f"u{n}", "question": qid})
+    upvote = database_sync_to_async(services.question_upvote)
+    await upvote(participant_id=w.participants[1].id, event_id=w.event.id, ref="d1", question_id=asked[1], up=True)
+    await command(console, {"type": "merge_question", "ref": "m", "question": asked[1], "into": asked[0]})
+    await command(console, {"type": "dismiss_question", "ref": "x", "question": asked[3]})
+    await command(console, {"type": "pin_question", "ref": "p", "question": asked[2]})
+
+    for index, (phone, state) in enumerate(deltas):
+        expected = await whole_questions(w, index)
+        current, kinds = state["questions"], []
+        while current is None or current["items"] != expected["items"]:
+            frame = await receive(phone)
+            kinds.append(frame["type"])
+            current = applied(current, frame)
+        assert "questions_delta" in kinds and "questions" not in kinds  # whole lists only inside `state`
+        assert [item["id"] for item in current["items"]][: 2 - index] == ([own.id] if index == 0 else []) + [asked[2]]
+    assert (await whole_questions(w, 1))["items"][1]["voted"] is True  # its upvote moved with the merge
 
 
 async def test_moderator_commands_from_a_phone_or_the_projector_are_forbidden(ws):

@@ -58,3 +58,26 @@ async def test_a_failed_batch_answers_unavailable_and_the_resend_counts_once(ws,
     for phone in phones:
         assert (await receive_type(phone, "ack"))["ref"] == "x"
     assert await database_sync_to_async(Vote.objects.filter(poll=poll).count)() == 5
+
+
+async def test_a_room_upvoting_at_once_shares_transactions_and_counts_each_upvote_once(ws):
+    from polls.live.votewriter import UpvoteWriter
+    from polls.models import QuestionUpvote
+
+    w = await build_world_async(poll=False, phones=30, moderator_session=True)
+    w.event.questions_moderated = False
+    await database_sync_to_async(w.event.save)()
+    phones = await open_phones(ws, w)
+    await send(phones[0], {"type": "ask", "ref": "q", "text": "Bridging before CAR T?"})
+    question = (await receive_type(phones[0], "ack"))["question"]
+    writer = UpvoteWriter.current()
+    for i, phone in enumerate(phones):
+        target = 987_654 if i == 5 else question  # one bad upvote fails alone
+        await send(phone, {"type": "upvote", "ref": f"u{i}", "question": target})
+        await send(phone, {"type": "upvote", "ref": f"u{i}", "question": target})  # and a resend
+    replies = [[await receive_type(p, "ack" if i != 5 else "error") for _ in range(2)] for i, p in enumerate(phones)]
+    assert {r["code"] for r in replies[5]} == {"unknown_question"}
+    assert all(r["ref"] == f"u{i}" and r["question"] == question for i, rs in enumerate(replies) if i != 5 for r in rs)
+    assert max(r["votes"] for i, rs in enumerate(replies) if i != 5 for r in rs) == 29
+    assert await database_sync_to_async(QuestionUpvote.objects.filter(question_id=question).count)() == 29
+    assert writer.largest_batch > 1 and writer.batches < 60  # upvotes shared transactions
