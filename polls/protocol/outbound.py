@@ -349,6 +349,7 @@ class _DeltaView:
     entries: list[list[Any]]
     items: list[str]
     head: str
+    order: str  # the room's question ids, comma-separated
     shared: str
     touched: dict[int, list[tuple[int, bool, bool]]]
 
@@ -370,7 +371,7 @@ def _delta_view(message: dict[str, Any], since: int) -> _DeltaView | None:
     head = message["phone"]["delta_head"] + f',"since":{since},"order":['
     order = ",".join(str(entry[3]) for entry in public)
     shared = head + order + '],"items":[' + ",".join(items) + "]}"
-    view = _DELTA_VIEWS[key] = _DeltaView(changed, items, head, shared, _marks(changed))
+    view = _DELTA_VIEWS[key] = _DeltaView(changed, items, head, order, shared, _marks(changed))
     return view
 
 
@@ -418,8 +419,8 @@ def questions_delta_text(message: dict[str, Any], *, since: int, participant_id:
         items = list(items)
         for index, mine, voted in touched:
             items[index] = _personal_item(view.entries[index][0], mine, voted)
-    order = [str(entry[3]) for entry in message["phone"]["public"]]
+    order = view.order
     if own:
         items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters, _ in own] + items
-        order = [str(entry[3]) for entry in own] + order
-    return view.head + ",".join(order) + '],"items":[' + ",".join(items) + "]}"
+        order = ",".join([*(str(entry[3]) for entry in own), *([order] if order else [])])
+    return view.head + order + '],"items":[' + ",".join(items) + "]}"
