@@ -33,7 +33,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 
 from autobahn.twisted.websocket import WebSocketServerProtocol  # imports no reactor
@@ -281,23 +280,7 @@ class GracefulCommandLineInterface(CommandLineInterface):
         super().run(rest)
 
 
-def warm_identifier_guard() -> None:
-    """Load the patient-identifier guard in the background while the server starts listening
-    (cases.identifiers.warm): an event going live then reads its texts in milliseconds."""
-
-    def load() -> None:
-        try:
-            from cases.identifiers import warm
-
-            warm()
-        except Exception:  # the guard then loads on first use, as it would without this
-            logging.getLogger(__name__).warning("could not preload the identifier guard", exc_info=True)
-
-    threading.Thread(target=load, name="identifier-guard-warmup", daemon=True).start()
-
-
 def main() -> None:
-    warm_identifier_guard()
     GracefulCommandLineInterface().run(sys.argv[1:])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from cases.identifiers import KINDS, find_identifiers
+from cases.identifiers import KINDS, stored_findings
 
 # The one checkbox on an authoring page that lets flagged text be saved; inline forms read it
 # from the page's data, so one tick covers the case and its parts.
@@ -57,7 +57,7 @@ class IdentifierGuardForm(forms.ModelForm):
                 continue
             if not isinstance(value, str):
                 continue
-            findings = find_identifiers(value)
+            (findings,) = stored_findings([value])
             if findings and not acknowledged:
                 self.add_error(name, ValidationError(describe(value, findings), code="patient_identifier"))
         return cleaned

@@ -111,9 +111,8 @@ GIVEN_NAMES = frozenset(
 
 
 def warm() -> None:
-    """Load the recognizers now (Presidio imports spaCy: seconds of CPU). A server calls this at
-    start, off its request path: otherwise the first event to go live would pay it on the
-    database thread that every ballot of that worker waits for."""
+    """Load the recognizers now (Presidio imports spaCy: seconds of CPU and about 75 MB). Tools
+    that read many texts call it first; a live server does not: it reads stored scans."""
     _recognizers()
 
 
@@ -290,10 +289,49 @@ def fingerprint(kind: str, flagged: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+# Part of every stored scan's key: a change to what the recognizers find (a new pattern, a new
+# exclusion) must bump it, so that texts are read again instead of trusting older scans.
+GUARD_VERSION = 1
+
+
+def _scan_digest(text: str) -> str:
+    message = f"identifier-guard-{GUARD_VERSION}\x00{text}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def stored_findings(texts: list[str]) -> list[list[Finding]]:
+    """find_identifiers of each text, read from the stored scans (cases.models.IdentifierScan)
+    where the text was read before, and stored for the others: one query, and the recognizers
+    (loaded only when a text is new) read each text once whichever process asks."""
+    from cases.models import IdentifierScan  # models import this module's KINDS
+
+    digests = [_scan_digest(text) if text and text.strip() else "" for text in texts]
+    wanted = {digest for digest in digests if digest}
+    stored = {
+        scan.digest: [Finding(*finding) for finding in scan.findings]
+        for scan in IdentifierScan.objects.filter(digest__in=wanted)
+    }
+    new: dict[str, list[Finding]] = {}
+    for text, digest in zip(texts, digests, strict=True):
+        if digest and digest not in stored and digest not in new:
+            new[digest] = find_identifiers(text)
+    if new:
+        IdentifierScan.objects.bulk_create(
+            [
+                IdentifierScan(digest=digest, findings=[[f.kind, f.start, f.end] for f in found])
+                for digest, found in new.items()
+            ],
+            ignore_conflicts=True,  # another process stored the same text meanwhile: the same findings
+        )
+    known = stored | new
+    return [known[digest] if digest else [] for digest in digests]
+
+
 def findings_in(texts: list[tuple[str, str]]) -> list[tuple[str, Finding, str]]:
-    """(where, finding, fingerprint) for each finding in (where, text) pairs."""
+    """(where, finding, fingerprint) for each finding in (where, text) pairs (stored scans)."""
+    found = stored_findings([text for _, text in texts])
     return [
         (where, finding, fingerprint(finding.kind, text[finding.start : finding.end]))
-        for where, text in texts
-        for finding in find_identifiers(text)
+        for (where, text), findings in zip(texts, found, strict=True)
+        for finding in findings
     ]

@@ -162,6 +162,22 @@ class IdentifierAcknowledgement(models.Model):
         return f"{self.where}: {self.kind}"
 
 
+class IdentifierScan(models.Model):
+    """What the identifier guard found in one text, keyed by a keyed digest of that text and the
+    guard's version (cases.identifiers.stored_findings): a text is read by the recognizers once.
+
+    Why: Presidio imports spaCy, seconds of CPU and about 75 MB per process. Texts are read when
+    an author saves them; an event going live then reads these rows on the live server's database
+    thread instead of loading the guard there. Kinds and positions only, never the text."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    findings = models.JSONField(default=list)  # [[kind, start, end], ...]
+    scanned_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Identifier scan {self.digest[:12]}: {len(self.findings)} finding(s)"
+
+
 class CaseImage(models.Model):
     """An image of the case, stored as cases.images made it: its pixels only, no metadata."""
 

@@ -135,3 +135,27 @@ def test_warming_loads_the_recognizers_once_for_every_later_read():
     assert identifiers._recognizers.cache_info().currsize == 1
     identifiers.warm()
     assert identifiers._recognizers.cache_info().hits >= 1
+
+
+@pytest.mark.django_db
+def test_a_text_is_read_by_the_recognizers_once_and_its_findings_are_stored_without_it(monkeypatch):
+    from cases import identifiers
+    from cases.models import IdentifierScan
+
+    text = "Call the daughter on 617-555-0142 before the next line."
+    (first,) = identifiers.stored_findings([text])
+    assert [f.kind for f in first] == ["phone"]
+    stored = IdentifierScan.objects.get()
+    assert "617" not in str(stored.findings) and text not in stored.digest  # kinds and positions only
+
+    def no_recognizers(_text):
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(identifiers, "find_identifiers", no_recognizers)
+    assert identifiers.stored_findings([text, "", text]) == [first, [], first]
+    with pytest.raises(AssertionError, match="read again"):
+        identifiers.stored_findings([text + " Changed."])  # another text is read
+    # A new guard version reads every text again.
+    monkeypatch.setattr(identifiers, "GUARD_VERSION", identifiers.GUARD_VERSION + 1)
+    with pytest.raises(AssertionError, match="read again"):
+        identifiers.stored_findings([text])

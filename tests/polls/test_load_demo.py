@@ -227,3 +227,21 @@ def test_the_demo_goes_live_past_the_identifier_guard(demo_password):
     assert {a.where for a in IdentifierAcknowledgement.objects.all()} == {"Teaching point 4: text"}
     run_demo()  # loading again acknowledges nothing twice
     assert IdentifierAcknowledgement.objects.count() == 1
+
+
+def test_the_demo_goes_live_on_stored_scans_without_loading_the_identifier_guard(demo_password, monkeypatch):
+    """The loader reads the demo's texts once; a live server starting the event reads the stored
+    scans and never loads Presidio (seconds of CPU and about 75 MB per process)."""
+    from cases import identifiers
+
+    run_demo("--reset")
+
+    def recognizers_loaded(_text):
+        raise AssertionError("the identifier guard read a text at go-live")
+
+    monkeypatch.setattr(identifiers, "find_identifiers", recognizers_loaded)
+    event = Event.objects.get(code="CASE2")
+    event.status = "draft"
+    event.save(update_fields=["status"])
+    moderator = get_user_model().objects.get(username="moderator")
+    assert services.event_start(event_id=event.id, user=moderator).status == "live"
