@@ -8,6 +8,7 @@ than this server knows; only declared fields are read, each validated by its own
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -556,15 +557,7 @@ def _declare_upvote(name: str, *, up: bool) -> None:
         batched=Batching("upvotes", request, ack),
     )
     def run(command: Command, caller: Caller) -> dict[str, Any]:
-        wanted = request(command, caller)
-        outcome = services.question_upvote(
-            participant_id=wanted.participant_id,
-            event_id=wanted.event_id,
-            ref=wanted.ref,
-            question_id=wanted.question_id,
-            up=wanted.up,
-        )
-        return ack(command, outcome)
+        return ack(command, services.question_upvote(**dataclasses.asdict(request(command, caller))))
 
 
 _declare_upvote("upvote", up=True)

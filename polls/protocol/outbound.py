@@ -391,14 +391,21 @@ def questions_text(message: dict[str, Any], *, audience: str = "public", partici
     touched = view.touched.get(participant_id)
     if not own and not touched:
         return view.shared
-    items = view.items
+    items = _phone_items(view.items, message["phone"]["public"], touched, own, participant_id)
+    return message["phone"]["head"] + ",".join(items) + "]}"
+
+
+def _phone_items(shared, entries, touched, own, participant_id: int) -> list[str]:
+    """One phone's items: the shared ones with this phone's marks where it asked or upvoted
+    (`touched` indexes `entries`, whose items `shared` holds), and its own pending ones first."""
+    items = shared
     if touched:
-        items = list(items)
+        items = list(shared)
         for index, mine, voted in touched:
-            items[index] = _personal_item(message["phone"]["public"][index][0], mine, voted)
+            items[index] = _personal_item(entries[index][0], mine, voted)
     if own:
         items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters, _ in own] + items
-    return message["phone"]["head"] + ",".join(items) + "]}"
+    return items
 
 
 def questions_delta_text(message: dict[str, Any], *, since: int, participant_id: int) -> str | None:
@@ -414,13 +421,8 @@ def questions_delta_text(message: dict[str, Any], *, since: int, participant_id:
     touched = view.touched.get(participant_id)
     if not own and not touched:
         return view.shared
-    items = view.items
-    if touched:
-        items = list(items)
-        for index, mine, voted in touched:
-            items[index] = _personal_item(view.entries[index][0], mine, voted)
+    items = _phone_items(view.items, view.entries, touched, own, participant_id)
     order = view.order
     if own:
-        items = [_personal_item(prefix, True, participant_id in voters) for prefix, _, voters, _ in own] + items
         order = ",".join([*(str(entry[3]) for entry in own), *([order] if order else [])])
     return view.head + order + '],"items":[' + ",".join(items) + "]}"
