@@ -170,6 +170,21 @@ def test_each_step_of_the_demo_is_captured_on_every_screen(demo, contexts, moder
     expect(projectors["light"].get_by_test_id("comparisons")).to_be_visible()
     capture("rounds", "poll")
 
+    # Audience questions: three from the room, upvoted, one pinned: the projector's questions screen.
+    asked = [
+        others[0].send({"type": "ask", "ref": "s1", "text": "Would MRD status change whether you refer for CAR T?"}),
+        others[1].send({"type": "ask", "ref": "s2", "text": "How long does CAR T manufacturing take at your centre?"}),
+        others[2].send({"type": "ask", "ref": "s3", "text": "Bridging therapy before cilta-cel: what do you use?"}),
+    ]
+    for item in asked:
+        moderator.command("approve_question", question=item["question"])
+    for index, other in enumerate(others):
+        for n, item in enumerate(asked[: 1 + index % 3]):
+            other.send({"type": "upvote", "ref": f"s-up-{n}", "question": item["question"]})
+    moderator.command("pin_question", question=asked[0]["question"])
+    expect(projectors["light"].get_by_test_id("stage-question")).to_have_count(2)
+    capture("questions", "questions")
+
     moderator.command("end_event")
     capture("ended", "ended")
     print(f"{len(shots)} steps captured in {out}")
