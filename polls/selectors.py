@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -284,12 +285,18 @@ def agenda(*, event_id: int) -> list[AgendaCase]:
 
 def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:
     """A participant's recorded ballots per poll, shaped as in acks and `my_vote` (one query)."""
-    ballots: dict[int, dict[str, Any]] = {}
-    ranks: dict[int, list[tuple[int, int]]] = {}
-    rows = Vote.objects.filter(participant_id=participant_id).values_list(
-        "poll_id", "value_number", "value_text", "confidence", "choices__option_id", "choices__rank"
+    return participants_ballots([participant_id])[participant_id]
+
+
+def participants_ballots(participant_ids: Sequence[int]) -> dict[int, dict[int, dict[str, Any]]]:
+    """participant_ballots of many participants in one query: {participant: {poll: ballot}}."""
+    by_participant: dict[int, dict[int, dict[str, Any]]] = {pid: {} for pid in participant_ids}
+    ranks: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    rows = Vote.objects.filter(participant_id__in=set(participant_ids)).values_list(
+        "participant_id", "poll_id", "value_number", "value_text", "confidence", "choices__option_id", "choices__rank"
     )
-    for poll_id, value, text, confidence, option_id, rank in rows:
+    for participant_id, poll_id, value, text, confidence, option_id, rank in rows:
+        ballots = by_participant[participant_id]
         ballot = ballots.get(poll_id)
         if ballot is None:
             ballot = ballots[poll_id] = {"options": []}
@@ -300,14 +307,22 @@ def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:
             if confidence is not None:
                 ballot["confidence"] = confidence
         if option_id is not None:
-            ranks.setdefault(poll_id, []).append((rank or 0, option_id))
-    for poll_id, chosen in ranks.items():
-        ballots[poll_id]["options"] = [option_id for _, option_id in sorted(chosen)]
-    return ballots
+            ranks.setdefault((participant_id, poll_id), []).append((rank or 0, option_id))
+    for (participant_id, poll_id), chosen in ranks.items():
+        by_participant[participant_id][poll_id]["options"] = [option_id for _, option_id in sorted(chosen)]
+    return by_participant
 
 
 _EVENT_IDS: dict[str, tuple[float, int]] = {}
 EVENT_ID_CACHE_S = 10.0
+
+
+def remembered_event_id(*, code: str) -> int | None:
+    """The event id for a join code if this process remembers it (no database), else None."""
+    cached = _EVENT_IDS.get(normalise_code(code))
+    if cached and time.monotonic() - cached[0] < EVENT_ID_CACHE_S:
+        return cached[1]
+    return None
 
 
 def event_id_by_code(*, code: str, fresh: bool = False) -> int:

@@ -21,7 +21,7 @@ from polls.errors import DomainError
 from polls.joins import join_blocked, record_join_failure
 from polls.live.hub import Hub, audience
 from polls.live.ratelimit import TokenBucket
-from polls.live.votewriter import WRITERS
+from polls.live.votewriter import WRITERS, BallotReader
 from polls.protocol import Role, inbound, outbound
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         only connections whose session already belongs to the event get in; every other attempt
         gets 4429 whether the code exists or not, so guessing reveals nothing.
         """
-        if time.monotonic() - self.connect_started > settings.CASEBOARD["ADMIT_DEADLINE_S"]:
+        if self.past_admit_deadline():
             # This handshake waited too long for the database thread: past the deadline its
             # client has given up (daphne drops it at 5 s, a browser at 10 s). Admitting it anyway
             # only delays the ones still waiting; in a reconnect storm that turned into retries
@@ -141,12 +141,19 @@ class EventConsumer(AsyncWebsocketConsumer):
             raise Refused(CLOSE_TOO_MANY_JOINS if join_blocked(ip) else CLOSE_UNAUTHORISED)
         return event_id
 
+    async def admitted(self, code: str, ip: str) -> int:
+        """The event id, or Refused with a close code: admit() on the database thread."""
+        return await database_sync_to_async(self.admit)(code, ip)
+
+    def past_admit_deadline(self) -> bool:
+        return time.monotonic() - self.connect_started > settings.CASEBOARD["ADMIT_DEADLINE_S"]
+
     async def connect(self) -> None:
         self.connect_started = time.monotonic()
         code = self.scope["url_route"]["kwargs"]["code"]
         try:
             # The client's address by the trusted-proxy rule (caseboard.clientip middleware).
-            self.event_id = await database_sync_to_async(self.admit)(code, scope_client_ip(self.scope))
+            self.event_id = await self.admitted(code, scope_client_ip(self.scope))
         except Refused as refused:
             self.event_id = None
             await self.close(code=refused.close_code)
@@ -333,7 +340,34 @@ class ParticipantConsumer(EventConsumer):
             self.participant_id = selectors.participant_id_from_session(session=session, event_id=event_id)
         if self.participant_id is None:
             return None
-        self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
+        self.follow(selectors.participant_ballots(participant_id=self.participant_id))
+        return event_id
+
+    async def admitted(self, code: str, ip: str) -> int:
+        """A phone that joined the event before (its session says so) is admitted without the
+        database thread: the event id from this process's memory, the session from its cache
+        (Redis in production), and its earlier ballots read with those of every phone joining
+        meanwhile (BallotReader, one query per batch). A join burst of thousands then queues no
+        trip per phone in front of the ballots (issue 17). Anything else, a first connection to
+        an event this process has not seen, a refusal, goes the way of admit()."""
+        event_id = selectors.remembered_event_id(code=code)
+        session = self.scope.get("session")
+        if event_id is None or session is None:
+            return await super().admitted(code, ip)
+        joined = await session.aget(selectors.PARTICIPANT_SESSION_KEY, {})
+        participant_id = joined.get(str(event_id)) if isinstance(joined, dict) else None
+        if not isinstance(participant_id, int):
+            return await super().admitted(code, ip)
+        self.participant_id = participant_id
+        ballots = await BallotReader.current().submit(participant_id)
+        if self.past_admit_deadline():
+            raise Refused(CLOSE_TRY_AGAIN_LATER)  # as in admit(): its client has given up
+        self.follow(ballots)
+        return event_id
+
+    def follow(self, ballots: dict[int, dict]) -> None:
+        """What this phone's socket keeps of its participant: its ballots (for `my_vote`)."""
+        self.ballots = ballots
         self._my_vote_json: dict[int | None, str] = {}
         self.resets_seen: dict[int, int] = {}
         # `?questions=delta`: this phone applies `questions_delta` frames (docs/protocol.md); the
@@ -341,7 +375,6 @@ class ParticipantConsumer(EventConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.questions_delta = query.get("questions") == ["delta"]
         self.questions_seen: int | None = None
-        return event_id
 
     def forget_reset_ballot(self, message: dict) -> None:
         """A poll whose votes were reset since this socket last heard of it: its ballot is gone."""

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 
 from polls import services
+from polls.ballots import Ballot
 from polls.live.votewriter import VoteWriter
 from polls.models import Vote
 from tests.factories import build_world_async
@@ -81,3 +82,27 @@ async def test_a_room_upvoting_at_once_shares_transactions_and_counts_each_upvot
     assert max(r["votes"] for i, rs in enumerate(replies) if i != 5 for r in rs) == 29
     assert await database_sync_to_async(QuestionUpvote.objects.filter(question_id=question).count)() == 29
     assert writer.largest_batch > 1 and writer.batches < 60  # upvotes shared transactions
+
+
+async def test_a_join_burst_reads_the_phones_ballots_together_and_each_gets_its_own(ws):
+    """Phones that joined before are admitted without a trip each to the database thread: their
+    earlier ballots are read together (BallotReader) and each state carries that phone's own."""
+    from polls.live.votewriter import BallotReader
+    from tests.live import open_socket
+
+    w = await build_world_async(opened=True, phones=24)
+    poll, options = w.poll, w.options
+    for index in range(0, 24, 3):  # a third of them voted before the burst (a reconnect storm)
+        await database_sync_to_async(services.vote_cast)(
+            participant_id=w.participants[index].id, event_id=w.event.id, poll_id=poll.id, ref=f"b{index}",
+            ballot=Ballot(options=[options[index % 2]]),
+        )  # fmt: skip
+    await open_phone(ws, w, 0)  # this process learns the event's code
+    reader = BallotReader.current()
+    before = reader.batches
+    sockets = await asyncio.gather(*(open_socket(ws, w, index=i) for i in range(24)))
+    for index, (_, state) in enumerate(sockets):
+        expected = {"poll": poll.id, "options": [options[index % 2]]} if index % 3 == 0 else None
+        mine = state["my_vote"]
+        assert (mine and {"poll": mine["poll"], "options": mine["options"]}) == expected, (index, mine)
+    assert reader.batches - before < 24 and reader.largest_batch > 1
