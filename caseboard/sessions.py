@@ -57,3 +57,16 @@ class SessionStore(CachedDBStore):
     def __init__(self, session_key=None) -> None:
         super().__init__(session_key)
         self._cache = _TolerantCache(self._cache)
+
+    def cached_data(self) -> dict | None:
+        """The session's data from its cache alone, or None (no key, a miss, the cache down):
+        never the database. Thread-safe, so a socket's admission can read it on any thread
+        instead of queueing on the one database thread (polls/live/consumers.py). A hit is kept
+        as this store's data, as load() would."""
+        if self.session_key is None:
+            return None
+        data = self._cache.get(self.cache_key)
+        if not isinstance(data, dict):
+            return None
+        self._session_cache = data
+        return data

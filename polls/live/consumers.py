@@ -8,6 +8,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
@@ -346,15 +347,18 @@ class ParticipantConsumer(EventConsumer):
     async def admitted(self, code: str, ip: str) -> int:
         """A phone that joined the event before (its session says so) is admitted without the
         database thread: the event id from this process's memory, the session from its cache
-        (Redis in production), and its earlier ballots read with those of every phone joining
+        (Redis in production) on a pool thread, and its earlier ballots read with those of every phone joining
         meanwhile (BallotReader, one query per batch). A join burst of thousands then queues no
         trip per phone in front of the ballots (issue 17). Anything else, a first connection to
         an event this process has not seen, a refusal, goes the way of admit()."""
         event_id = selectors.remembered_event_id(code=code)
-        session = self.scope.get("session")
-        if event_id is None or session is None:
+        cached_data = getattr(self.scope.get("session"), "cached_data", None)  # caseboard.sessions
+        if event_id is None or cached_data is None:
             return await super().admitted(code, ip)
-        joined = await session.aget(selectors.PARTICIPANT_SESSION_KEY, {})
+        # A cache round trip on a pool thread (Django's async cache calls would queue it on the
+        # database thread); a miss goes the way of admit().
+        data = await sync_to_async(cached_data, thread_sensitive=False)()
+        joined = (data or {}).get(selectors.PARTICIPANT_SESSION_KEY)
         participant_id = joined.get(str(event_id)) if isinstance(joined, dict) else None
         if not isinstance(participant_id, int):
             return await super().admitted(code, ip)

@@ -11,7 +11,7 @@ from polls.ballots import Ballot
 from polls.live.votewriter import VoteWriter
 from polls.models import Vote
 from tests.factories import build_world_async
-from tests.live import open_phone, receive_type, send
+from tests.live import open_phone, open_socket, receive_type, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,7 +88,6 @@ async def test_a_join_burst_reads_the_phones_ballots_together_and_each_gets_its_
     """Phones that joined before are admitted without a trip each to the database thread: their
     earlier ballots are read together (BallotReader) and each state carries that phone's own."""
     from polls.live.votewriter import BallotReader
-    from tests.live import open_socket
 
     w = await build_world_async(opened=True, phones=24)
     poll, options = w.poll, w.options
@@ -106,3 +105,16 @@ async def test_a_join_burst_reads_the_phones_ballots_together_and_each_gets_its_
         mine = state["my_vote"]
         assert (mine and {"poll": mine["poll"], "options": mine["options"]}) == expected, (index, mine)
     assert reader.batches - before < 24 and reader.largest_batch > 1
+
+
+async def test_a_phone_whose_session_is_not_in_the_cache_is_admitted_from_the_database(ws):
+    from django.core.cache import cache
+
+    from polls.live.votewriter import BallotReader
+
+    w = await build_world_async(opened=True, phones=2)
+    await open_phone(ws, w, 0)  # the process learns the event's code
+    before = BallotReader.current().batches
+    await database_sync_to_async(cache.clear)()  # Redis restarted empty, or the entry expired
+    _, state = await open_socket(ws, w, index=1)
+    assert state["type"] == "state" and BallotReader.current().batches == before  # admit() read it
