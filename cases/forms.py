@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from cases import images
 from cases.identifiers import KINDS, find_identifiers
+from cases.models import CaseImage
 
 # The one checkbox on an authoring page that lets flagged text be saved; inline forms read it
 # from the page's data, so one tick covers the case and its parts.
@@ -66,3 +68,42 @@ class IdentifierGuardForm(forms.ModelForm):
 def acknowledged(form) -> bool:
     """Whether an authoring page was saved with "I have checked the flagged text" ticked."""
     return bool(form.cleaned_data.get(ACKNOWLEDGE))
+
+
+class CaseImageForm(IdentifierGuardForm):
+    """An upload becomes a case image only through cases.images (pixels only, no metadata)."""
+
+    upload = forms.FileField(
+        required=False,
+        label="Image file",
+        help_text=f"PNG, JPEG or WebP, at most {images.MAX_UPLOAD_BYTES // 2**20} MB; stored without its metadata.",
+    )
+    no_identifiers_in_pixels = forms.BooleanField(
+        required=True,
+        label="No name, date, record number or face can be seen in the image",
+        help_text="Metadata is removed on upload; what is drawn in the pixels (a scanner's label) is not.",
+    )
+
+    class Meta:
+        model = CaseImage
+        fields = ("position", "upload", "caption", "alt_text", "no_identifiers_in_pixels")
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("upload")
+        if upload is None:
+            if self.instance.pk is None and not self.errors:
+                self.add_error("upload", "Choose the image file.")
+            return cleaned
+        if upload.size > images.MAX_UPLOAD_BYTES:
+            self.add_error("upload", f"The image is larger than {images.MAX_UPLOAD_BYTES // 2**20} MB.")
+            return cleaned
+        try:
+            prepared = images.prepare_image(upload.read())
+        except images.ImageRefused as refused:
+            self.add_error("upload", str(refused))
+            return cleaned
+        self.instance.content = prepared.content
+        self.instance.content_type = prepared.content_type
+        self.instance.width, self.instance.height = prepared.width, prepared.height
+        return cleaned
