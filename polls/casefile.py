@@ -19,9 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
+from cases.selectors import cases_visible_to
 from cases.services import identifiers_acknowledged
-from polls.models import CHOICE_KINDS, AgendaItem, Event, Option, Poll, new_join_code
+from polls.errors import DomainError
+from polls.models import CHOICE_KINDS, AgendaItem, Event, EventStatus, Option, Poll, new_join_code
+from polls.selectors import user_moderates
 from polls.services._common import audit, lock_event, publish_state
+from polls.services.authoring import created_once
 
 FORMAT = "caseboard.case"
 VERSION = 1
@@ -357,3 +361,23 @@ def event_copy(*, event_id: int, user, title: str | None = None) -> Event:
         copied = case_file_import(data=case_file(case, event=source), user=user, event_id=copy.pk)
         _carry_acknowledgements(case, copied)
     return copy
+
+
+@transaction.atomic
+def case_add_to_event(*, user, case_id: int, event_id: int, ref: str = "") -> Case:
+    """The user may see the case and moderates the event, which has not ended: a copy of the case
+    with its library polls joins the event's agenda (later library edits leave it as it is).
+    Repeated with the same one-time form ref, it adds nothing more."""
+    case = cases_visible_to(user=user).filter(pk=case_id).first()
+    event = Event.objects.filter(pk=event_id).first()
+    if case is None or event is None or not user_moderates(user=user, event=event):
+        raise DomainError("forbidden", "You may add your own cases to events you moderate.")
+    if event.status == EventStatus.ENDED:
+        raise DomainError("event_ended", f"{event.code} has ended: add the case to another event.")
+    return created_once(
+        user=user,
+        ref=ref,
+        kind="copy",
+        model=Case,
+        make=lambda: case_copy(case_id=case.pk, event_id=event.pk, user=user),
+    )
