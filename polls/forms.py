@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 
 from cases.forms import IdentifierGuardForm, acknowledge_field
-from polls.models import CHOICE_KINDS, Poll, PollKind, PollPurpose, PollState
+from polls.models import CHOICE_KINDS, Option, Poll, PollKind, PollPurpose, PollState
 
 AUTHORED_ONCE_OPENED = (
     "event", "case", "question", "kind", "round_of", "round_number",
@@ -79,3 +79,66 @@ class OptionFormSet(forms.BaseInlineFormSet):
         if kind in CHOICE_KINDS and len(kept) < 2:
             label = PollKind(kind).label.lower()
             raise forms.ValidationError(f"A {label} poll needs at least two options.")
+
+
+# ------------------------------------------------------------------ the authoring workspace
+
+# A generated rating scale has at most this many points (0–10 is the widest scale in use).
+MAX_SCALE_POINTS = 11
+
+
+class WorkspacePollForm(PollForm):
+    """A poll on the case builder: every kind's fields, of which the page shows only the chosen
+    kind's (and the server keeps only those). A rating scale may be given as a numbered range."""
+
+    scale_from = forms.IntegerField(
+        required=False, label="Scale from", help_text="Rating scale: numbered points instead of typed options."
+    )
+    scale_to = forms.IntegerField(required=False, label="Scale to")
+
+    class Meta:
+        model = Poll
+        fields = (
+            "question", "kind", "purpose", "max_choices", "numeric_min", "numeric_max", "numeric_unit",
+            "text_max_length", "ask_confidence", "preferred_rationale",
+        )  # fmt: skip
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 2}),
+            "preferred_rationale": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("scale_from"), cleaned.get("scale_to")
+        if cleaned.get("kind") == PollKind.LIKERT and (low is not None or high is not None):
+            if low is None or high is None:
+                self.add_error("scale_from", "Give the scale both ends, e.g. from 1 to 5.")
+            elif low >= high:
+                self.add_error("scale_to", "The scale must run from a smaller number to a larger one, e.g. 1 to 5.")
+            elif high - low + 1 > MAX_SCALE_POINTS:
+                self.add_error("scale_to", f"A rating scale has at most {MAX_SCALE_POINTS} points.")
+        return cleaned
+
+    def scale_labels(self) -> list[str]:
+        """The options of a numbered rating scale, or [] when the options are typed."""
+        data = self.cleaned_data
+        low, high = data.get("scale_from"), data.get("scale_to")
+        if data.get("kind") != PollKind.LIKERT or low is None or high is None or low >= high:
+            return []
+        return [str(n) for n in range(low, high + 1)]
+
+
+class WorkspaceOptionFormSet(OptionFormSet):
+    ordering_widget = forms.HiddenInput
+    generated = False  # a numbered scale replaces the typed options
+
+    def clean(self):
+        if self.generated:
+            return
+        super().clean()
+
+
+WorkspaceOptions = forms.inlineformset_factory(
+    Poll, Option, form=IdentifierGuardForm, formset=WorkspaceOptionFormSet, fields=("label", "is_preferred"),
+    extra=0, can_order=True, can_delete=True,
+)  # fmt: skip
