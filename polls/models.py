@@ -458,8 +458,8 @@ class AuthoringReceipt(models.Model):
     so saving is safe to repeat (the unique constraint settles two at once)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    ref = models.CharField(max_length=64)
-    kind = models.CharField(max_length=10)  # "case", "poll" or "event"
+    ref = models.CharField(max_length=80)  # a form's ref, or "console:" and a socket frame's ref
+    kind = models.CharField(max_length=10)  # "case", "poll", "event" or "copy"
     object_id = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,6 +9,7 @@ from cases.models import Case, TherapyLine
 from cases.selectors import unacknowledged_identifiers
 from cases.services import identifiers_acknowledged
 from polls.errors import DomainError
+from polls.forms import WorkspaceOptions, WorkspacePollForm
 from polls.models import (
     CHOICE_KINDS,
     AgendaItem,
@@ -317,3 +318,87 @@ def event_create(*, user, event_form, ref: str = "") -> Event:
         return event
 
     return created_once(user=user, ref=ref, kind="event", model=Event, make=write)
+
+
+# ------------------------------------------------------------------ a quick poll from the console
+
+QUICK_POLL_MAX_OPTIONS = 12
+
+
+def _form_errors(*forms_) -> str:
+    """The forms' errors as one sentence per problem, named by the field's label."""
+    problems = []
+    for form in forms_:
+        for errors in [getattr(form, "non_form_errors", lambda: [])()]:
+            problems += list(errors)
+        for one in form.forms if hasattr(form, "forms") else [form]:
+            for name, errors in one.errors.items():
+                label = one.fields[name].label if name in one.fields else ""
+                problems += [f"{label}: {error}" if label and name != "__all__" else error for error in errors]
+    return " ".join(problems) or "The poll is not complete."
+
+
+@transaction.atomic
+def quick_poll_add(
+    *,
+    event_id: int,
+    user,
+    ref: str,
+    case_id: int | None,
+    kind: str,
+    question: str,
+    options: list[str],
+    numeric: tuple[float | None, float | None, str] = (None, None, ""),
+) -> Poll:
+    """The user moderates the event; a draft poll asked on the spot joins the case on screen (or
+    `case_id`, a case of its agenda) after that case's last poll, checked by the same rules as the
+    authoring workspace's poll form. The same `ref` again returns the poll it made."""
+    event = lock_event(event_id)
+    made = receipt_find(user=user, ref=f"console:{ref}", kind="poll")
+    if made is not None:
+        return Poll.objects.get(pk=made)
+    agenda = AgendaItem.objects.filter(event=event)
+    if case_id is None:
+        case_id = event.current_case_id or agenda.order_by("position", "id").values_list("case_id", flat=True).first()
+    if case_id is None or not agenda.filter(case_id=case_id).exists():
+        raise DomainError("unknown_case")
+    if len(options) > QUICK_POLL_MAX_OPTIONS:
+        raise DomainError("invalid_poll", f"A quick poll has at most {QUICK_POLL_MAX_OPTIONS} options.")
+    low, high, unit = numeric
+    data = {
+        "question": question,
+        "kind": kind,
+        "text_max_length": "140",
+        "numeric_min": "" if low is None else str(low),
+        "numeric_max": "" if high is None else str(high),
+        "numeric_unit": unit,
+        "options-TOTAL_FORMS": str(len(options)),
+        "options-INITIAL_FORMS": "0",
+    }
+    for n, label in enumerate(options):
+        data[f"options-{n}-label"], data[f"options-{n}-ORDER"] = label, str(n + 1)
+    draft = Poll(event=event, case_id=case_id)
+    form = WorkspacePollForm(data, instance=draft)
+    formset = WorkspaceOptions(data, instance=draft, prefix="options")
+    if form.is_valid():
+        formset.kind = form.cleaned_data["kind"]
+        formset.generated = formset.kind not in CHOICE_KINDS
+    if not (form.is_valid() & formset.is_valid()):
+        raise DomainError("invalid_poll", _form_errors(form, formset))
+    poll = form.save(commit=False)
+    for name, empty in CLEARED.items():
+        if name not in KIND_FIELDS.get(poll.kind, ()):
+            setattr(poll, name, empty)
+    last = Poll.objects.filter(event=event, case_id=case_id).aggregate(last=Max("position"))["last"]
+    if last is None:
+        last = Poll.objects.filter(event=event).aggregate(last=Max("position"))["last"] or 0
+    # Right after the case's last poll: the polls after it move down one place, keeping their order.
+    Poll.objects.filter(event=event, position__gt=last).update(position=F("position") + 1)
+    poll.position = last + 1
+    poll.save()
+    if poll.kind in CHOICE_KINDS:
+        _save_ordered(formset, parent_field="poll", parent=poll)
+    AuthoringReceipt.objects.create(user=user, ref=f"console:{ref}", kind="poll", object_id=poll.pk)
+    audit(event, user, "add_poll", f"poll:{poll.pk}")
+    publish_state(event)
+    return poll
