@@ -135,11 +135,26 @@ class CaseForm(IdentifierGuardForm):
         }
 
 
-class OrderedFormSet(forms.BaseInlineFormSet):
+class PageOrderMixin:
     """Rows in the order the page shows them: the page moves rows and numbers a hidden field; the
-    server turns that order into positions (never typed)."""
+    server turns that order into positions (never typed). A blank row the page only numbered is
+    still blank: it is neither validated nor saved."""
 
     ordering_widget = forms.HiddenInput
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        numbered_only = {forms.formsets.ORDERING_FIELD_NAME}
+
+        def has_changed() -> bool:
+            return bool(set(form.changed_data) - numbered_only)
+
+        form.has_changed = has_changed
+        return form
+
+
+class OrderedFormSet(PageOrderMixin, forms.BaseInlineFormSet):
+    pass
 
 
 class WorkspaceImageForm(CaseImageForm):
@@ -191,9 +206,7 @@ class ReferenceForm(forms.ModelForm):
         self.fields["teaching_point"].queryset = TeachingPoint.objects.filter(case=case)
 
 
-class BaseReferenceFormSet(forms.BaseModelFormSet):
-    ordering_widget = forms.HiddenInput
-
+class BaseReferenceFormSet(PageOrderMixin, forms.BaseModelFormSet):
     def __init__(self, *args, case: Case, **kwargs):
         self.case = case
         kwargs.setdefault(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
-from cases.forms import IdentifierGuardForm, acknowledge_field
+from cases.forms import IdentifierGuardForm, PageOrderMixin, acknowledge_field
 from polls.models import CHOICE_KINDS, Option, Poll, PollKind, PollPurpose, PollState
 
 AUTHORED_ONCE_OPENED = (
@@ -128,8 +128,7 @@ class WorkspacePollForm(PollForm):
         return [str(n) for n in range(low, high + 1)]
 
 
-class WorkspaceOptionFormSet(OptionFormSet):
-    ordering_widget = forms.HiddenInput
+class WorkspaceOptionFormSet(PageOrderMixin, OptionFormSet):
     generated = False  # a numbered scale replaces the typed options
 
     def clean(self):
