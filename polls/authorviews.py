@@ -53,7 +53,11 @@ KIND_OF_FIELD = {
 
 
 class WorkspaceEventForm(EventForm):
-    """A new event: its title and schedule (the admin's rules); the join code is generated."""
+    """A new event: its title and schedule (the admin's rules); the join code is generated. The
+    rest of its settings keep their defaults (the admin edits them)."""
+
+    profile_fields = None
+    acknowledge_identifiers = None
 
     class Meta(EventForm.Meta):
         fields = ("title", "starts_at", "time_zone", "duration_minutes")

@@ -15,6 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from cases.models import Case, CaseImage, IdentifierAcknowledgement, Reference, TeachingPoint
+from polls import services
 from polls.casefile import case_file
 from polls.models import Event, ModeratorAction, Option, Poll
 from tests.factories import make_case, make_event, make_moderator, make_poll
@@ -376,6 +377,9 @@ def test_an_import_lands_in_the_library_with_its_polls(client, writer):
 
 
 def test_an_event_is_created_once_and_the_case_is_copied_into_it(client, writer):
+    form = client.get(reverse("author-event-new")).content.decode()
+    assert 'name="title"' in form and 'name="time_zone"' in form
+    assert 'name="profile_fields"' not in form and 'name="acknowledge_identifiers"' not in form
     data = {"title": "Myeloma roundtable", "starts_at": "2027-03-04T18:30", "time_zone": "Europe/Paris",
             "duration_minutes": "90", "form_ref": "event-ref"}  # fmt: skip
     first = client.post(reverse("author-event-new"), data)
@@ -428,3 +432,19 @@ def test_a_poll_added_to_an_events_case_joins_that_event_and_is_audited(client, 
     poll = add_poll(client, case, options=["A", "B"])
     assert poll.event == event
     assert ModeratorAction.objects.filter(event=event, action="add_poll", target=f"poll:{poll.pk}").exists()
+
+
+def test_a_quick_poll_is_in_the_report_and_the_export_like_any_other(client):
+
+    moderator = make_moderator()
+    case = make_case(created_by=moderator)
+    event = make_event(moderators=[moderator], cases=[case])
+    services.quick_poll_add(
+        event_id=event.pk, user=moderator, ref="q", case_id=None, kind="single", question="Asked on the spot?",
+        options=["Yes", "No"],
+    )  # fmt: skip
+    client.force_login(moderator)
+    export = client.get(reverse("event-export", args=[event.code]))
+    assert export.status_code == 200 and "Asked on the spot?" in export.content.decode()
+    report = client.get(reverse("event-report", args=[event.code]))
+    assert report.status_code == 200 and "Asked on the spot?" in report.content.decode()
