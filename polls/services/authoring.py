@@ -220,7 +220,10 @@ def _refuse_opened(poll: Poll) -> None:
         return
     where = f"event {poll.event.code}" if poll.event_id else "the library"
     if poll.state == PollState.OPEN:
-        reason = f"This poll is open in {where}: votes are coming in for it as it is. Close it in the console first."
+        reason = (
+            f"This poll is open in {where}: the votes coming in answer the question as it stands, so it "
+            "cannot be changed. Duplicate it in the console to ask a changed version."
+        )
     else:
         reason = (
             f"This poll was asked in {where}: its votes answer the question as it was. "
@@ -257,7 +260,9 @@ def _poll_write(user, case: Case, poll_form, options, acknowledged: bool, labels
     creating = poll_form.instance.pk is None
     event = lock_event(event_id) if event_id else None
     if not creating:
-        current = Poll.objects.select_for_update().select_related("event").get(pk=poll_form.instance.pk)
+        # The poll's row only (PostgreSQL locks no outer join; the event's row is lock_event's).
+        polls = Poll.objects.select_for_update(of=("self",)).select_related("event")
+        current = polls.get(pk=poll_form.instance.pk)
         _refuse_opened(current)
     poll = poll_form.save(commit=False)
     for name, empty in CLEARED.items():
@@ -297,7 +302,7 @@ def case_poll_delete(*, user, poll_id: int) -> None:
     """The poll is a draft (never asked): it is deleted with its options."""
     poll = Poll.objects.select_related("event").get(pk=poll_id)
     event = lock_event(poll.event_id) if poll.event_id else None
-    poll = Poll.objects.select_for_update().select_related("event").get(pk=poll_id)
+    poll = Poll.objects.select_for_update(of=("self",)).select_related("event").get(pk=poll_id)
     _refuse_opened(poll)
     poll.delete()
     if event is not None:

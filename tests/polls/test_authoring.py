@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 from django.urls import reverse
 from PIL import Image
 
 from cases.models import Case, CaseImage, IdentifierAcknowledgement, Reference, TeachingPoint
 from polls import services
+from polls.authorviews import WorkspaceEventForm
 from polls.casefile import case_file
 from polls.models import Event, ModeratorAction, Option, Poll
+from polls.services.authoring import event_create
 from tests.factories import make_case, make_event, make_moderator, make_poll
 
 pytestmark = pytest.mark.django_db
@@ -448,3 +452,32 @@ def test_a_quick_poll_is_in_the_report_and_the_export_like_any_other(client):
     assert export.status_code == 200 and "Asked on the spot?" in export.content.decode()
     report = client.get(reverse("event-report", args=[event.code]))
     assert report.status_code == 200 and "Asked on the spot?" in report.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_of_one_form_at_once_make_one_event():
+    """Two requests carrying one form's ref race: the receipt's unique constraint lets one win,
+    the other returns what the winner made (PostgreSQL: SQLite serialises every write anyway)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent writers")
+    user = author()
+    start = threading.Barrier(2)
+    made: list[int] = []
+
+    def submit() -> None:
+        try:
+            form = WorkspaceEventForm({"title": "Raced", "time_zone": "UTC", "duration_minutes": "90"})
+            assert form.is_valid(), form.errors
+            start.wait(timeout=10)
+            made.append(event_create(user=user, event_form=form, ref="one-form").pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(made) == 2 and made[0] == made[1]
+    assert Event.objects.filter(title="Raced").count() == 1
