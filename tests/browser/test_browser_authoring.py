@@ -116,6 +116,13 @@ def test_a_case_is_authored_previewed_added_to_an_event_and_run(server, contexts
     expect(stage.locator(".stage-option")).to_have_count(3)
     preview.get_by_label("Poll on screen").select_option(label="How many months until progression without therapy?")
     expect(stage.get_by_test_id("stage-hint")).to_have_text("Answer with a number from 0 to 60 months on your phone.")
+    # A poll being written is previewed as it is typed, before it is saved.
+    poll = new_poll(page)
+    poll.get_by_label("Question").fill("Which trial would you offer?")
+    poll.get_by_label("Label").nth(0).fill("Immunotherapy trial")
+    expect(preview.get_by_test_id("preview-draft")).to_be_visible()
+    expect(stage).to_contain_text("Which trial would you offer?")
+    expect(ballot.get_by_test_id("option")).to_have_text([re.compile("Immunotherapy trial")])
     assert_no_violations(page, "case builder")
     builder = page.url
 
