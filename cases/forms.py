@@ -180,13 +180,13 @@ ImageFormSet = forms.inlineformset_factory(
     Case, CaseImage, form=WorkspaceImageForm, formset=OrderedFormSet, extra=1, can_order=True, can_delete=True
 )
 
-# The parts of a case, in the order the builder shows them: (name, heading, formset class).
+# The parts of a case, in the order the builder shows them: (name, heading, formset class, what a row is).
 CASE_PARTS = (
-    ("staging", "Staging", StagingFormSet),
-    ("history", "Medical history", HistoryFormSet),
-    ("therapy_lines", "Lines of therapy, in order", TherapyFormSet),
-    ("facts", "Findings (hidden until revealed, if ticked)", FactFormSet),
-    ("teaching_points", "Teaching points", PointFormSet),
+    ("staging", "Staging", StagingFormSet, "staging item"),
+    ("history", "Medical history", HistoryFormSet, "history item"),
+    ("therapy_lines", "Lines of therapy, in order", TherapyFormSet, "line of therapy"),
+    ("facts", "Findings (hidden until revealed, if ticked)", FactFormSet, "finding"),
+    ("teaching_points", "Teaching points", PointFormSet, "teaching point"),
 )
 
 

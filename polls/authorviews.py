@@ -114,7 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _case_formsets(request: HttpRequest | None, case: Case) -> tuple[dict, object, object]:
     data = request.POST if request is not None else None
     files = request.FILES if request is not None else None
-    parts = {name: cls(data, instance=case, prefix=name) for name, _, cls in case_forms.CASE_PARTS}
+    parts = {name: cls(data, instance=case, prefix=name) for name, _, cls, _ in case_forms.CASE_PARTS}
     references = case_forms.ReferenceFormSet(data, case=case, prefix="references") if case.pk else None
     images = case_forms.ImageFormSet(data, files, instance=case, prefix="images")
     return parts, references, images
@@ -169,7 +169,7 @@ def _builder(request: HttpRequest, case: Case, *, case_form=None, formsets=None,
         fields = [(form[name], KIND_OF_FIELD.get(name, "")) for name in form.fields if name != ACKNOWLEDGE]
         poll_forms.append((poll, form, options, fields))
     findings = unacknowledged_identifiers(case=case) if case.pk else []
-    part_sections = [(name, heading, parts[name]) for name, heading, _ in case_forms.CASE_PARTS]
+    part_sections = [(name, heading, parts[name], noun) for name, heading, _, noun in case_forms.CASE_PARTS]
     context = {
         "acknowledge": {"name": ACKNOWLEDGE, "label": ACKNOWLEDGE_LABEL, "help": acknowledge_field().help_text},
         "case": case,

@@ -58,7 +58,7 @@ def test_a_case_is_authored_previewed_added_to_an_event_and_run(server, contexts
     form.get_by_label("Clinical question").fill("Treat now or observe?")
     lines = page.get_by_test_id("part-therapy_lines")
     lines.get_by_label("Regimen").fill("Observation")
-    lines.get_by_role("button", name="Add item").click()
+    lines.get_by_role("button", name="Add line of therapy").click()
     lines.get_by_label("Regimen").nth(1).fill("DaraVRd")
     # The second line is moved first, by keyboard: the server numbers them in that order.
     lines.get_by_role("button", name="Move up").nth(1).press("Enter")
