@@ -179,3 +179,20 @@ def test_a_case_is_authored_previewed_added_to_an_event_and_run(server, contexts
     console.get_by_test_id(f"open-poll-{quick_id}").click()
     expect(phone.get_by_test_id("poll-question")).to_have_text("One word: what tipped your decision?")
     expect(presenter.get_by_test_id("poll-question")).to_have_text("One word: what tipped your decision?")
+
+
+def test_rows_are_reordered_by_drag(server, contexts, moderator_storage):
+    page = contexts(viewport=DESKTOP, storage_state=moderator_storage).new_page()
+    page.goto("/author/cases/new/")
+    lines = page.get_by_test_id("part-therapy_lines")
+    lines.get_by_label("Regimen").fill("First written")
+    lines.get_by_role("button", name="Add line of therapy").click()
+    lines.get_by_label("Regimen").nth(1).fill("Second written")
+    handles = lines.get_by_role("button", name="Drag to reorder line of therapy")
+    handles.nth(1).drag_to(lines.locator("[data-row]").first, target_position={"x": 10, "y": 5})
+    expect(lines.get_by_label("Regimen").first).to_have_value("Second written")
+    # The page numbers the rows in their new order; the server reads only that order.
+    orders = lines.locator('input[name$="-ORDER"]')
+    expect(orders).to_have_count(2)
+    assert [orders.nth(i).input_value() for i in range(2)] == ["1", "2"]
+    assert lines.locator('input[name$="-regimen"]').first.get_attribute("name") == "therapy_lines-1-regimen"
