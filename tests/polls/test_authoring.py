@@ -126,7 +126,15 @@ def test_a_moderator_sees_only_his_own_cases_and_events(client, writer):
     assert client.post(reverse("author-case", args=[theirs.pk]), case_post()).status_code == 404
     assert client.post(reverse("author-poll-new", args=[theirs.pk]), poll_post(options=["A", "B"])).status_code == 404
     assert client.get(reverse("author-case-export", args=[theirs.pk])).status_code == 404
-    assert Case.objects.get(pk=theirs.pk).title == "Someone else's" and not theirs.polls.exists()
+    their_event = Event.objects.get(title="Their roundtable")
+    their_poll = make_poll(their_event, theirs)
+    assert client.get(reverse("author-event", args=[their_event.pk])).status_code == 404
+    assert client.get(reverse("author-case-image", args=[theirs.pk, 1])).status_code == 404
+    assert client.post(reverse("author-poll-delete", args=[theirs.pk, their_poll.pk])).status_code == 404
+    # Nor through a case of his own: the poll must be of the case in the address.
+    assert client.post(reverse("author-poll-delete", args=[mine.pk, their_poll.pk])).status_code == 302
+    assert Poll.objects.filter(pk=their_poll.pk).exists()
+    assert Case.objects.get(pk=theirs.pk).title == "Someone else's" and theirs.polls.count() == 1
 
 
 def test_without_the_permission_no_case_or_event_is_created(client):
