@@ -1,13 +1,12 @@
 """Authoring cases: one page per case with its parts inline; teaching points carry their references."""
 
-from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html_join
 
-from cases import images, services
-from cases.forms import ACKNOWLEDGE, IdentifierGuardForm, acknowledge_field, acknowledged
+from cases import services
+from cases.forms import ACKNOWLEDGE, CaseImageForm, IdentifierGuardForm, acknowledge_field, acknowledged
 from cases.models import (
     Case,
     CaseFact,
@@ -89,45 +88,6 @@ class TeachingPointInline(admin.StackedInline):
     fields = ("position", "title", "text")
     extra = 0
     show_change_link = True  # references are edited on the teaching point's own page
-
-
-class CaseImageForm(IdentifierGuardForm):
-    """An upload becomes a case image only through cases.images (pixels only, no metadata)."""
-
-    upload = forms.FileField(
-        required=False,
-        label="Image file",
-        help_text=f"PNG, JPEG or WebP, at most {images.MAX_UPLOAD_BYTES // 2**20} MB; stored without its metadata.",
-    )
-    no_identifiers_in_pixels = forms.BooleanField(
-        required=True,
-        label="No name, date, record number or face can be seen in the image",
-        help_text="Metadata is removed on upload; what is drawn in the pixels (a scanner's label) is not.",
-    )
-
-    class Meta:
-        model = CaseImage
-        fields = ("position", "upload", "caption", "alt_text", "no_identifiers_in_pixels")
-
-    def clean(self):
-        cleaned = super().clean()
-        upload = cleaned.get("upload")
-        if upload is None:
-            if self.instance.pk is None and not self.errors:
-                self.add_error("upload", "Choose the image file.")
-            return cleaned
-        if upload.size > images.MAX_UPLOAD_BYTES:
-            self.add_error("upload", f"The image is larger than {images.MAX_UPLOAD_BYTES // 2**20} MB.")
-            return cleaned
-        try:
-            prepared = images.prepare_image(upload.read())
-        except images.ImageRefused as refused:
-            self.add_error("upload", str(refused))
-            return cleaned
-        self.instance.content = prepared.content
-        self.instance.content_type = prepared.content_type
-        self.instance.width, self.instance.height = prepared.width, prepared.height
-        return cleaned
 
 
 class CaseImageInline(admin.StackedInline):

@@ -31,31 +31,21 @@ from cases.models import Case
 from cases.selectors import cases_visible_to
 from polls import casefile, selectors, services
 from polls.errors import DomainError
+from polls.forms import OptionFormSet, PollForm
+from polls.forms import opened as _opened
 from polls.models import (
-    CHOICE_KINDS,
     AgendaItem,
     Event,
     ModeratorAction,
     Option,
     Participant,
     Poll,
-    PollKind,
-    PollPurpose,
-    PollState,
     Vote,
     new_join_code,
 )
 from polls.profiles import PROFILE_CHOICES
 
 LIVE_READONLY = ("state", "results_visible")
-AUTHORED_ONCE_OPENED = (
-    "event", "case", "question", "kind", "round_of", "round_number",
-    "max_choices", "numeric_min", "numeric_max", "text_max_length", "ask_confidence",
-)  # fmt: skip
-
-
-def _opened(poll: Poll | None) -> bool:
-    return poll is not None and poll.pk is not None and poll.state != PollState.DRAFT
 
 
 def _run(request: HttpRequest, objects, call: Callable[[object], object], describe: Callable[[object], str]):
@@ -214,57 +204,6 @@ class AgendaItemInline(EventScoped, admin.TabularInline):
     fields = ("position", "case")
     autocomplete_fields = ("case",)
     extra = 0
-
-
-class PollForm(IdentifierGuardForm):
-    """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them.
-    What it asks is read by the patient-identifier guard like the case's own text."""
-
-    acknowledge_identifiers = acknowledge_field()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "purpose" in self.fields:
-            self.fields["purpose"].required = False
-        if _opened(self.instance):
-            for name in AUTHORED_ONCE_OPENED:
-                if name in self.fields:
-                    self.fields[name].disabled = True
-
-    def clean_purpose(self) -> str:
-        # Optional on the form: a poll is a case decision unless its author says otherwise.
-        return self.cleaned_data.get("purpose") or PollPurpose.DECISION
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") == PollKind.NUMERIC and "numeric_min" in self.fields:
-            low, high = cleaned.get("numeric_min"), cleaned.get("numeric_max")
-            if low is None or high is None:
-                # Without bounds a phone's slider has no ends, and one typo (1e9 months) skews the mean.
-                self.add_error("numeric_min", "A number poll needs its smallest and its largest answer.")
-            elif low >= high:
-                self.add_error("numeric_max", "The largest answer must be larger than the smallest.")
-        return cleaned
-
-
-class OptionFormSet(forms.BaseInlineFormSet):
-    """A choice poll has at least two options, each at its own position (the order phones show)."""
-
-    def clean(self):
-        super().clean()
-        if any(self.errors) or _opened(self.instance):
-            return
-        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        positions = [f.cleaned_data.get("position") for f in kept]
-        repeated = sorted({p for p in positions if p is not None and positions.count(p) > 1})
-        if repeated:
-            raise forms.ValidationError(
-                f"Two options share position {', '.join(map(str, repeated))}: give each its own place in the list."
-            )
-        if self.instance.kind in CHOICE_KINDS and len(kept) < 2:
-            raise forms.ValidationError(
-                f"A {self.instance.get_kind_display().lower()} poll needs at least two options."
-            )
 
 
 class PollInline(EventScoped, admin.TabularInline):

@@ -19,9 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
+from cases.selectors import cases_visible_to
 from cases.services import identifiers_acknowledged
-from polls.models import CHOICE_KINDS, AgendaItem, Event, Option, Poll, new_join_code
+from polls.errors import DomainError
+from polls.models import CHOICE_KINDS, AgendaItem, Event, EventStatus, Option, Poll, new_join_code
+from polls.selectors import user_moderates
 from polls.services._common import audit, lock_event, publish_state
+from polls.services.authoring import created_once
 
 FORMAT = "caseboard.case"
 VERSION = 1
@@ -86,7 +90,8 @@ def _values(obj: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def case_file(case: Case, *, event: Event | None = None) -> dict[str, Any]:
-    """The case (and, given an event, that event's polls of it) as a case file."""
+    """The case as a case file with its polls: that event's polls of it, or without an event its
+    library polls (those of the authoring workspace, which belong to no event yet)."""
     body = _values(case, CASE_FIELDS)
     body["staging"] = [_values(item, STAGING_FIELDS) for item in case.staging.all()]
     body["history"] = [item.text for item in case.history.all()]
@@ -97,12 +102,9 @@ def case_file(case: Case, *, event: Event | None = None) -> dict[str, Any]:
         for point in case.teaching_points.all()
     ]
     polls = []
-    if event is not None:
-        # Later rounds are copies asked again live; the file holds each question once.
-        for poll in Poll.objects.filter(event=event, case=case, round_of__isnull=True).prefetch_related("options"):
-            polls.append(
-                {**_values(poll, POLL_FIELDS), "options": [_values(o, OPTION_FIELDS) for o in poll.options.all()]}
-            )
+    # Later rounds are copies asked again live; the file holds each question once.
+    for poll in Poll.objects.filter(event=event, case=case, round_of__isnull=True).prefetch_related("options"):
+        polls.append({**_values(poll, POLL_FIELDS), "options": [_values(o, OPTION_FIELDS) for o in poll.options.all()]})
     return {"format": FORMAT, "version": VERSION, "case": body, "polls": polls}
 
 
@@ -262,12 +264,11 @@ def _read(data: dict[str, Any]) -> tuple[Case, dict[str, list], list[tuple[Poll,
 
 @transaction.atomic
 def case_file_import(*, data: dict[str, Any], user, event_id: int | None = None) -> Case:
-    """A new case from a read case file, owned by `user`; with an event, on its agenda with its polls.
+    """A new case from a read case file, owned by `user`; with an event, on its agenda with its
+    polls; without one, in the case library with its polls as library polls.
 
     Everything or nothing: raises CaseFileError listing every problem, and saves nothing then."""
     case, parts, polls, errors = _read(data)
-    if polls and event_id is None:
-        errors.append("polls: a file with polls is imported into an event (choose one)")
     if errors:
         raise CaseFileError(errors)
     case.created_by = user if user and user.is_authenticated else None
@@ -284,6 +285,13 @@ def case_file_import(*, data: dict[str, Any], user, event_id: int | None = None)
             reference.save()
     if event_id is not None:
         _add_to_event(case, polls, event_id=event_id, user=user)
+    else:
+        for position, (poll, options) in enumerate(polls, start=1):
+            poll.event, poll.case, poll.position = None, case, position
+            poll.save()
+            for option in options:
+                option.poll = poll
+                option.save()
     return case
 
 
@@ -304,7 +312,8 @@ def _add_to_event(case: Case, polls: list[tuple[Poll, list[Option]]], *, event_i
 
 @transaction.atomic
 def case_copy(*, case_id: int, event_id: int, user, polls_from_event_id: int | None = None) -> Case:
-    """The case (with the polls it has in `polls_from_event_id`) copied onto the event's agenda."""
+    """The case (with the polls it has in `polls_from_event_id`, else its library polls) copied
+    onto the event's agenda."""
     source = Case.objects.get(pk=case_id)
     from_event = Event.objects.filter(pk=polls_from_event_id).first() if polls_from_event_id else None
     copy = case_file_import(data=case_file(source, event=from_event), user=user, event_id=event_id)
@@ -352,3 +361,23 @@ def event_copy(*, event_id: int, user, title: str | None = None) -> Event:
         copied = case_file_import(data=case_file(case, event=source), user=user, event_id=copy.pk)
         _carry_acknowledgements(case, copied)
     return copy
+
+
+@transaction.atomic
+def case_add_to_event(*, user, case_id: int, event_id: int, ref: str = "") -> Case:
+    """The user may see the case and moderates the event, which has not ended: a copy of the case
+    with its library polls joins the event's agenda (later library edits leave it as it is).
+    Repeated with the same one-time form ref, it adds nothing more."""
+    case = cases_visible_to(user=user).filter(pk=case_id).first()
+    event = Event.objects.filter(pk=event_id).first()
+    if case is None or event is None or not user_moderates(user=user, event=event):
+        raise DomainError("forbidden", "You may add your own cases to events you moderate.")
+    if event.status == EventStatus.ENDED:
+        raise DomainError("event_ended", f"{event.code} has ended: add the case to another event.")
+    return created_once(
+        user=user,
+        ref=ref,
+        kind="copy",
+        model=Case,
+        make=lambda: case_copy(case_id=case.pk, event_id=event.pk, user=user),
+    )

@@ -16,6 +16,7 @@ ERROR_CODES: dict[str, str] = {
     "unknown_event": "There is no event with that code.",
     "unknown_poll": "That poll is not part of this event.",
     "unknown_case": "That case is not on this event's agenda.",
+    "invalid_poll": "The poll is not complete: its question, kind and options break a rule (the message says which).",
     "unacknowledged_identifiers": "Text of the event may identify a patient: remove or acknowledge it first.",
     "unknown_teaching_point": "That teaching point is not part of this event.",
     "invalid_option": "An option does not belong to this poll.",

@@ -212,7 +212,9 @@ class PollState(models.TextChoices):
 
 
 class Poll(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="polls")
+    # Without an event, a poll of the case library: a draft that travels with its case and is
+    # copied, with the case, into each event the case is added to (polls/casefile.py).
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE, related_name="polls")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="polls")
     position = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=12, choices=PollKind.choices, default=PollKind.SINGLE)
@@ -284,6 +286,11 @@ class Poll(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(state=PollState.DRAFT, results_visible=True),
                 name="poll_draft_results_hidden",
+            ),
+            # A library poll is never asked: only its copies in events are.
+            models.CheckConstraint(
+                condition=models.Q(event__isnull=False) | models.Q(state=PollState.DRAFT),
+                name="poll_library_is_draft",
             ),
         ]
 
@@ -443,6 +450,25 @@ class ModeratorAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}".strip()
+
+
+class AuthoringReceipt(models.Model):
+    """What a create form of the authoring workspace made, keyed by the one-time ref of that form.
+
+    A double click or a resent POST carries the same ref and finds what the first one created,
+    so saving is safe to repeat (the unique constraint settles two at once)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ref = models.CharField(max_length=80)  # a form's ref, or "console:" and a socket frame's ref
+    kind = models.CharField(max_length=10)  # "case", "poll", "event" or "copy"
+    object_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ref"], name="authoring_ref_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} by form {self.ref}"
 
 
 # ------------------------------------------------------------------ audience questions

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polls import creditviews, reportviews, views
+from polls import authorviews, creditviews, reportviews, views
 
 CODE = "<str:code>"
 
@@ -8,6 +8,18 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),
     path("moderate/", views.moderator_home, name="moderator-home"),
+    path("author/", authorviews.home, name="author"),
+    path("author/cases/new/", authorviews.case_new, name="author-case-new"),
+    path("author/cases/<int:case_id>/", authorviews.case_builder, name="author-case"),
+    path("author/cases/<int:case_id>/polls/new", authorviews.poll_save, name="author-poll-new"),
+    path("author/cases/<int:case_id>/polls/<int:poll_id>/", authorviews.poll_save, name="author-poll"),
+    path("author/cases/<int:case_id>/polls/<int:poll_id>/delete", authorviews.poll_delete, name="author-poll-delete"),
+    path("author/cases/<int:case_id>/images/<int:image_id>", authorviews.case_image, name="author-case-image"),
+    path("author/cases/<int:case_id>/case.json", authorviews.case_export, name="author-case-export"),
+    path("author/cases/<int:case_id>/add-to-event", authorviews.case_add_to_event, name="author-case-add"),
+    path("author/import/", authorviews.case_import, name="author-import"),
+    path("author/events/new/", authorviews.event_new, name="author-event-new"),
+    path("author/events/<int:event_id>/", authorviews.event_page, name="author-event"),
     path(f"e/{CODE}/", views.participant, name="participant"),
     path(f"e/{CODE}/state.json", views.participant_state, name="participant-state"),
     path(f"e/{CODE}/vote", views.participant_vote, name="participant-vote"),

@@ -407,6 +407,73 @@ def new_round(command: Command, caller: Caller) -> dict[str, Any]:
     return outbound.ack_frame(ref=command.ref, poll=command.poll, copy=copy.id, round=copy.round_number)
 
 
+MAX_QUICK_QUESTION = 300
+MAX_QUICK_OPTION = 200
+QUICK_KINDS = ("single", "multi", "likert", "numeric", "text", "ranking")
+
+
+def _quick_question(value: Any) -> str:
+    if not isinstance(value, str) or not _encodable(value):
+        raise DomainError("bad_request", "question must be a string.")
+    if len(value) > MAX_QUICK_QUESTION:
+        raise DomainError("invalid_poll", f"A question is limited to {MAX_QUICK_QUESTION} characters.")
+    return value
+
+
+def _quick_kind(value: Any) -> str:
+    if value not in QUICK_KINDS:
+        raise DomainError("bad_request", f"kind must be one of {', '.join(QUICK_KINDS)}.")
+    return value
+
+
+def _quick_options(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and _encodable(item) for item in value):
+        raise DomainError("bad_request", "options must be a list of option labels (strings).")
+    if any(len(item) > MAX_QUICK_OPTION for item in value):
+        raise DomainError("invalid_poll", f"An option is limited to {MAX_QUICK_OPTION} characters.")
+    return [item for item in value if item.strip()]
+
+
+def _bound(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DomainError("bad_request", "min and max must be numbers.")
+    return finite_number(value)
+
+
+def _unit(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 30:
+        raise DomainError("bad_request", "unit must be a string of at most 30 characters.")
+    return value
+
+
+@client_frame(
+    "add_poll",
+    roles=MODERATORS,
+    fields={
+        "ref": REF,
+        "case": Field(_id("case"), required=False),
+        "kind": Field(_quick_kind),
+        "question": Field(_quick_question),
+        "options": Field(_quick_options, required=False, missing=[]),
+        "min": Field(_bound, required=False),
+        "max": Field(_bound, required=False),
+        "unit": Field(_unit, required=False, missing=""),
+    },
+)
+def add_poll(command: Command, caller: Caller) -> dict[str, Any]:
+    poll = services.quick_poll_add(
+        event_id=caller.event_id,
+        user=caller.user,
+        ref=command.ref,
+        case_id=command.case,
+        kind=command.kind,
+        question=command.question,
+        options=command.options,
+        numeric=(command.min, command.max, command.unit),
+    )
+    return outbound.ack_frame(ref=command.ref, poll=poll.id, case=poll.case_id)
+
+
 def _declare_answer_action(name: str, *, approve: bool) -> None:
     @client_frame(name, roles=MODERATORS, fields={"ref": OPTIONAL_REF, "answer": _required_id("answer")})
     def run(command: Command, caller: Caller) -> dict[str, Any]:

@@ -6,7 +6,7 @@ to change live state. Each function is keyword-only and states its precondition.
 
 from polls.services.access import event_moderators_set, presenter_key_rotate
 from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
-from polls.services.authoring import agenda_complete, standard_polls_add
+from polls.services.authoring import agenda_complete, quick_poll_add, standard_polls_add
 from polls.services.credit import credit_claim
 from polls.services.flow import (
     EVENT_TRANSITIONS,
@@ -58,6 +58,7 @@ __all__ = [
     "UpvoteOutcome",
     "UpvoteRequest",
     "agenda_complete",
+    "quick_poll_add",
     "answer_moderate",
     "answers_approve_waiting",
     "case_show",

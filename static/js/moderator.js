@@ -3,6 +3,7 @@
 
 import { agendaShape, createAgenda } from "./console-agenda.js";
 import { createNowPanel } from "./console-now.js";
+import { createQuickPoll } from "./console-quickpoll.js";
 import { createStageControls } from "./console-stage.js";
 import { watchPresence } from "./presence.js";
 import { attachQuestions } from "./questions.js";
@@ -58,6 +59,7 @@ const COMMAND_TEXT = {
   hide_preferred: "hide the preferred answer",
   reset_poll: "reset the votes",
   duplicate_poll: "duplicate the poll",
+  add_poll: "add the poll",
   new_round: "add a new round",
   approve_answer: "approve the answer",
   reject_answer: "reject the answer",
@@ -150,7 +152,9 @@ function announce(type, ack) {
     duplicate_poll: "A draft copy of the poll was added to the agenda.",
     new_round: `Round ${ack.round} was added to the agenda as a draft: open it when the room is ready.`,
     reset_poll: "The poll's votes were deleted.",
+    add_poll: "The quick poll was added to the agenda as a draft, after its case's polls: open it when the room is ready.",
   }[type];
+  if (type === "add_poll") quickPoll.added();
   ui.notice.replaceChildren(text ? h("p", { class: "console-notice", text }) : "");
 }
 
@@ -280,6 +284,7 @@ function render() {
   agenda.update(state);
   ui.nowCase.textContent = state.case ? `Case: ${state.case.title}` : "No case on screen.";
   stage.render(state);
+  quickPoll.render(state);
   renderLive();
   fetchMissing();
 }
@@ -289,6 +294,10 @@ ui.end.addEventListener("click", () => {
   // Ending closes every open poll and turns new participants away: ask first.
   if (window.confirm("End the event for everyone? Open polls will close.")) send("end_event", {}, ui.end);
 });
+
+const quickPollForm = byTestId("quick-poll-form");
+const quickPoll = createQuickPoll(quickPollForm, (fields, button) => send("add_poll", fields, button));
+quickPollForm.elements.namedItem("case").addEventListener("change", () => quickPoll.markPicked());
 
 attachQuestions(live, config);
 live.start();

@@ -10,7 +10,6 @@ import {
   POLL_STATE_TEXT,
   byTestId,
   changed,
-  h,
   plural,
   renderCase,
   renderResults,
@@ -21,7 +20,7 @@ import {
   syncClock,
 } from "./render.js";
 import { watchPresence } from "./presence.js";
-import { clickerAction, fitScale, stagePoint, stageScreen, unblankScreen } from "./stage.js";
+import { clickerAction, fitScale, stagePoint, stagePollBody, stageScreen, unblankScreen } from "./stage.js";
 
 const config = readConfig();
 // `?theme=dark` (or light) shows this screen in that theme whatever the event's: a preview of the other one.
@@ -124,39 +123,9 @@ function countText(poll, total) {
   return "Voting opens soon";
 }
 
-function questionHint(poll) {
-  if (poll.kind === "numeric") {
-    const range = poll.numeric || {};
-    const unit = range.unit ? ` ${range.unit}` : "";
-    if (range.min !== null && range.min !== undefined && range.max !== null && range.max !== undefined) {
-      return `Answer with a number from ${range.min} to ${range.max}${unit} on your phone.`;
-    }
-    return `Answer with a number${unit} on your phone.`;
-  }
-  if (poll.kind === "text")
-    return "Answer in a few words on your phone. The moderator chooses which answers appear here.";
-  if (poll.kind === "ranking") return "Put these in order on your phone, best first.";
-  if (poll.kind === "multi") return `Choose up to ${poll.max_choices || poll.options.length} on your phone.`;
-  return "";
-}
-
 function renderOptions(poll) {
   if (!changed(ui.options, [poll.id, poll.kind, poll.options, poll.numeric, poll.max_choices])) return;
-  const hint = questionHint(poll);
-  const items = poll.options.map((option, index) =>
-    h(
-      "li",
-      { class: "stage-option" },
-      h("span", { class: "stage-option-key", "aria-hidden": "true", text: String.fromCharCode(65 + (index % 26)) }),
-      h("span", { text: option.label }),
-    ),
-  );
-  ui.options.replaceChildren(
-    hint ? h("p", { class: "stage-hint", "data-testid": "stage-hint", text: hint }) : "",
-    items.length
-      ? h(poll.kind === "ranking" ? "ul" : "ol", { class: "stage-option-list", "aria-label": "Answers" }, items)
-      : "",
-  );
+  ui.options.replaceChildren(...stagePollBody(poll));
 }
 
 function segmentLabel(key) {

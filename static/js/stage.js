@@ -1,5 +1,8 @@
 // What the projector shows (one focus at a time) and how big: shared by the presenter, which
-// draws it, and the console, whose "On screen now" names exactly the same thing. Pure functions.
+// draws it, and the console, whose "On screen now" names exactly the same thing; and the poll body
+// the projector draws (shared with the authoring preview).
+
+import { h } from "./dom.js";
 
 /** The screens a moderator can choose (event.screen), in the order the console offers them. */
 export const SCREENS = ["join", "case", "poll", "teaching", "questions", "blank"];
@@ -91,4 +94,41 @@ export function clickerAction(event) {
   if (["ArrowLeft", "PageUp"].includes(event.key)) return "back";
   if (["b", "B", "."].includes(event.key)) return "blank";
   return null;
+}
+
+/** What the projector says a poll asks for, by its kind. */
+export function questionHint(poll) {
+  if (poll.kind === "numeric") {
+    const range = poll.numeric || {};
+    const unit = range.unit ? ` ${range.unit}` : "";
+    if (range.min !== null && range.min !== undefined && range.max !== null && range.max !== undefined) {
+      return `Answer with a number from ${range.min} to ${range.max}${unit} on your phone.`;
+    }
+    return `Answer with a number${unit} on your phone.`;
+  }
+  if (poll.kind === "text")
+    return "Answer in a few words on your phone. The moderator chooses which answers appear here.";
+  if (poll.kind === "ranking") return "Put these in order on your phone, best first.";
+  if (poll.kind === "multi") return `Choose up to ${poll.max_choices || poll.options.length} on your phone.`;
+  return "";
+}
+
+/** The projector's body of a poll before its results: the hint and the lettered answers. Shared
+ * by the presenter and the authoring workspace's preview, so the preview is the stage itself. */
+export function stagePollBody(poll) {
+  const hint = questionHint(poll);
+  const items = poll.options.map((option, index) =>
+    h(
+      "li",
+      { class: "stage-option" },
+      h("span", { class: "stage-option-key", "aria-hidden": "true", text: String.fromCharCode(65 + (index % 26)) }),
+      h("span", { text: option.label }),
+    ),
+  );
+  return [
+    hint ? h("p", { class: "stage-hint", "data-testid": "stage-hint", text: hint }) : "",
+    items.length
+      ? h(poll.kind === "ranking" ? "ul" : "ol", { class: "stage-option-list", "aria-label": "Answers" }, items)
+      : "",
+  ];
 }

@@ -115,13 +115,14 @@ def test_what_is_not_a_case_file_says_so(raw, expected):
     assert expected in refused.value.errors[0]
 
 
-def test_polls_need_an_event_to_land_in(exported):
-    with pytest.raises(CaseFileError) as refused:
-        case_file_import(data=exported, user=make_moderator())
-    assert "imported into an event" in refused.value.errors[0]
-    without_polls = {**exported, "polls": []}
-    case = case_file_import(data=without_polls, user=make_moderator())
+def test_polls_without_an_event_land_in_the_case_library(exported):
+    case = case_file_import(data=exported, user=make_moderator())
     assert case.teaching_points.count() == 5
+    library = list(case.polls.order_by("position"))
+    assert [p.question for p in library] == [p["question"] for p in exported["polls"]]
+    assert all(p.event_id is None and p.state == "draft" for p in library)
+    assert [p.position for p in library] == list(range(1, len(library) + 1))
+    assert case_file(case)["polls"] == exported["polls"]
 
 
 # ------------------------------------------------------------------ in the admin
