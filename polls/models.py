@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 # Every numeric answer and bound lies within ±NUMERIC_LIMIT, whatever the author set: a million
 # such values still sum without overflow, and no clinical quantity needs more (docs/protocol.md).
@@ -583,7 +584,12 @@ class CreditClaim(models.Model):
 
     class Meta:
         ordering = ["claimed_at", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(hours__gt=0), name="credit_claim_hours_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hours__gt=0), name="credit_claim_hours_positive"),
+            # One certificate per person and activity: the same address (in any case) claims once.
+            # This is how a second claim is recognised without any key to the claimant's ballots.
+            models.UniqueConstraint(Lower("email"), "event", name="credit_claim_once_per_email"),
+        ]
 
     def __str__(self) -> str:
         return f"Credit claim {self.pk} of event {self.event_id}"

@@ -29,6 +29,8 @@ urlpatterns = [
     path(f"e/{CODE}/polls/<int:poll_id>/results.json", views.poll_results, name="poll-results"),
     path(f"e/{CODE}/invite.ics", views.event_invitation, name="event-invitation"),
     path(f"e/{CODE}/images/<int:image_id>", views.case_image, name="case-image"),
+    # The claim's public address is /claim/ (issue 15); /credit/ stays for links already sent.
+    path(f"e/{CODE}/claim/", creditviews.credit_claim, name="event-claim"),
     path(f"e/{CODE}/credit/", creditviews.credit_claim, name="credit-claim"),
     path(f"e/{CODE}/credit/<str:token>/", creditviews.credit_certificate, name="credit-certificate"),
     path(f"e/{CODE}/credit/<str:token>.pdf", creditviews.credit_certificate_pdf, name="credit-certificate-pdf"),
