@@ -19,7 +19,6 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from polls import selectors, services
-from polls.reports import build, files, recap
+from polls.reports import build, files, moore, recap
 
 PDF_TEMPLATE = "polls/report/report.html"
 
@@ -97,6 +97,29 @@ def export_xlsx(request: HttpRequest, event) -> HttpResponse:
     return _attachment(
         data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"caseboard-{event.code}.xlsx"
     )
+
+
+OUTCOMES_TEMPLATE = "polls/report/outcomes.html"
+
+
+@never_cache
+@require_GET
+@moderators_only
+def outcomes_page(request: HttpRequest, event) -> HttpResponse:
+    """Moore's levels for the accreditor's activity record and the sponsor's outcomes report."""
+    outcomes = moore.outcomes_report(event=event)
+    services.report_recorded(event=event, user=request.user, what="outcomes")
+    return render(request, OUTCOMES_TEMPLATE, {"o": outcomes, "pdf": False})
+
+
+@never_cache
+@require_GET
+@moderators_only
+def outcomes_pdf(request: HttpRequest, event) -> HttpResponse:
+    outcomes = moore.outcomes_report(event=event)
+    html = render_to_string(OUTCOMES_TEMPLATE, {"o": outcomes, "pdf": True}, request=request)
+    services.report_recorded(event=event, user=request.user, what="outcomes.pdf")
+    return _attachment(files.html_to_pdf(html), "application/pdf", f"caseboard-{event.code}-outcomes.pdf")
 
 
 def _recap_text(event) -> tuple[str, object]:

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from polls.errors import DomainError
 from polls.models import CreditClaim, Event, EventStatus
 
-
 ALREADY_CLAIMED = (
     "Credit for this event has already been claimed with this email address. Each person claims once; "
     "the certificate's address was shown after the first claim."
