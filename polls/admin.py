@@ -34,6 +34,7 @@ from polls.errors import DomainError
 from polls.models import (
     CHOICE_KINDS,
     AgendaItem,
+    Disclosure,
     Event,
     ModeratorAction,
     Option,
@@ -216,6 +217,15 @@ class AgendaItemInline(EventScoped, admin.TabularInline):
     extra = 0
 
 
+class DisclosureInline(EventScoped, admin.StackedInline):
+    """The faculty's disclosures, shown at join and on the projector's disclosures screen."""
+
+    model = Disclosure
+    fields = ("position", "faculty_name", "role", "nothing_to_disclose", "relationships", "mitigation")
+    extra = 0
+    verbose_name = "faculty disclosure"
+
+
 class PollForm(IdentifierGuardForm):
     """Once a poll has been opened, what it asks and where it belongs are fixed: votes refer to them.
     What it asks is read by the patient-identifier guard like the case's own text."""
@@ -302,7 +312,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         ("Screens", {"fields": ("screen_links",)}),
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
-    inlines = (AgendaItemInline, PollInline)
+    inlines = (DisclosureInline, AgendaItemInline, PollInline)
     actions = ("start_events", "end_events", "rotate_presenter_keys", "add_standard_polls", "copy_events",
                "download_case_files")  # fmt: skip
     change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"

@@ -48,6 +48,8 @@ class StageScreen(models.TextChoices):
     POLL = "poll", "Poll"
     TEACHING = "teaching", "Teaching points"
     BLANK = "blank", "Blank screen"
+    # Accredited education discloses the faculty's financial relationships before the content.
+    DISCLOSURES = "disclosures", "Disclosures"
 
 
 class StageTheme(models.TextChoices):
@@ -100,7 +102,7 @@ class Event(models.Model):
     )
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # The projector's one focus; the services that put something on screen set it.
-    screen = models.CharField(max_length=10, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
+    screen = models.CharField(max_length=12, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
     # The teaching point the teaching screen shows (one at a time; the newest revealed, or the one chosen).
     screen_point = models.ForeignKey(
         "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -593,3 +595,51 @@ class CreditClaim(models.Model):
 
     def __str__(self) -> str:
         return f"Credit claim {self.pk} of event {self.event_id}"
+
+
+class Disclosure(models.Model):
+    """One faculty member's relevant financial relationships, disclosed before the content.
+
+    Accredited continuing education must disclose them to learners before the teaching (on the
+    phones at join and on the projector's first screen), with how any conflict was mitigated."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="disclosures")
+    position = models.PositiveSmallIntegerField(default=0)
+    faculty_name = models.CharField("faculty member", max_length=200)
+    role = models.CharField(max_length=100, help_text="e.g. Speaker, Panelist, Planner, Moderator.")
+    nothing_to_disclose = models.BooleanField(
+        "nothing to disclose", default=False, help_text="No relevant financial relationship with an ineligible company."
+    )
+    relationships = models.TextField(
+        "relevant financial relationships",
+        blank=True,
+        help_text="Each company and the nature of the relationship, e.g. “Consultant: Company X”.",
+    )
+    mitigation = models.TextField(
+        "mitigation",
+        blank=True,
+        help_text="Optional: how the relationships were mitigated, e.g. content peer-reviewed.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            # Either "nothing to disclose" or the relationships, never both and never neither.
+            models.CheckConstraint(
+                condition=(models.Q(nothing_to_disclose=True) & models.Q(relationships=""))
+                | (models.Q(nothing_to_disclose=False) & ~models.Q(relationships="")),
+                name="disclosure_relationships_or_nothing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.faculty_name} ({self.role})"
+
+    def clean(self) -> None:
+        self.relationships = (self.relationships or "").strip()
+        if self.nothing_to_disclose and self.relationships:
+            raise ValidationError({"relationships": "Leave this empty when there is nothing to disclose."})
+        if not self.nothing_to_disclose and not self.relationships:
+            raise ValidationError(
+                {"relationships": "List the relevant financial relationships, or tick “nothing to disclose”."}
+            )

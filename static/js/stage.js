@@ -2,10 +2,11 @@
 // draws it, and the console, whose "On screen now" names exactly the same thing. Pure functions.
 
 /** The screens a moderator can choose (event.screen), in the order the console offers them. */
-export const SCREENS = ["join", "case", "poll", "teaching", "blank"];
+export const SCREENS = ["disclosures", "join", "case", "poll", "teaching", "blank"];
 
 /** What each screen is called on the console. */
 export const SCREEN_TEXT = {
+  disclosures: "Disclosures",
   join: "Join screen",
   case: "Case",
   poll: "Poll",
@@ -55,6 +56,7 @@ export function screenDescription(state) {
     return `Teaching point ${index + 1} of ${count}: ${point.title}`;
   }
   if (screen === "join") return "The join screen: code and QR";
+  if (screen === "disclosures") return "The faculty's disclosures";
   if (screen === "blank") return "Nothing: the screen is blank";
   return "The event has ended: the thank-you screen";
 }
