@@ -141,7 +141,7 @@ class EventForm(forms.ModelForm):
         fields = (
             "title", "code", "moderators", "panelists", "profile_fields", "min_cell_size",
             "questions_enabled", "questions_moderated", "questions_names_allowed",
-            "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement",
+            "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement", "followup_days",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
@@ -306,7 +306,10 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         (None, {"fields": ("title", "code", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
-        ("Continuing-education credit", {"fields": ("credit_hours", "credit_statement")}),
+        (
+            "Continuing-education credit and follow-up",
+            {"fields": ("credit_hours", "credit_statement", "followup_days")},
+        ),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
         ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),

@@ -147,6 +147,15 @@ class Event(models.Model):
     credit_statement = models.TextField(
         "accreditation statement", blank=True, help_text="Printed on each certificate, e.g. the provider's statement."
     )
+    # The follow-up (Moore's level 5): participants may leave an email to be asked again later.
+    followup_days = models.PositiveSmallIntegerField(
+        "follow-up survey after",
+        null=True,
+        blank=True,
+        choices=[(30, "30 days"), (60, "60 days"), (90, "90 days")],
+        help_text="Days after the event's end. Empty: no follow-up. The survey asks the commitment and "
+        "intent-to-change polls again and closes 30 days after it is sent; the addresses are deleted then.",
+    )
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -162,6 +171,10 @@ class Event(models.Model):
             models.CheckConstraint(condition=models.Q(min_cell_size__gte=2), name="event_min_cell_size_2"),
             models.CheckConstraint(condition=models.Q(screen__in=StageScreen.values), name="event_screen_valid"),
             models.CheckConstraint(condition=models.Q(theme__in=StageTheme.values), name="event_theme_valid"),
+            models.CheckConstraint(
+                condition=models.Q(followup_days__isnull=True) | models.Q(followup_days__in=(30, 60, 90)),
+                name="event_followup_days_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -643,3 +656,60 @@ class Disclosure(models.Model):
             raise ValidationError(
                 {"relationships": "List the relevant financial relationships, or tick “nothing to disclose”."}
             )
+
+
+class FollowUpContact(models.Model):
+    """An address left for the follow-up survey, kept apart from everything its owner did in the room.
+
+    No key to a participant, a ballot or a credit claim, and nothing points at it (not even the
+    follow-up's answers): an address can never be joined to answers. `responded` is the single-use
+    link's used-flag, a boolean without a time, so that it cannot be matched to a response by when
+    it was given. The address is erased when the follow-up closes or its owner unsubscribes; the
+    row stays, empty, so that response rates can still be counted."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="followup_contacts")
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    responded = models.BooleanField(default=False)
+    unsubscribed = models.BooleanField(default=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), "event", condition=~models.Q(email=""), name="followup_contact_once_per_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up contact {self.pk} of event {self.event_id}"
+
+
+class FollowUpResponse(models.Model):
+    """One completed follow-up survey: anonymous (no key to its contact; dated by day only)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="followup_responses")
+    submitted_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Follow-up response {self.pk} of event {self.event_id}"
+
+
+class FollowUpAnswer(models.Model):
+    """An answer of a follow-up response to one of the event's commitment or intent polls."""
+
+    response = models.ForeignKey(FollowUpResponse, on_delete=models.CASCADE, related_name="answers")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="followup_answers")
+    option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=MAX_TEXT_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Follow-up answer {self.pk}"

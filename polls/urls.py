@@ -1,6 +1,6 @@
 from django.urls import path
 
-from polls import creditviews, reportviews, views
+from polls import creditviews, followupviews, reportviews, views
 
 CODE = "<str:code>"
 
@@ -34,6 +34,9 @@ urlpatterns = [
     # The claim's public address is /claim/ (issue 15); /credit/ stays for links already sent.
     path(f"e/{CODE}/claim/", creditviews.credit_claim, name="event-claim"),
     path(f"e/{CODE}/credit/", creditviews.credit_claim, name="credit-claim"),
+    path(f"e/{CODE}/followup/", followupviews.followup_signup, name="event-followup"),
+    path("f/<str:token>/", followupviews.followup_answer, name="followup-answer"),
+    path("f/<str:token>/unsubscribe/", followupviews.followup_unsubscribe, name="followup-unsubscribe"),
     path(f"e/{CODE}/credit/<str:token>/", creditviews.credit_certificate, name="credit-certificate"),
     path(f"e/{CODE}/credit/<str:token>.pdf", creditviews.credit_certificate_pdf, name="credit-certificate-pdf"),
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from polls.models import Event, PollKind, PollPurpose, Vote, VoteChoice
 from polls.reports import paired
 from polls.reports.build import EventReport, PollReport, event_report
+from polls.reports.followup import FollowUpFigures, followup_figures
 
 THEMES_SHOWN = 10
 
@@ -93,7 +94,7 @@ class OutcomesReport:
     decisions: list[PollReport]
     intent: list[Item]
     commitments: list[Item]
-    followup: Any = None  # polls.followups.FollowUpFigures, when the event has a follow-up
+    followup: FollowUpFigures | None = None  # when the event has a follow-up
 
     @property
     def event(self) -> Event:
@@ -182,7 +183,7 @@ def _answered_any(event: Event) -> int:
     )
 
 
-def outcomes_report(*, event: Event, followup: Any = None) -> OutcomesReport:
+def outcomes_report(*, event: Event) -> OutcomesReport:
     """Every figure of the outcomes page and PDF, as of now."""
     report = event_report(event=event)
     asked = [p for p in report.polls if p.asked]
@@ -206,7 +207,7 @@ def outcomes_report(*, event: Event, followup: Any = None) -> OutcomesReport:
         decisions=[p for p in of(PollPurpose.DECISION) if p.concordance_preferred and p.poll.round_of_id is None],
         intent=[_item(p) for p in of(PollPurpose.INTENT)],
         commitments=[_item(p) for p in of(PollPurpose.COMMITMENT)],
-        followup=followup,
+        followup=followup_figures(event=event, min_cell=min_cell),
     )
     outcomes.levels = _levels(outcomes)
     return outcomes
