@@ -24,12 +24,12 @@ BEFORE = {1: REFER, 2: TRIAL, 3: REFER, 4: REFER, 5: REFER, 6: TRIAL, 7: TRIAL, 
 AFTER = {3: REFER, 4: TRIAL, 5: REFER, 6: REFER, 7: REFER, 8: REFER, 9: REFER, 10: REFER, 11: REFER, 12: REFER}
 
 
-def _replay(*, min_cell_size: int = 5):
+def _replay(*, min_cell_size: int = 5, preferred: bool = True):
     moderator = make_moderator()
     case = make_case()
     event = make_event(moderators=[moderator], cases=[case], min_cell_size=min_cell_size)
     pre = make_poll(event, case, labels=(REFER, TRIAL), purpose=PollPurpose.PRE, question="Next line for this patient?")
-    Option.objects.filter(poll=pre, label=REFER).update(is_preferred=True)
+    Option.objects.filter(poll=pre, label=REFER).update(is_preferred=preferred)
     people = {n: Participant.objects.create(event=event) for n in range(1, 13)}
     services.event_start(event_id=event.id, user=moderator)
     post = services.poll_new_round(event_id=event.id, poll_id=pre.id, user=moderator)
@@ -117,6 +117,14 @@ def test_fewer_matched_than_the_minimum_cell_hide_the_matched_comparison(client)
     assert "8 participants answered both, fewer than 9: the matched comparison is not shown." in text
     assert "McNemar's exact test, n =" not in text and "of 8 (" not in text
     assert "4 of 10 (40.0%)" in text  # the whole audience's figures stay
+
+
+def test_without_a_preferred_answer_no_paired_test_is_made_up(client):
+    event, moderator = _replay(preferred=False)
+    client.force_login(moderator)
+    text = _page_text(client.get(reverse("event-outcomes", kwargs={"code": event.code})).content.decode())
+    assert "No preferred answer is set for this question" in text
+    assert "McNemar's exact test, n =" not in text and "4 of 10" not in text
 
 
 def test_only_the_events_moderators_see_its_outcomes(client):
