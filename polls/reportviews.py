@@ -122,6 +122,16 @@ def outcomes_pdf(request: HttpRequest, event) -> HttpResponse:
     return _attachment(files.html_to_pdf(html), "application/pdf", f"caseboard-{event.code}-outcomes.pdf")
 
 
+@never_cache
+@require_GET
+@moderators_only
+def claims_csv(request: HttpRequest, event) -> HttpResponse:
+    """The credit claims for the accreditor's activity record: the claims alone, nothing of the room."""
+    text = files.claims_csv(event)
+    services.report_recorded(event=event, user=request.user, what="claims.csv")
+    return _attachment(text, "text/csv; charset=utf-8", f"caseboard-{event.code}-claims.csv")
+
+
 def _recap_text(event) -> tuple[str, object]:
     saved = recap.stored(event=event)
     if saved is not None and saved.body:

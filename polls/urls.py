@@ -24,6 +24,7 @@ urlpatterns = [
     path(f"e/{CODE}/report.pdf", reportviews.report_pdf, name="event-report-pdf"),
     path(f"e/{CODE}/outcomes/", reportviews.outcomes_page, name="event-outcomes"),
     path(f"e/{CODE}/outcomes.pdf", reportviews.outcomes_pdf, name="event-outcomes-pdf"),
+    path(f"e/{CODE}/claims.csv", reportviews.claims_csv, name="event-claims-csv"),
     path(f"e/{CODE}/recap/", reportviews.recap_edit, name="event-recap"),
     path(f"e/{CODE}/recap.md", reportviews.recap_markdown, name="event-recap-md"),
     path(f"e/{CODE}/recap.pdf", reportviews.recap_pdf, name="event-recap-pdf"),

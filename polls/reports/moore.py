@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from polls.models import Event, PollKind, PollPurpose, Vote, VoteChoice
+from django.db.models import Count, Sum
+
+from polls.models import CreditClaim, Event, PollKind, PollPurpose, Profession, Vote, VoteChoice
 from polls.reports import paired
 from polls.reports.build import EventReport, PollReport, event_report
 from polls.reports.followup import FollowUpFigures, followup_figures
@@ -95,6 +97,9 @@ class OutcomesReport:
     intent: list[Item]
     commitments: list[Item]
     followup: FollowUpFigures | None = None  # when the event has a follow-up
+    # Credit claims counted by profession (the accreditor's learner counts) and the hours claimed.
+    claims_by_profession: list[tuple[str, int]] = field(default_factory=list)
+    hours_claimed: Any = None
 
     @property
     def event(self) -> Event:
@@ -209,6 +214,12 @@ def outcomes_report(*, event: Event) -> OutcomesReport:
         commitments=[_item(p) for p in of(PollPurpose.COMMITMENT)],
         followup=followup_figures(event=event, min_cell=min_cell),
     )
+    if event.credit_hours is not None:
+        claims = CreditClaim.objects.filter(event=event)
+        counts = dict(claims.values_list("profession").annotate(n=Count("id")).values_list("profession", "n"))
+        labels = dict(Profession.choices)
+        outcomes.claims_by_profession = [(labels[key], counts[key]) for key in Profession.values if counts.get(key)]
+        outcomes.hours_claimed = claims.aggregate(total=Sum("hours"))["total"] or 0
     outcomes.levels = _levels(outcomes)
     return outcomes
 

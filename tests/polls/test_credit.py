@@ -169,3 +169,40 @@ def test_the_database_itself_refuses_a_second_claim_with_the_same_address(ended)
     CreditClaim.objects.create(event=ended.event, name="A", email="a@example.org", profession="nurse", hours=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         CreditClaim.objects.create(event=ended.event, name="B", email="A@EXAMPLE.org", profession="nurse", hours=1)
+
+
+def test_the_outcomes_report_counts_claims_by_profession_and_the_claims_csv_is_for_moderators(client, ended):
+    import csv
+    import io
+
+    from tests.factories import make_moderator
+
+    code = ended.event.code
+    for email, profession, hours in (
+        ("a@x.org", "physician", "2"),
+        ("b@x.org", "nurse", "1.5"),
+        ("c@x.org", "nurse", "1"),
+    ):
+        from django.test import Client
+
+        assert (
+            Client()
+            .post(f"/e/{code}/claim/", {**CLAIM, "email": email, "profession": profession, "hours": hours})
+            .status_code
+            == 302
+        )
+    url = reverse("event-claims-csv", args=[code])
+    assert client.get(url).status_code == 302  # anonymous: log in
+    client.force_login(make_moderator())
+    assert client.get(url).status_code == 403  # not this event's moderator
+    client.force_login(ended.moderator)
+    rows = list(csv.DictReader(io.StringIO(client.get(url).content.decode())))
+    assert [(r["email"], r["profession"], r["hours"]) for r in rows] == [
+        ("a@x.org", "Physician", "2.00"), ("b@x.org", "Nurse or nurse practitioner", "1.50"),
+        ("c@x.org", "Nurse or nurse practitioner", "1.00"),
+    ]  # fmt: skip
+    assert set(rows[0]) == {"claimed_at", "name", "email", "profession", "hours"}  # nothing of the room
+    page = " ".join(client.get(reverse("event-outcomes", args=[code])).content.decode().split())
+    assert '<td>Physician</td><td class="num">1</td>' in page
+    assert '<td>Nurse or nurse practitioner</td><td class="num">2</td>' in page
+    assert "4.50 hours claimed in all." in page
