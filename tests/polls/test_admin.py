@@ -359,3 +359,16 @@ def test_a_moderator_edits_only_the_disclosures_of_events_he_moderates(client, d
     assert client.login(request=HttpRequest(), username="moderator", password=DEMO_PASSWORD)
     assert "Dr Hidden" not in client.get(change(demo_event)).content.decode()
     assert client.get(change(other)).status_code in (302, 404)
+
+
+@pytest.mark.parametrize("days, saved", [("60", 60), ("", None), ("45", "refused")])
+def test_the_organiser_chooses_the_follow_up_delay(admin_client, days, saved):
+    inlines = {f"{p}-{k}": v for p in ("disclosures", "agenda", "polls") for k, v in EMPTY_FORMSET.items()}
+    form = {"title": "Follow-up board", "code": "fllw7", "min_cell_size": 5, "followup_days": days, **inlines}
+    response = admin_client.post(add(Event), form)
+    if saved == "refused":
+        assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+        assert not Event.objects.filter(code="FLLW7").exists()
+    else:
+        assert response.status_code == 302
+        assert Event.objects.get(code="FLLW7").followup_days == saved
