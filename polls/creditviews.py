@@ -82,6 +82,9 @@ def credit_claim(request: HttpRequest, code: str) -> HttpResponse:
     event = _event(code)
     if event.credit_hours is None:
         raise Http404("This event offers no credit.")
+    if event.code != code and request.method == "GET":
+        # The code as typed (any case): the canonical address, where the browser's mark is sent.
+        return redirect(reverse(request.resolver_match.url_name, args=[event.code]))
     form = CreditClaimForm(request.POST or None, initial={"hours": event.credit_hours}, credit_hours=event.credit_hours)
     claimed_here = _claimed_here(request, event)
     status = 200

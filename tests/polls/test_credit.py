@@ -206,3 +206,11 @@ def test_the_outcomes_report_counts_claims_by_profession_and_the_claims_csv_is_f
     assert '<td>Physician</td><td class="num">1</td>' in page
     assert '<td>Nurse or nurse practitioner</td><td class="num">2</td>' in page
     assert "4.50 hours claimed in all." in page
+
+
+def test_a_code_typed_in_lower_case_leads_to_the_claim_page_where_the_mark_is_read(client, ended):
+    code = ended.event.code
+    assert client.post(f"/e/{code}/claim/", CLAIM).status_code == 302
+    typed = client.get(f"/e/{code.lower()}/claim/")
+    assert typed.status_code == 302 and typed["Location"] == f"/e/{code}/claim/"
+    assert "already been claimed from this browser" in client.get(typed["Location"]).content.decode()
