@@ -192,3 +192,40 @@ def test_a_rating_pre_post_with_confidence_uses_wilcoxon_as_computed_by_hand(cli
         f"Confidence (1–5), matched n = 5: mean 2.0 before, 2.8 after. Wilcoxon signed-rank test: "
         f"statistic {cw:.1f}, p = {cp:.3f}; rank-biserial correlation {cr}." in text
     )
+
+
+def test_evaluation_items_and_intent_themes_are_read_with_their_n(client):
+    from polls.ballots import Ballot
+    from polls.models import Vote
+
+    moderator = make_moderator()
+    case = make_case()
+    event = make_event(moderators=[moderator], cases=[case])
+    scale = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
+    evaluation = make_poll(event, case, labels=scale, kind="likert", purpose=PollPurpose.EVALUATION,
+                           question="The content was free of commercial bias.")  # fmt: skip
+    intent = make_poll(event, case, labels=(), kind="text", purpose=PollPurpose.INTENT,
+                       question="What will you change in your practice?")  # fmt: skip
+    ratings = [5, 5, 4, 4, 4, 3, 2]  # top two (Agree, Strongly agree): 5 of 7
+    texts = ["Refer to CAR T earlier", "Earlier CAR T referral", "Check CAR T eligibility", "Nothing"]
+    people = [Participant.objects.create(event=event) for _ in ratings]
+    services.event_start(event_id=event.id, user=moderator)
+    for poll in (evaluation, intent):
+        services.poll_open(event_id=event.id, poll_id=poll.id, user=moderator)
+    points = list(evaluation.options.values_list("id", flat=True))
+    for n, (person, rating) in enumerate(zip(people, ratings, strict=True)):
+        services.vote_cast(participant_id=person.id, event_id=event.id, poll_id=evaluation.id, ref=f"e{n}",
+                           ballot=Ballot(options=(points[rating - 1],)))  # fmt: skip
+    for n, (person, text) in enumerate(zip(people, texts, strict=False)):
+        services.vote_cast(participant_id=person.id, event_id=event.id, poll_id=intent.id, ref=f"i{n}",
+                           ballot=Ballot(text=text))  # fmt: skip
+    for vote in Vote.objects.filter(poll=intent).exclude(value_text="Nothing"):  # "Nothing" is never approved
+        services.answer_moderate(event_id=event.id, answer_id=vote.id, approve=True, user=moderator)
+    client.force_login(moderator)
+    text = _page_text(client.get(reverse("event-outcomes", kwargs={"code": event.code})).content.decode())
+    assert "n = 7; top two answers: 5 of 7 (71.4%)" in text
+    assert "Strongly agree 2 28.6%" in text and "Agree 3 42.9%" in text
+    assert "n = 4." in text  # the intent poll's answers, approved or not
+    assert "Themes (most frequent words of the approved answers): CAR T (3)" in text
+    assert "Nothing" not in text.split("Level 4")[1].split("Level 5")[0]  # unapproved text stays out
+    assert "2 Satisfaction 7 1 evaluation items" in text
