@@ -229,3 +229,18 @@ def test_evaluation_items_and_intent_themes_are_read_with_their_n(client):
     assert "Themes (most frequent words of the approved answers): CAR T (3)" in text
     assert "Nothing" not in text.split("Level 4")[1].split("Level 5")[0]  # unapproved text stays out
     assert "2 Satisfaction 7 1 evaluation items" in text
+
+
+@pytest.mark.parametrize("name", ["event-outcomes", "event-report"])
+def test_the_policy_allows_exactly_the_pages_inline_stylesheet(client, name):
+    import base64
+    import hashlib
+
+    event, moderator = _replay()
+    client.force_login(moderator)
+    response = client.get(reverse(name, kwargs={"code": event.code}))
+    css = re.search(r"<style>(.*?)</style>", response.content.decode(), flags=re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    policy = response["Content-Security-Policy"]
+    assert f"style-src 'self' 'sha256-{digest}'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self';" in policy  # nothing else loosened
