@@ -242,6 +242,18 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Realtime limits, documented in docs/protocol.md.
+# Mail (the follow-up's invitations, `manage.py send_followups`): printed to the command's output
+# by default; set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the SMTP settings
+# on a server (the console backend prints the recipient, so keep it off production logs).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Caseboard <no-reply@localhost>")
+
 CASEBOARD = {
     "MAX_FRAME_BYTES": env_int("CASEBOARD_MAX_FRAME_BYTES", 4096),
     "RATE_LIMIT_FRAMES": env_int("CASEBOARD_RATE_LIMIT_FRAMES", 20),

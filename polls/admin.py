@@ -35,6 +35,7 @@ from polls.forms import OptionFormSet, PollForm
 from polls.forms import opened as _opened
 from polls.models import (
     AgendaItem,
+    Disclosure,
     Event,
     ModeratorAction,
     Option,
@@ -130,7 +131,7 @@ class EventForm(forms.ModelForm):
         fields = (
             "title", "code", "moderators", "panelists", "profile_fields", "min_cell_size",
             "questions_enabled", "questions_moderated", "questions_names_allowed",
-            "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement",
+            "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement", "followup_days",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
@@ -206,6 +207,15 @@ class AgendaItemInline(EventScoped, admin.TabularInline):
     extra = 0
 
 
+class DisclosureInline(EventScoped, admin.StackedInline):
+    """The faculty's disclosures, shown at join and on the projector's disclosures screen."""
+
+    model = Disclosure
+    fields = ("position", "faculty_name", "role", "nothing_to_disclose", "relationships", "mitigation")
+    extra = 0
+    verbose_name = "faculty disclosure"
+
+
 class PollInline(EventScoped, admin.TabularInline):
     model = Poll
     fk_name = "event"
@@ -235,13 +245,16 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         (None, {"fields": ("title", "code", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
-        ("Continuing-education credit", {"fields": ("credit_hours", "credit_statement")}),
+        (
+            "Continuing-education credit and follow-up",
+            {"fields": ("credit_hours", "credit_statement", "followup_days")},
+        ),
         ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
         ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
-    inlines = (AgendaItemInline, PollInline)
+    inlines = (DisclosureInline, AgendaItemInline, PollInline)
     actions = ("start_events", "end_events", "rotate_presenter_keys", "add_standard_polls", "copy_events",
                "download_case_files")  # fmt: skip
     change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"

@@ -48,6 +48,8 @@ ERROR_CODES: dict[str, str] = {
     "too_many_questions": "You have asked many questions in the last minute; wait a little.",
     "unknown_question": "That question is not part of this event.",
     "question_dismissed": "That question was withdrawn by the moderator.",
+    "already_claimed": "Credit for this event was already claimed with this email address.",
+    "link_used": "This link was already used, is not valid or has expired.",
     "unavailable": "The server could not save this right now; retry.",
     "server_error": "Something went wrong on the server; retry.",
 }

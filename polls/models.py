@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 # Every numeric answer and bound lies within ±NUMERIC_LIMIT, whatever the author set: a million
 # such values still sum without overflow, and no clinical quantity needs more (docs/protocol.md).
@@ -48,6 +49,8 @@ class StageScreen(models.TextChoices):
     TEACHING = "teaching", "Teaching points"
     QUESTIONS = "questions", "Audience questions"
     BLANK = "blank", "Blank screen"
+    # Accredited education discloses the faculty's financial relationships before the content.
+    DISCLOSURES = "disclosures", "Disclosures"
 
 
 class StageTheme(models.TextChoices):
@@ -100,7 +103,7 @@ class Event(models.Model):
     )
     presenter_token = models.CharField(max_length=64, default=new_presenter_token, editable=False)
     # The projector's one focus; the services that put something on screen set it.
-    screen = models.CharField(max_length=10, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
+    screen = models.CharField(max_length=12, choices=StageScreen.choices, default=StageScreen.JOIN, editable=False)
     # The teaching point the teaching screen shows (one at a time; the newest revealed, or the one chosen).
     screen_point = models.ForeignKey(
         "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -145,6 +148,15 @@ class Event(models.Model):
     credit_statement = models.TextField(
         "accreditation statement", blank=True, help_text="Printed on each certificate, e.g. the provider's statement."
     )
+    # The follow-up (Moore's level 5): participants may leave an email to be asked again later.
+    followup_days = models.PositiveSmallIntegerField(
+        "follow-up survey after",
+        null=True,
+        blank=True,
+        choices=[(30, "30 days"), (60, "60 days"), (90, "90 days")],
+        help_text="Days after the event's end. Empty: no follow-up. The survey asks the commitment and "
+        "intent-to-change polls again and closes 30 days after it is sent; the addresses are deleted then.",
+    )
     # Bumped by every state change under the event's row lock: clients drop older `state` frames.
     state_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -160,6 +172,10 @@ class Event(models.Model):
             models.CheckConstraint(condition=models.Q(min_cell_size__gte=2), name="event_min_cell_size_2"),
             models.CheckConstraint(condition=models.Q(screen__in=StageScreen.values), name="event_screen_valid"),
             models.CheckConstraint(condition=models.Q(theme__in=StageTheme.values), name="event_theme_valid"),
+            models.CheckConstraint(
+                condition=models.Q(followup_days__isnull=True) | models.Q(followup_days__in=(30, 60, 90)),
+                name="event_followup_days_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -610,7 +626,117 @@ class CreditClaim(models.Model):
 
     class Meta:
         ordering = ["claimed_at", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(hours__gt=0), name="credit_claim_hours_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hours__gt=0), name="credit_claim_hours_positive"),
+            # One certificate per person and activity: the same address (in any case) claims once.
+            # This is how a second claim is recognised without any key to the claimant's ballots.
+            models.UniqueConstraint(Lower("email"), "event", name="credit_claim_once_per_email"),
+        ]
 
     def __str__(self) -> str:
         return f"Credit claim {self.pk} of event {self.event_id}"
+
+
+class Disclosure(models.Model):
+    """One faculty member's relevant financial relationships, disclosed before the content.
+
+    Accredited continuing education must disclose them to learners before the teaching (on the
+    phones at join and on the projector's first screen), with how any conflict was mitigated."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="disclosures")
+    position = models.PositiveSmallIntegerField(default=0)
+    faculty_name = models.CharField("faculty member", max_length=200)
+    role = models.CharField(max_length=100, help_text="e.g. Speaker, Panelist, Planner, Moderator.")
+    nothing_to_disclose = models.BooleanField(
+        "nothing to disclose", default=False, help_text="No relevant financial relationship with an ineligible company."
+    )
+    relationships = models.TextField(
+        "relevant financial relationships",
+        blank=True,
+        help_text="Each company and the nature of the relationship, e.g. “Consultant: Company X”.",
+    )
+    mitigation = models.TextField(
+        "mitigation",
+        blank=True,
+        help_text="Optional: how the relationships were mitigated, e.g. content peer-reviewed.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            # Either "nothing to disclose" or the relationships, never both and never neither.
+            models.CheckConstraint(
+                condition=(models.Q(nothing_to_disclose=True) & models.Q(relationships=""))
+                | (models.Q(nothing_to_disclose=False) & ~models.Q(relationships="")),
+                name="disclosure_relationships_or_nothing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.faculty_name} ({self.role})"
+
+    def clean(self) -> None:
+        self.relationships = (self.relationships or "").strip()
+        if self.nothing_to_disclose and self.relationships:
+            raise ValidationError({"relationships": "Leave this empty when there is nothing to disclose."})
+        if not self.nothing_to_disclose and not self.relationships:
+            raise ValidationError(
+                {"relationships": "List the relevant financial relationships, or tick “nothing to disclose”."}
+            )
+
+
+class FollowUpContact(models.Model):
+    """An address left for the follow-up survey, kept apart from everything its owner did in the room.
+
+    No key to a participant, a ballot or a credit claim, and nothing points at it (not even the
+    follow-up's answers): an address can never be joined to answers. `responded` is the single-use
+    link's used-flag, a boolean without a time, so that it cannot be matched to a response by when
+    it was given. The address is erased when the follow-up closes or its owner unsubscribes; the
+    row stays, empty, so that response rates can still be counted."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="followup_contacts")
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    responded = models.BooleanField(default=False)
+    unsubscribed = models.BooleanField(default=False)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), "event", condition=~models.Q(email=""), name="followup_contact_once_per_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up contact {self.pk} of event {self.event_id}"
+
+
+class FollowUpResponse(models.Model):
+    """One completed follow-up survey: anonymous (no key to its contact; dated by day only)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="followup_responses")
+    submitted_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Follow-up response {self.pk} of event {self.event_id}"
+
+
+class FollowUpAnswer(models.Model):
+    """An answer of a follow-up response to one of the event's commitment or intent polls."""
+
+    response = models.ForeignKey(FollowUpResponse, on_delete=models.CASCADE, related_name="answers")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="followup_answers")
+    option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=MAX_TEXT_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Follow-up answer {self.pk}"

@@ -4,6 +4,10 @@ is sent to log in (anonymous) or refused with 403, whether the event exists or n
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -14,10 +18,26 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from caseboard.middleware import CSP
 from polls import selectors, services
-from polls.reports import build, files, recap
+from polls.reports import build, files, moore, recap
 
 PDF_TEMPLATE = "polls/report/report.html"
+
+
+@functools.cache
+def _report_csp() -> str:
+    """The site's policy, allowing the one inline stylesheet the report pages carry (the PDF
+    needs it inline: WeasyPrint fetches nothing), by its hash rather than 'unsafe-inline'."""
+    css = render_to_string("polls/report/report.css")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return CSP.replace("style-src 'self'", f"style-src 'self' 'sha256-{digest}'")
+
+
+def _report_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    response = render(request, template, context)
+    response.headers["Content-Security-Policy"] = _report_csp()
+    return response
 
 
 class _LogIn(Exception):
@@ -64,7 +84,7 @@ def _with_profile(request: HttpRequest) -> bool:
 def report_page(request: HttpRequest, event) -> HttpResponse:
     report = build.event_report(event=event)
     services.report_recorded(event=event, user=request.user, what="report")
-    return render(request, PDF_TEMPLATE, {"report": report, "pdf": False})
+    return _report_page(request, PDF_TEMPLATE, {"report": report, "pdf": False})
 
 
 @never_cache
@@ -97,6 +117,39 @@ def export_xlsx(request: HttpRequest, event) -> HttpResponse:
     return _attachment(
         data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"caseboard-{event.code}.xlsx"
     )
+
+
+OUTCOMES_TEMPLATE = "polls/report/outcomes.html"
+
+
+@never_cache
+@require_GET
+@moderators_only
+def outcomes_page(request: HttpRequest, event) -> HttpResponse:
+    """Moore's levels for the accreditor's activity record and the sponsor's outcomes report."""
+    outcomes = moore.outcomes_report(event=event)
+    services.report_recorded(event=event, user=request.user, what="outcomes")
+    return _report_page(request, OUTCOMES_TEMPLATE, {"o": outcomes, "pdf": False})
+
+
+@never_cache
+@require_GET
+@moderators_only
+def outcomes_pdf(request: HttpRequest, event) -> HttpResponse:
+    outcomes = moore.outcomes_report(event=event)
+    html = render_to_string(OUTCOMES_TEMPLATE, {"o": outcomes, "pdf": True}, request=request)
+    services.report_recorded(event=event, user=request.user, what="outcomes.pdf")
+    return _attachment(files.html_to_pdf(html), "application/pdf", f"caseboard-{event.code}-outcomes.pdf")
+
+
+@never_cache
+@require_GET
+@moderators_only
+def claims_csv(request: HttpRequest, event) -> HttpResponse:
+    """The credit claims for the accreditor's activity record: the claims alone, nothing of the room."""
+    text = files.claims_csv(event)
+    services.report_recorded(event=event, user=request.user, what="claims.csv")
+    return _attachment(text, "text/csv; charset=utf-8", f"caseboard-{event.code}-claims.csv")
 
 
 def _recap_text(event) -> tuple[str, object]:

@@ -22,6 +22,7 @@ from polls.models import (
     AgendaItem,
     AudienceQuestion,
     CaseFactReveal,
+    Disclosure,
     Event,
     Participant,
     Poll,
@@ -467,3 +468,8 @@ def event_questions(*, event_id: int) -> QuestionsView:
         names=event.questions_names_allowed,
         items=items,
     )
+
+
+def event_disclosures(*, event_id: int) -> list[Disclosure]:
+    """The faculty's disclosures in the order the organiser set, for the phones and the projector."""
+    return list(Disclosure.objects.filter(event_id=event_id).order_by("position", "id"))

@@ -169,7 +169,8 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
         state_url=reverse("participant-state", kwargs={"code": event.code}),
         vote_url=reverse("participant-vote", kwargs={"code": event.code}),
     )
-    return render(request, "polls/participant.html", {"event": event, "config": config})
+    disclosures = selectors.event_disclosures(event_id=event.id)
+    return render(request, "polls/participant.html", {"event": event, "config": config, "disclosures": disclosures})
 
 
 def _participant_context(request: HttpRequest, code: str):
@@ -296,7 +297,13 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
     response = render(
         request,
         "polls/presenter.html",
-        {"event": event, "config": config, "participant_url": participant_url, "qr_svg": _qr_svg(participant_url)},
+        {
+            "event": event,
+            "config": config,
+            "participant_url": participant_url,
+            "qr_svg": _qr_svg(participant_url),
+            "disclosures": selectors.event_disclosures(event_id=event.id),
+        },
     )
     response.headers["Content-Security-Policy"] = PRESENTER_CSP
     return response

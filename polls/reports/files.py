@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+from polls.models import CreditClaim, Profession
 from polls.reports import tables
 from polls.reports.build import EventReport
 from polls.reports.cells import safe_cell
@@ -87,6 +88,21 @@ def event_xlsx(report: EventReport, *, with_profile: bool = False) -> bytes:
         ballots.append(cells([row.get(name, "") for name in header]))
     out = io.BytesIO()
     workbook.save(out)
+    return out.getvalue()
+
+
+CLAIM_COLUMNS = ["claimed_at", "name", "email", "profession", "hours"]
+
+
+def claims_csv(event) -> str:
+    """One row per credit claim, read from the claims alone: no participant, ballot or answer."""
+    professions = dict(Profession.choices)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CLAIM_COLUMNS)
+    for claim in CreditClaim.objects.filter(event=event).order_by("claimed_at", "id"):
+        row = [claim.claimed_at.isoformat(), claim.name, claim.email, professions.get(claim.profession), claim.hours]
+        writer.writerow([safe_cell(value) for value in row])
     return out.getvalue()
 
 

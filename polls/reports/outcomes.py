@@ -76,7 +76,16 @@ def outcome_levels(report: EventReport) -> list[OutcomeLevel]:
                 f"({leader.count} of {poll.total})."
             )
 
-    performance = OutcomeLevel("5", "Performance", ["Not measured by the event itself: it needs a follow-up."])
+    days = report.event.followup_days
+    performance = OutcomeLevel(
+        "5",
+        "Performance",
+        [
+            f"Measured by the follow-up survey {days} days after the event: see the outcomes report."
+            if days
+            else "Not measured by the event itself: it needs a follow-up."
+        ],
+    )
     levels = [participation, satisfaction, knowledge, competence, performance]
     for level in levels:
         if not level.lines:

@@ -21,6 +21,13 @@ from polls.services.flow import (
     results_hide,
     results_reveal,
 )
+from polls.services.followups import (
+    followup_answer,
+    followup_open,
+    followup_signup,
+    followup_unsubscribe,
+    followups_send,
+)
 from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
 from polls.services.questions import (
     UpvoteOutcome,
@@ -65,6 +72,11 @@ __all__ = [
     "credit_claim",
     "event_end",
     "event_moderators_set",
+    "followup_answer",
+    "followup_open",
+    "followup_signup",
+    "followup_unsubscribe",
+    "followups_send",
     "event_start",
     "expire_due_polls",
     "export_recorded",

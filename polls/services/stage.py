@@ -15,7 +15,7 @@ def screen_show(
 ) -> Event:
     """`screen` is a StageScreen; `poll` (of this event) only with "poll", which otherwise needs
     a poll on screen; `teaching_point` (revealed in this event) only with "teaching"; "case"
-    needs a case on screen. Every screen shows it."""
+    needs a case on screen, "disclosures" a disclosure. Every screen shows it."""
     if screen not in StageScreen.values:
         raise DomainError("bad_request", "screen must be one of: " + ", ".join(StageScreen.values) + ".")
     event = lock_event(event_id)
@@ -47,6 +47,8 @@ def screen_show(
             fields += ["current_case", "current_poll"]
     if screen == StageScreen.CASE and event.current_case_id is None:
         raise DomainError("invalid_transition", "There is no case to show: choose one.")
+    if screen == StageScreen.DISCLOSURES and not event.disclosures.exists():
+        raise DomainError("invalid_transition", "This event has no disclosures: add them on its admin page first.")
     event.screen = screen
     event.save(update_fields=fields)
     target = f"screen:{screen}" + (f" poll:{poll_id}" if poll_id else "")

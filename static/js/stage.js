@@ -5,10 +5,11 @@
 import { h } from "./dom.js";
 
 /** The screens a moderator can choose (event.screen), in the order the console offers them. */
-export const SCREENS = ["join", "case", "poll", "teaching", "questions", "blank"];
+export const SCREENS = ["disclosures", "join", "case", "poll", "teaching", "questions", "blank"];
 
 /** What each screen is called on the console. */
 export const SCREEN_TEXT = {
+  disclosures: "Disclosures",
   join: "Join screen",
   case: "Case",
   poll: "Poll",
@@ -60,6 +61,7 @@ export function screenDescription(state) {
   }
   if (screen === "questions") return "Audience questions: the pinned one and the top by votes";
   if (screen === "join") return "The join screen: code and QR";
+  if (screen === "disclosures") return "The faculty's disclosures";
   if (screen === "blank") return "Nothing: the screen is blank";
   return "The event has ended: the thank-you screen";
 }

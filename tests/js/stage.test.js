@@ -22,6 +22,8 @@ test("the stage shows the moderator's choice when there is something to show", (
   assert.equal(stageScreen(state("poll")), "poll");
   assert.equal(stageScreen(state("blank")), "blank");
   assert.equal(stageScreen(state("join")), "join");
+  assert.equal(stageScreen(state("disclosures")), "disclosures");
+  assert.equal(screenDescription(state("disclosures")), "The faculty's disclosures");
   assert.equal(stageScreen(state("teaching", { teaching_points: [{ id: 1 }] })), "teaching");
   // The questions screen shows even before any question is approved (it invites the room to ask).
   assert.equal(stageScreen(state("questions")), "questions");

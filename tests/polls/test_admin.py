@@ -107,7 +107,11 @@ def test_opened_poll_keeps_its_question_and_options(admin_client, pre_poll):
 
 
 def test_event_code_is_normalised_on_add(admin_client):
-    inlines = {f"{prefix}-{key}": value for prefix in ("agenda", "polls") for key, value in EMPTY_FORMSET.items()}
+    inlines = {
+        f"{prefix}-{key}": value
+        for prefix in ("disclosures", "agenda", "polls")
+        for key, value in EMPTY_FORMSET.items()
+    }
     form = {"title": "Breast board", "code": "brst7", "min_cell_size": 5}  # as the rendered form posts it
     response = admin_client.post(add(Event), {**form, **inlines})
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -209,6 +213,8 @@ def test_organiser_picks_profile_questions_panelists_and_cell_size(admin_client)
             "panelists": [faculty.pk],
             "profile_fields": ["setting", "specialty"],
             "min_cell_size": 7,
+            "disclosures-TOTAL_FORMS": 0,
+            "disclosures-INITIAL_FORMS": 0,
             "agenda-TOTAL_FORMS": 0,
             "agenda-INITIAL_FORMS": 0,
             "polls-TOTAL_FORMS": 0,
@@ -293,3 +299,76 @@ def test_a_poll_that_cannot_be_answered_is_refused_with_the_reason(
     assert response.status_code == 200
     assert expected in response.content.decode()
     assert Poll.objects.count() == before
+
+
+def _with_disclosure(**disclosure) -> dict:
+    inlines = {
+        f"{prefix}-{key}": value
+        for prefix in ("disclosures", "agenda", "polls")
+        for key, value in EMPTY_FORMSET.items()
+    }
+    inlines["disclosures-TOTAL_FORMS"] = "1"
+    form = {"title": "Myeloma board", "code": "mylm7", "min_cell_size": 5, **inlines}
+    return {**form, **{f"disclosures-0-{k}": v for k, v in {"position": 1, **disclosure}.items()}}
+
+
+def test_faculty_disclosures_are_added_with_the_event(admin_client):
+    from polls.models import Disclosure
+
+    response = admin_client.post(
+        add(Event), _with_disclosure(faculty_name="Dr B. Example", role="Speaker", relationships="Advisory board: X")
+    )
+    assert response.status_code == 302, response.content[:3000]
+    disclosure = Disclosure.objects.get()
+    assert (disclosure.event.code, disclosure.relationships, disclosure.nothing_to_disclose) == (
+        "MYLM7", "Advisory board: X", False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "disclosure, message",
+    [
+        ({"faculty_name": "Dr C", "role": "Speaker"}, "or tick “nothing to disclose”"),
+        ({"faculty_name": "Dr C", "role": "Speaker", "nothing_to_disclose": "on", "relationships": "Consultant: Y"},
+         "Leave this empty when there is nothing to disclose"),
+        ({"faculty_name": "", "role": "Speaker", "nothing_to_disclose": "on"}, "This field is required"),
+    ],
+)  # fmt: skip
+def test_a_disclosure_that_says_neither_or_both_is_refused_with_the_reason(admin_client, disclosure, message):
+    from polls.models import Disclosure
+
+    response = admin_client.post(add(Event), _with_disclosure(**disclosure))
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Disclosure.objects.exists() and not Event.objects.filter(code="MYLM7").exists()
+
+
+def test_the_database_refuses_a_disclosure_without_relationships_or_nothing(demo_event):
+    from django.db import IntegrityError
+
+    from polls.models import Disclosure
+
+    with pytest.raises(IntegrityError):
+        Disclosure.objects.create(event=demo_event, faculty_name="D", role="Speaker")
+
+
+def test_a_moderator_edits_only_the_disclosures_of_events_he_moderates(client, demo_event):
+    from polls.models import Disclosure
+
+    other = Event.objects.create(title="Someone else's board", code="XTRA7")
+    Disclosure.objects.create(event=other, faculty_name="Dr Hidden", role="Speaker", nothing_to_disclose=True)
+    assert client.login(request=HttpRequest(), username="moderator", password=DEMO_PASSWORD)
+    assert "Dr Hidden" not in client.get(change(demo_event)).content.decode()
+    assert client.get(change(other)).status_code in (302, 404)
+
+
+@pytest.mark.parametrize("days, saved", [("60", 60), ("", None), ("45", "refused")])
+def test_the_organiser_chooses_the_follow_up_delay(admin_client, days, saved):
+    inlines = {f"{p}-{k}": v for p in ("disclosures", "agenda", "polls") for k, v in EMPTY_FORMSET.items()}
+    form = {"title": "Follow-up board", "code": "fllw7", "min_cell_size": 5, "followup_days": days, **inlines}
+    response = admin_client.post(add(Event), form)
+    if saved == "refused":
+        assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+        assert not Event.objects.filter(code="FLLW7").exists()
+    else:
+        assert response.status_code == 302
+        assert Event.objects.get(code="FLLW7").followup_days == saved

@@ -23,7 +23,9 @@ def _no_static_root_warning(settings):
 
 
 def event_form(**fields) -> dict:
-    inlines = {f"{prefix}-{key}": value for prefix in ("agenda", "polls") for key, value in EMPTY.items()}
+    inlines = {
+        f"{prefix}-{key}": value for prefix in ("disclosures", "agenda", "polls") for key, value in EMPTY.items()
+    }
     base = {"title": "Myeloma roundtable", "code": "MYEL26", "min_cell_size": 5, "duration_minutes": 90}
     return {**base, **fields, **inlines}
 
