@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
 from caseboard.middleware import CSP
+from cases.forms import ACKNOWLEDGE, ACKNOWLEDGE_LABEL, acknowledge_field
 from polls import exports, invitations, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
@@ -323,6 +324,8 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
             "config": config,
             "participant_url": _participant_url(request, event),
             "presenter_link": presenter_link,
+            # The quick poll's "I have checked the flagged text", worded as on the workspace.
+            "acknowledge": {"name": ACKNOWLEDGE, "label": ACKNOWLEDGE_LABEL, "help": acknowledge_field().help_text},
         },
     )
 
