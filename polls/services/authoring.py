@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
 
+from cases.forms import ACKNOWLEDGE
 from cases.models import Case, TherapyLine
 from cases.selectors import unacknowledged_identifiers
-from cases.forms import ACKNOWLEDGE
 from cases.services import identifiers_acknowledged
 from polls.errors import DomainError
 from polls.forms import WorkspaceOptions, WorkspacePollForm
