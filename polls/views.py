@@ -315,7 +315,8 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
     presenter_link = request.build_absolute_uri(
         reverse("presenter", kwargs={"code": event.code}) + f"?key={event.presenter_token}"
     )
-    config = _page_config(request, event, Role.MODERATOR)
+    # The workspace page of a case (case 0 standing for the id), for the console's links to flagged text.
+    config = _page_config(request, event, Role.MODERATOR, author_case_url=reverse("author-case", args=[0]))
     return render(
         request,
         "polls/moderator.html",

@@ -200,8 +200,16 @@ def _case_write(user, case_form, parts, references, images, acknowledged: bool, 
     if images is not None:
         _save_ordered(images, parent_field="case", parent=case, uploaded_by=user if user.is_authenticated else None)
     if acknowledged:
-        identifiers_acknowledged(case=case, user=user, findings=unacknowledged_identifiers(case=case))
+        # Everything the page lists under "Patient identifiers": the case's texts and its polls'.
+        found = unacknowledged_identifiers(case=case, more=case_poll_texts(case))
+        identifiers_acknowledged(case=case, user=user, findings=found)
     return case
+
+
+def case_poll_texts(case: Case) -> list[tuple[str, str]]:
+    """(where, text) of every poll of the case, as the guard reads them when its event goes live."""
+    polls = Poll.objects.filter(case=case).prefetch_related("options").order_by("event_id", "position", "id")
+    return [text for poll in polls for text in poll_texts(poll)]
 
 
 def poll_home_event(case: Case) -> int | None:

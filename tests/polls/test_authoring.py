@@ -215,6 +215,28 @@ def test_text_that_looks_like_a_patient_identifier_is_shown_and_saved_only_when_
     assert not any("4471923" in (a.where + a.kind) for a in recorded)  # the text itself is never kept
 
 
+def test_a_flagged_poll_is_listed_at_the_case_findings_and_acknowledged_there(client, writer):
+    """The console links a refused go-live to the case's page at #findings: the list there covers
+    the case's polls too (written past the forms, e.g. an import), and the page's box covers them."""
+    from polls.errors import DomainError
+
+    case = new_case(client)
+    event = make_event(cases=[case], moderators=[writer])
+    poll = make_poll(event, case, question="Ring 617-555-0142 first?")
+    with pytest.raises(DomainError):
+        services.event_start(event_id=event.id, user=writer)
+    page = client.get(reverse("author-case", args=[case.pk])).content.decode()
+    assert 'id="findings"' in page and f"Poll {poll.pk}: question" in page
+    assert "617-555" not in page.split('id="findings"')[1].split("</fieldset>")[0]  # where and kind only
+    response = client.post(
+        reverse("author-case", args=[case.pk]), {**case_post(ref="r2", references=[]), "acknowledge_identifiers": "on"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert IdentifierAcknowledgement.objects.filter(case=case, where=f"Poll {poll.pk}: question").exists()
+    services.event_start(event_id=event.id, user=writer)
+    assert Event.objects.get(pk=event.pk).status == "live"
+
+
 def test_an_age_over_89_is_refused(client, writer):
     response = client.post(reverse("author-case-new"), case_post(case={"patient_age": "97"}))
     assert response.status_code == 400 and "Enter 90 for any age over 89" in response.content.decode()
