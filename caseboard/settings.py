@@ -242,6 +242,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # Realtime limits, documented in docs/protocol.md.
+# A file past the image limit is not kept in memory or on disk (cases/uploads.py), then Django's own.
+FILE_UPLOAD_HANDLERS = [
+    "cases.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 CASEBOARD = {
     "MAX_FRAME_BYTES": env_int("CASEBOARD_MAX_FRAME_BYTES", 4096),
     "RATE_LIMIT_FRAMES": env_int("CASEBOARD_RATE_LIMIT_FRAMES", 20),

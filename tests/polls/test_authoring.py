@@ -371,6 +371,34 @@ def test_a_50_mb_image_is_refused_and_nothing_of_the_page_is_saved(client, write
     assert Case.objects.get(pk=case.pk).title == CASE["title"] and not CaseImage.objects.exists()
 
 
+def test_a_50_mb_image_is_not_kept_in_memory_or_on_disk_past_the_limit(client, writer, monkeypatch):
+    """Django's handlers would spool all 50 MB to a temporary file; cases.uploads stops them at
+    the limit, and the form still says why, with the page's other fields kept."""
+    from django.core.files import uploadhandler
+
+    from cases.images import MAX_UPLOAD_BYTES
+
+    kept = {"temporary": 0, "memory": 0}
+
+    def counting(name, original):
+        def receive(self, raw_data, start):
+            kept[name] += len(raw_data)
+            return original(self, raw_data, start)
+
+        return receive
+
+    for name, handler in (("temporary", uploadhandler.TemporaryFileUploadHandler),
+                          ("memory", uploadhandler.MemoryFileUploadHandler)):  # fmt: skip
+        monkeypatch.setattr(handler, "receive_data_chunk", counting(name, handler.receive_data_chunk))
+    case = new_case(client)
+    huge = SimpleUploadedFile("scan.png", b"\0" * (50 * 2**20), content_type="image/png")
+    response = _with_image(client, case, huge)
+    refused(response, "larger than 10 MB")
+    assert "Renamed with the image" in response.content.decode()  # what was typed is shown again
+    assert 0 < max(kept.values()) <= MAX_UPLOAD_BYTES  # each handler saw at most the limit
+    assert Case.objects.get(pk=case.pk).title == CASE["title"] and not CaseImage.objects.exists()
+
+
 def test_a_file_that_is_not_an_image_is_refused(client, writer):
     case = new_case(client)
     fake = SimpleUploadedFile("scan.png", b"%PDF-1.7 not an image", content_type="image/png")
