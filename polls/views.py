@@ -371,10 +371,14 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 @require_GET
 def moderator_home(request: HttpRequest) -> HttpResponse:
     """Where a moderator lands after logging in: the console of the event he moderates (a live
-    one first, else the newest), or the join page when he moderates none."""
+    one first, else the newest); with none, the authoring workspace if he may prepare cases or
+    events (a new moderator starts there), else the join page (a panelist, say)."""
     events = selectors.events_moderated_by(user=request.user)
     event = events.filter(status="live").order_by("-started_at", "-created_at").first() or events.first()
-    return redirect("moderator", code=event.code) if event else redirect("landing")
+    if event:
+        return redirect("moderator", code=event.code)
+    may_author = request.user.has_perm("polls.add_event") or request.user.has_perm("cases.add_case")
+    return redirect("author") if may_author else redirect("landing")
 
 
 @never_cache

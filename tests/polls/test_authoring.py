@@ -539,3 +539,29 @@ def test_two_submissions_of_one_form_at_once_make_one_event():
         thread.join(timeout=30)
     assert len(made) == 2 and made[0] == made[1]
     assert Event.objects.filter(title="Raced").count() == 1
+
+
+# ------------------------------------------------------------------ links (issue 16)
+
+
+def test_the_workspace_event_page_links_its_console_and_report(client, writer):
+    event = make_event(moderators=[writer])
+    page = client.get(reverse("author-event", args=[event.pk])).content.decode()
+    assert f'href="{reverse("moderator", args=[event.code])}"' in page
+    assert f'href="{reverse("event-report", args=[event.code])}"' in page
+    assert client.get(reverse("event-report", args=[event.code])).status_code == 200
+
+
+def test_the_console_links_to_the_workspace(client, writer):
+    event = make_event(moderators=[writer])
+    page = client.get(reverse("moderator", args=[event.code])).content.decode()
+    assert f'href="{reverse("author")}"' in page and "Authoring workspace" in page
+
+
+def test_a_moderator_without_an_event_lands_in_the_workspace(client, writer):
+    assert client.get(reverse("moderator-home"))["Location"] == reverse("author")
+    event = make_event(moderators=[writer])
+    assert client.get(reverse("moderator-home"))["Location"] == reverse("moderator", args=[event.code])
+    # Someone who may not prepare cases or events (a panelist) goes to the join page, as before.
+    client.force_login(make_moderator())
+    assert client.get(reverse("moderator-home"))["Location"] == reverse("landing")
