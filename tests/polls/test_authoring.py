@@ -565,3 +565,18 @@ def test_a_moderator_without_an_event_lands_in_the_workspace(client, writer):
     # Someone who may not prepare cases or events (a panelist) goes to the join page, as before.
     client.force_login(make_moderator())
     assert client.get(reverse("moderator-home"))["Location"] == reverse("landing")
+
+
+def test_the_console_quick_poll_has_the_box_the_guard_asks_for(client, writer):
+    """The guard's message says to tick “I have checked the flagged text…”: the console's quick
+    poll form has that box, worded the same, sent as `acknowledge` (static/js/console-quickpoll.js)."""
+    from cases.forms import ACKNOWLEDGE_LABEL, describe
+    from cases.identifiers import find_identifiers
+
+    event = make_event(moderators=[writer])
+    page = client.get(reverse("moderator", args=[event.code])).content.decode()
+    form = page.split('data-testid="quick-poll-form"')[1].split("</form>")[0]
+    assert 'type="checkbox" name="acknowledge_identifiers" id="quick-acknowledge"' in form
+    assert f"> {ACKNOWLEDGE_LABEL}</label>" in form
+    text = "Call 617-555-0142 first?"
+    assert f"tick “{ACKNOWLEDGE_LABEL}”" in describe(text, find_identifiers(text))
