@@ -58,9 +58,12 @@ ERROR_CODES: dict[str, str] = {
 class DomainError(Exception):
     """An expected refusal with a stable code; its message is safe to show to users."""
 
-    def __init__(self, code: str, message: str | None = None) -> None:
+    def __init__(self, code: str, message: str | None = None, **details) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"Unknown error code {code!r}")
         self.code = code
         self.message = message or ERROR_CODES[code]
+        # Extra fields of the error frame for a client to act on (documented per code in
+        # docs/protocol.md), e.g. the cases whose flagged text stops an event going live.
+        self.details = details
         super().__init__(self.message)

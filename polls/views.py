@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from caseboard import throttle
 from caseboard.clientip import request_client_ip
 from caseboard.middleware import CSP
+from cases.forms import ACKNOWLEDGE, ACKNOWLEDGE_LABEL, acknowledge_field
 from polls import exports, invitations, joins, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
@@ -321,7 +322,8 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
     presenter_link = request.build_absolute_uri(
         reverse("presenter", kwargs={"code": event.code}) + f"?key={event.presenter_token}"
     )
-    config = _page_config(request, event, Role.MODERATOR)
+    # The workspace page of a case (case 0 standing for the id), for the console's links to flagged text.
+    config = _page_config(request, event, Role.MODERATOR, author_case_url=reverse("author-case", args=[0]))
     return render(
         request,
         "polls/moderator.html",
@@ -330,6 +332,8 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
             "config": config,
             "participant_url": _participant_url(request, event),
             "presenter_link": presenter_link,
+            # The quick poll's "I have checked the flagged text", worded as on the workspace.
+            "acknowledge": {"name": ACKNOWLEDGE, "label": ACKNOWLEDGE_LABEL, "help": acknowledge_field().help_text},
         },
     )
 
@@ -374,10 +378,14 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 @require_GET
 def moderator_home(request: HttpRequest) -> HttpResponse:
     """Where a moderator lands after logging in: the console of the event he moderates (a live
-    one first, else the newest), or the join page when he moderates none."""
+    one first, else the newest); with none, the authoring workspace if he may prepare cases or
+    events (a new moderator starts there), else the join page (a panelist, say)."""
     events = selectors.events_moderated_by(user=request.user)
     event = events.filter(status="live").order_by("-started_at", "-created_at").first() or events.first()
-    return redirect("moderator", code=event.code) if event else redirect("landing")
+    if event:
+        return redirect("moderator", code=event.code)
+    may_author = request.user.has_perm("polls.add_event") or request.user.has_perm("cases.add_case")
+    return redirect("author") if may_author else redirect("landing")
 
 
 @never_cache

@@ -288,7 +288,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         except AccessRevoked:
             await self.revoke()
         except DomainError as exc:
-            await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message))
+            await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message, **exc.details))
         except DatabaseError:
             logger.warning("database unavailable while handling a %s frame", self.role, exc_info=True)
             await self.reply(protocol.error_frame(ref=ref, code="unavailable"))

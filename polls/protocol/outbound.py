@@ -62,9 +62,9 @@ def ack_frame(*, ref: str | None, poll: int | None = None, **extra: Any) -> dict
     return frame
 
 
-def error_frame(*, ref: str | None, code: str, message: str | None = None) -> dict[str, Any]:
+def error_frame(*, ref: str | None, code: str, message: str | None = None, **details: Any) -> dict[str, Any]:
     assert code in ERROR_CODES, code
-    return {"type": "error", "ref": ref, "code": code, "message": message or ERROR_CODES[code]}
+    return {"type": "error", "ref": ref, "code": code, "message": message or ERROR_CODES[code], **details}
 
 
 def pong_frame(*, ref: str | None) -> dict[str, Any]:

@@ -58,6 +58,8 @@ def _refuse_unacknowledged_identifiers(event: Event) -> None:
         "unacknowledged_identifiers",
         f"{len(findings)} passage(s) may identify a patient: {places}{more}. Remove them, or acknowledge "
         "each on its case's page (“I have checked the flagged text”), then start again.",
+        # Which cases, so that the console can link to each one's page (ids and titles: no text).
+        cases=[{"id": case.id, "title": case.title} for case in dict.fromkeys(case for case, *_ in findings)],
     )
 
 

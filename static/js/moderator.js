@@ -2,6 +2,7 @@
 // its live results, comparisons, free-text queue and profile split.
 
 import { agendaShape, createAgenda } from "./console-agenda.js";
+import { findingList } from "./console-findings.js";
 import { createNowPanel } from "./console-now.js";
 import { createQuickPoll } from "./console-quickpoll.js";
 import { createStageControls } from "./console-stage.js";
@@ -118,7 +119,7 @@ const live = new LiveConnection(config, {
   onError(error) {
     const command = settle(error.ref);
     const what = command ? `Could not ${COMMAND_TEXT[command.type] || command.type}: ` : "";
-    report(`${what}${error.message}`);
+    report(`${what}${error.message}`, findingList(error, config.author_case_url));
   },
   onStatus(status) {
     setStatusPill(ui.status, status);
@@ -130,7 +131,7 @@ const live = new LiveConnection(config, {
   },
 });
 
-function report(message) {
+function report(message, more = null) {
   ui.notice.replaceChildren();
   ui.errors.replaceChildren(
     h(
@@ -143,6 +144,7 @@ function report(message) {
         "Dismiss",
       ),
     ),
+    ...(more ? [more] : []),
   );
 }
 
