@@ -33,6 +33,10 @@ def new_presenter_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_invitation_nonce() -> str:
+    return secrets.token_hex(16)
+
+
 class EventStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     LIVE = "live", "Live"
@@ -319,6 +323,10 @@ class Participant(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # A panelist who came by invitation link instead of an account: one identity per invitation.
+    invitation = models.OneToOneField(
+        "PanelistInvitation", null=True, blank=True, on_delete=models.RESTRICT, related_name="participant"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -327,12 +335,43 @@ class Participant(models.Model):
                 fields=["event", "user"], condition=models.Q(user__isnull=False), name="participant_user_once"
             ),
             models.CheckConstraint(
-                condition=models.Q(is_panelist=False) | models.Q(user__isnull=False), name="panelist_has_user"
+                condition=(
+                    models.Q(is_panelist=False) | models.Q(user__isnull=False) | models.Q(invitation__isnull=False)
+                ),
+                name="panelist_has_user_or_invitation",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Participant {self.pk}"
+
+
+class PanelistInvitation(models.Model):
+    """A link that makes whoever opens it one named panelist of the event, without an account.
+
+    The link carries a signed token (polls/panel_links.py) naming this row and its nonce; the
+    row decides whether it still holds. Revoking it ends the panel rights of every browser that
+    opened it (their sockets are closed)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="panelist_invitations")
+    display_name = models.CharField(max_length=80, help_text="How the moderator knows this panelist.")
+    # Random per invitation: a token signed for a deleted row whose id is reused names a nonce that no longer exists.
+    nonce = models.CharField(max_length=32, default=new_invitation_nonce, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class AnswerStatus(models.TextChoices):

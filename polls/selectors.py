@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils.crypto import constant_time_compare
 
 from cases.models import Case, CaseFact, CaseImage, TeachingPoint
@@ -22,6 +22,7 @@ from polls.models import (
     AudienceQuestion,
     CaseFactReveal,
     Event,
+    PanelistInvitation,
     Participant,
     Poll,
     QuestionUpvote,
@@ -129,6 +130,37 @@ def participant_id_from_session(*, session, event_id: int) -> int | None:
         return None
     value = session.get(PARTICIPANT_SESSION_KEY, {}).get(str(event_id))
     return value if isinstance(value, int) else None
+
+
+PANEL_INVITATION_SESSION_KEY = "caseboard_panel_invitations"
+
+
+def invited_panelist_id(*, session, event_id: int) -> int | None:
+    """The participant id of the panelist this browser was invited as (by a panelist link), while
+    that invitation stands; None if it never opened one for the event or it was revoked since."""
+    granted = session.get(PANEL_INVITATION_SESSION_KEY, {}) if session is not None else {}
+    invitation_id = granted.get(str(event_id)) if isinstance(granted, dict) else None
+    if not isinstance(invitation_id, int):
+        return None
+    return (
+        Participant.objects.filter(
+            invitation_id=invitation_id, invitation__event_id=event_id, invitation__revoked_at__isnull=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def panel_invitation_revoked(*, session, event_id: int) -> bool:
+    """This browser opened a panelist link of the event that has since been revoked."""
+    granted = session.get(PANEL_INVITATION_SESSION_KEY, {}) if session is not None else {}
+    invitation_id = granted.get(str(event_id)) if isinstance(granted, dict) else None
+    return isinstance(invitation_id, int) and invited_panelist_id(session=session, event_id=event_id) is None
+
+
+def panelist_invitations(*, event: Event) -> QuerySet[PanelistInvitation]:
+    """The event's panelist invitations for its console, the standing ones first."""
+    return PanelistInvitation.objects.filter(event=event).order_by(F("revoked_at").asc(nulls_first=True), "id")
 
 
 def participant_for_session(*, session, event: Event) -> Participant | None:

@@ -418,20 +418,36 @@ class ModeratorConsumer(EventConsumer):
 
 
 class PanelistConsumer(ParticipantConsumer):
-    """Faculty voting from their own view: the same ballots, counted apart from the audience."""
+    """Faculty voting from their own view: the same ballots, counted apart from the audience.
+
+    A panelist is either a browser that opened a panelist link (the invitation, kept in its
+    session) or a logged-in account on the event's panel."""
 
     role = Role.PANELIST
+    invited: bool = False
 
     def authorise(self, code: str) -> int | None:
         event = selectors.event_by_code(code=code)
-        user = self.scope.get("user")
-        if not user or not user.is_authenticated:
-            return None
-        try:
-            self.participant_id = services.panelist_participant(event=event, user=user).id
-        except DomainError:
-            return None
+        session = self.scope.get("session")
+        self.participant_id = selectors.invited_panelist_id(session=session, event_id=event.id)
+        self.invited = self.participant_id is not None
+        if not self.invited:
+            user = self.scope.get("user")
+            if not user or not user.is_authenticated:
+                return None
+            try:
+                self.participant_id = services.panelist_participant(event=event, user=user).id
+            except DomainError:
+                return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
         self.resets_seen: dict[int, int] = {}
         return event.id
+
+    def still_allowed(self) -> bool:
+        # An invited panelist holds the panel only while the link stands: a withdrawn link
+        # closes the socket (services.panelist_invitation_revoke announces the change).
+        if not self.invited:
+            return True
+        invited_now = selectors.invited_panelist_id(session=self.scope.get("session"), event_id=self.event_id)
+        return invited_now == self.participant_id

@@ -233,6 +233,8 @@ ACTIONS = {
     "show_segments": "Split shown on the projector",
     "set_moderators": "Moderators changed",
     "rotate_presenter_key": "Presenter link renewed",
+    "invite_panelist": "Panelist link created",
+    "revoke_panelist": "Panelist link withdrawn",
     "export": "Downloaded",
     "publish_recap": "Recap published",
     "withdraw_recap": "Recap withdrawn",

@@ -22,6 +22,11 @@ from polls.services.flow import (
     results_reveal,
 )
 from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
+from polls.services.panel import (
+    invited_panelist_participant,
+    panelist_invitation_create,
+    panelist_invitation_revoke,
+)
 from polls.services.questions import (
     UpvoteOutcome,
     question_answer,
@@ -67,6 +72,9 @@ __all__ = [
     "fact_hide",
     "fact_reveal",
     "panelist_participant",
+    "invited_panelist_participant",
+    "panelist_invitation_create",
+    "panelist_invitation_revoke",
     "participant_join",
     "poll_new_round",
     "profile_set",

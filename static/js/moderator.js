@@ -292,3 +292,18 @@ ui.end.addEventListener("click", () => {
 
 attachQuestions(live, config);
 live.start();
+
+// Panelist links: "Copy link" puts the link on the clipboard (or selects it where the browser
+// refuses the clipboard, so that Ctrl+C does the rest).
+for (const button of document.querySelectorAll("[data-copy-link]")) {
+  button.addEventListener("click", async () => {
+    const field = button.parentElement.querySelector("input.panelist-url");
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      field.select();
+      button.textContent = "Press Ctrl+C";
+    }
+  });
+}
