@@ -314,6 +314,14 @@ def agenda(*, event_id: int) -> list[AgendaCase]:
     ]
 
 
+def participant_profile(*, participant_id: int) -> dict[str, str] | None:
+    """The participant's own profile answers, or None if they never saved any (their phone shows them)."""
+    row = Participant.objects.filter(pk=participant_id).values_list("profile", "profile_set_at").first()
+    if row is None or row[1] is None:
+        return None
+    return row[0] if isinstance(row[0], dict) else {}
+
+
 def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:
     """A participant's recorded ballots per poll, shaped as in acks and `my_vote` (one query)."""
     ballots: dict[int, dict[str, Any]] = {}

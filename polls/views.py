@@ -223,7 +223,10 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
     questions = outbound.questions_text(message["questions"], participant_id=pid)
-    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)), questions)
+    profile = protocol.dumps(protocol.my_profile(selectors.participant_profile(participant_id=pid)))
+    text = protocol.personal_state(
+        message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)), questions, profile
+    )
     return HttpResponse(text, content_type="application/json")
 
 

@@ -319,6 +319,7 @@ class EventConsumer(AsyncWebsocketConsumer):
 
 class ParticipantConsumer(EventConsumer):
     role = Role.PARTICIPANT
+    my_profile_json: str | None = None  # this phone's own profile answers, serialised for its `state`
 
     def authorise(self, code: str) -> int | None:
         session = self.scope.get("session")
@@ -333,6 +334,9 @@ class ParticipantConsumer(EventConsumer):
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
         self.resets_seen: dict[int, int] = {}
+        self.my_profile_json = protocol.dumps(
+            protocol.my_profile(selectors.participant_profile(participant_id=self.participant_id))
+        )
         return event_id
 
     def forget_reset_ballot(self, message: dict) -> None:
@@ -355,7 +359,9 @@ class ParticipantConsumer(EventConsumer):
             questions_json = (
                 outbound.questions_text(questions, participant_id=self.participant_id) if questions else None
             )
-            text = protocol.personal_state(message["public"], self.my_vote_json(message["poll"]), questions_json)
+            text = protocol.personal_state(
+                message["public"], self.my_vote_json(message["poll"]), questions_json, self.my_profile_json
+            )
         else:
             text = message["public"]
         await self.send(text_data=text)
@@ -369,6 +375,8 @@ class ParticipantConsumer(EventConsumer):
         return cached
 
     async def after_ack(self, reply: dict) -> None:
+        if "profile" in reply:  # the ack of a `profile` frame: the next state shows the new answers
+            self.my_profile_json = protocol.dumps(protocol.my_profile(reply["profile"]))
         ballot = protocol.ballot_from_ack(reply)
         if ballot is not None:
             self.ballots[reply["poll"]] = ballot
@@ -425,6 +433,7 @@ class PanelistConsumer(ParticipantConsumer):
 
     role = Role.PANELIST
     invited: bool = False
+    # The panel answers no profile questions: its state carries no `my_profile` (the class default).
 
     def authorise(self, code: str) -> int | None:
         event = selectors.event_by_code(code=code)
