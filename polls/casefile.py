@@ -20,7 +20,7 @@ from django.db import models, transaction
 
 from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, TeachingPoint, TherapyLine
 from cases.services import identifiers_acknowledged
-from polls.models import CHOICE_KINDS, AgendaItem, Event, Option, Poll, new_join_code
+from polls.models import CHOICE_KINDS, AgendaItem, Event, Option, Poll, ProfileQuestion, new_join_code
 from polls.services._common import audit, lock_event, publish_state
 
 FORMAT = "caseboard.case"
@@ -323,7 +323,6 @@ def _carry_acknowledgements(source: Case, copy: Case) -> None:
 
 # Settings an event copied as a template keeps; its live state, people and schedule start afresh.
 TEMPLATE_FIELDS = (
-    "profile_fields",
     "min_cell_size",
     "questions_enabled",
     "questions_moderated",
@@ -348,6 +347,10 @@ def event_copy(*, event_id: int, user, title: str | None = None) -> Event:
     copy.save()
     if user is not None and user.is_authenticated:
         copy.moderators.add(user)
+    ProfileQuestion.objects.bulk_create(
+        ProfileQuestion(event=copy, key=q.key, label=q.label, options=list(q.options), position=q.position)
+        for q in source.profile_questions.all()
+    )
     for case in source.cases.order_by("agenda_items__position"):
         copied = case_file_import(data=case_file(case, event=source), user=user, event_id=copy.pk)
         _carry_acknowledgements(case, copied)

@@ -83,9 +83,6 @@ class Event(models.Model):
         blank=True,
         help_text="Faculty whose votes are kept apart.",
     )
-    profile_fields = models.JSONField(
-        default=list, blank=True, help_text="Optional profile questions asked at join (keys of PROFILE_QUESTIONS)."
-    )
     min_cell_size = models.PositiveSmallIntegerField(
         default=5, help_text="Segments with fewer respondents are merged into “other” everywhere."
     )
@@ -344,6 +341,32 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"Participant {self.pk}"
+
+
+PROFILE_KEY_REGEX = r"^[a-z][a-z0-9_]{0,19}$"
+
+
+class ProfileQuestion(models.Model):
+    """One optional question an event asks its participants at join ("Specialty"), whose answers
+    split results into segments. The event's own: the built-in three (polls/profiles.py) are a
+    template that new events and the demo start from."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="profile_questions")
+    key = models.CharField(
+        max_length=20,
+        validators=[RegexValidator(PROFILE_KEY_REGEX, "Lower-case letters, digits and _, starting with a letter.")],
+        help_text="A short name for exports and answers (for example specialty); fixed once the event is live.",
+    )
+    label = models.CharField(max_length=100, help_text="The question as phones show it.")
+    options = models.JSONField(default=list, help_text="The answers offered, in order.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "key"], name="profile_question_key_once")]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class PanelistInvitation(models.Model):

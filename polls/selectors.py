@@ -25,6 +25,7 @@ from polls.models import (
     PanelistInvitation,
     Participant,
     Poll,
+    ProfileQuestion,
     QuestionUpvote,
     TeachingPointReveal,
     Vote,
@@ -216,7 +217,7 @@ def poll_results(*, poll: Poll) -> PollResults:
         **counted.moderator,
         **panel,
         **comparisons.rounds_detail(poll),
-        "segments": comparisons.segments_by_attribute(poll, event.profile_fields, k=k),
+        "segments": comparisons.segments_by_attribute(poll, k=k),
     }
     public = {**counted.public, **panel, **comparisons.rounds_detail(poll, revealed_only=True)}
     if not poll.preferred_revealed and "concordance" in public:
@@ -312,6 +313,21 @@ def agenda(*, event_id: int) -> list[AgendaCase]:
         )
         for item in items
     ]
+
+
+def profile_questions(*, event_id: int) -> list[dict[str, Any]]:
+    """The profile questions the event asks, in order: `{"key", "label", "options"}` each."""
+    return [
+        {"key": key, "label": label, "options": list(options)}
+        for key, label, options in ProfileQuestion.objects.filter(event_id=event_id).values_list(
+            "key", "label", "options"
+        )
+    ]
+
+
+def profile_keys(*, event_id: int) -> list[str]:
+    """The keys of the event's profile questions, in order (the attributes results can be split by)."""
+    return list(ProfileQuestion.objects.filter(event_id=event_id).values_list("key", flat=True))
 
 
 def participant_profile(*, participant_id: int) -> dict[str, str] | None:

@@ -134,7 +134,13 @@ def state_frames(*, event_id: int) -> dict[str, dict[str, Any]]:
     ]
     results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
     facts = selectors.revealed_fact_ids(event_id=event_id) if case else set()
-    base = {"type": "state", "version": event.state_version, "event": event_payload(event), "teaching_points": points}
+    profile_questions = selectors.profile_questions(event_id=event.id)
+    base = {
+        "type": "state",
+        "version": event.state_version,
+        "event": event_payload(event, profile_questions=profile_questions),
+        "teaching_points": points,
+    }
     public = {
         **base,
         "case": case_payload(case, revealed_facts=facts) if case else None,

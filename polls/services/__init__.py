@@ -5,7 +5,14 @@ to change live state. Each function is keyword-only and states its precondition.
 """
 
 from polls.services.access import event_moderators_set, presenter_key_rotate
-from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
+from polls.services.audience import (
+    panelist_participant,
+    poll_new_round,
+    profile_questions_changed,
+    profile_questions_from_template,
+    profile_set,
+    segments_show,
+)
 from polls.services.authoring import agenda_complete, standard_polls_add
 from polls.services.credit import credit_claim
 from polls.services.flow import (
@@ -72,6 +79,8 @@ __all__ = [
     "fact_hide",
     "fact_reveal",
     "panelist_participant",
+    "profile_questions_changed",
+    "profile_questions_from_template",
     "invited_panelist_participant",
     "panelist_invitation_create",
     "panelist_invitation_revoke",
