@@ -105,6 +105,12 @@ class Event(models.Model):
     screen_point = models.ForeignKey(
         "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # A focus too long for the projector at a readable size is split into pages (presenter.js):
+    # the projector reports how many its focus (`screen_page_focus`, stage.js stageFocusKey)
+    # needs, and next/back step through them before moving along the agenda.
+    screen_page = models.PositiveSmallIntegerField(default=0, editable=False)
+    screen_pages = models.PositiveSmallIntegerField(default=1, editable=False)
+    screen_page_focus = models.CharField(max_length=80, blank=True, editable=False)
     # How the projector shows approved free-text answers: as a list or as a word cloud.
     text_view = models.CharField(
         max_length=8, choices=[("list", "List"), ("cloud", "Word cloud")], default="list", editable=False

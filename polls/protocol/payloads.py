@@ -19,6 +19,7 @@ def event_payload(event, *, profile_questions: list[dict[str, Any]]) -> dict[str
         "min_cell_size": event.min_cell_size,
         "screen": event.screen,
         "teaching_point": event.screen_point_id,
+        "page": {"focus": event.screen_page_focus, "index": event.screen_page, "count": event.screen_pages},
         "theme": event.theme,
         "text_view": event.text_view,
     }

@@ -57,7 +57,7 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
-from polls.services.stage import screen_show, screen_step, text_view_set, theme_set
+from polls.services.stage import screen_show, screen_step, stage_pages_set, text_view_set, theme_set
 from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
@@ -102,6 +102,7 @@ __all__ = [
     "report_recorded",
     "screen_show",
     "screen_step",
+    "stage_pages_set",
     "segments_show",
     "standard_polls_add",
     "poll_close",

@@ -38,6 +38,7 @@ const ui = {
   presenterSegment: byTestId("presenter-segment-select"),
   presenterSegmentNote: byTestId("presenter-segment-note"),
   nowScreen: byTestId("now-screen"),
+  nowPage: byTestId("now-page"),
   screenControls: byTestId("screen-controls"),
   screenButtons: [...byTestId("screen-controls").querySelectorAll("button[data-screen]")],
   stageNext: byTestId("stage-next"),

@@ -121,6 +121,21 @@ class Migration(migrations.Migration):
             model_name='profilequestion',
             constraint=models.UniqueConstraint(fields=('event', 'key'), name='profile_question_key_once'),
         ),
+        migrations.AddField(
+            model_name='event',
+            name='screen_page',
+            field=models.PositiveSmallIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name='event',
+            name='screen_page_focus',
+            field=models.CharField(blank=True, editable=False, max_length=80),
+        ),
+        migrations.AddField(
+            model_name='event',
+            name='screen_pages',
+            field=models.PositiveSmallIntegerField(default=1, editable=False),
+        ),
         migrations.RunPython(questions_from_profile_fields, profile_fields_from_questions),
         migrations.RemoveField(
             model_name='event',
