@@ -110,9 +110,11 @@ function renderStatus() {
 
 const root = document.documentElement;
 
-// Below this scale text is too small for the back of a room (body text, 1rem, under 24 px at
+// Below this scale text is too small for the back of a room (body text, 1rem, under 19 px at
 // 1080p): a focus that would need less is split into pages instead, stepped through with next/back.
-const READABLE_FLOOR = 0.77;
+// Above it, shrinking keeps the whole focus in one view (results with their split, say), which a
+// room follows better than pages.
+const READABLE_FLOOR = 0.6;
 // What a page is made of: the smallest blocks that read on their own. Containers around them
 // stay; a unit off the page is taken out of the layout (.off-page).
 const UNIT = "p, li, h1, h2, h3, h4, h5, h6, figure, table, .fact, .compare, .segment, svg, img";
