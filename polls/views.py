@@ -362,8 +362,11 @@ def panelist_invitation_accept(request: HttpRequest, code: str, token: str) -> H
     """A panelist link: this browser becomes the invitation's panelist (no account), then goes to
     the panel view, so the token leaves the address bar (and any Referer) at once."""
     try:
-        event = selectors.event_by_code(code=code)
-    except selectors.EventNotFound:
+        # Unknown codes count against the address's guessing budget, as on the join page.
+        event = _find_event(request, code)
+    except _TooManyJoins:
+        return _too_many(request)
+    if event is None:
         return render(request, "404.html", status=404)
     invitation = panel_links.invitation_from_token(token, event=event)
     if invitation is None:
