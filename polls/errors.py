@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, str] = {
     "confirmation_required": "Send confirm: true to do this.",
     "invalid_profile": "That profile answer is not one this event offers.",
     "unknown_attribute": "This event does not ask that profile question.",
+    "unknown_invitation": "That panelist link is not part of this event.",
     "not_a_round": "Only single-choice and rating-scale polls can be asked again as a round.",
     "poll_not_open": "This poll has not been opened yet.",
     "poll_closed": "This poll is closed.",

@@ -559,6 +559,29 @@ def show_screen(command: Command, caller: Caller) -> dict[str, Any]:
     return outbound.ack_frame(ref=command.ref, screen=event.screen)
 
 
+def _focus(value: Any) -> str:
+    # What a focus key may be is the service's rule (services.stage_pages_set); the type is the wire's.
+    if not isinstance(value, str) or len(value) > 200:
+        raise DomainError("bad_request", "focus must be a short string.")
+    return value
+
+
+def _pages(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError("bad_request", "pages must be a whole number.")
+    return value
+
+
+@client_frame(
+    "stage_pages",
+    roles=frozenset({Role.PRESENTER}),
+    fields={"ref": OPTIONAL_REF, "focus": Field(_focus), "pages": Field(_pages)},
+)
+def stage_pages(command: Command, caller: Caller) -> dict[str, Any]:
+    services.stage_pages_set(event_id=caller.event_id, focus=command.focus, pages=command.pages)
+    return outbound.ack_frame(ref=command.ref)
+
+
 @client_frame("set_theme", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "theme": Field(_choice("theme"))})
 def set_theme(command: Command, caller: Caller) -> dict[str, Any]:
     event = services.theme_set(event_id=caller.event_id, theme=command.theme, user=caller.user)

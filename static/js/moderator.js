@@ -40,6 +40,7 @@ const ui = {
   presenterSegment: byTestId("presenter-segment-select"),
   presenterSegmentNote: byTestId("presenter-segment-note"),
   nowScreen: byTestId("now-screen"),
+  nowPage: byTestId("now-page"),
   screenControls: byTestId("screen-controls"),
   screenButtons: [...byTestId("screen-controls").querySelectorAll("button[data-screen]")],
   stageNext: byTestId("stage-next"),
@@ -303,3 +304,18 @@ quickPollForm.elements.namedItem("case").addEventListener("change", () => quickP
 
 attachQuestions(live, config);
 live.start();
+
+// Panelist links: "Copy link" puts the link on the clipboard (or selects it where the browser
+// refuses the clipboard, so that Ctrl+C does the rest).
+for (const button of document.querySelectorAll("[data-copy-link]")) {
+  button.addEventListener("click", async () => {
+    const field = button.parentElement.querySelector("input.panelist-url");
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      field.select();
+      button.textContent = "Press Ctrl+C";
+    }
+  });
+}
