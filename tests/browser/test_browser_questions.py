@@ -145,11 +145,11 @@ def test_a_question_being_written_or_sent_survives_a_reload_and_is_asked_once(de
     phone.evaluate("window.__sockets.forEach((socket) => socket.close())")
     phone.route("**/ask", lambda route: route.abort())  # the HTTP fallback is down too
     phone.get_by_test_id("question-submit").click()
-    assert phone.evaluate(f"JSON.parse(localStorage.getItem('caseboard:ask:{CODE}')).text") == MRD
     phone.unroute("**/ask")
+    # Whether the reconnecting socket sent it before the reload or the reloaded page resends it
+    # (the socket reconnects on its own: which comes first is a race), the moderator gets it once.
     phone.reload()
-    expect(phone.get_by_test_id("question-status")).to_contain_text("awaits the moderator")
     expect(phone.get_by_test_id("question-input")).to_have_value("")
     expect(console_question(console, MRD)).to_have_count(1)
-    assert phone.evaluate(f"localStorage.getItem('caseboard:ask:{CODE}')") is None
+    phone.wait_for_function(f"() => localStorage.getItem('caseboard:ask:{CODE}') === null")
     assert phone.evaluate(f"localStorage.getItem('caseboard:ask-draft:{CODE}')") is None
