@@ -115,7 +115,7 @@ class CaseAdmin(CaseScoped, admin.ModelAdmin):
     search_fields = ("title", "disease", "diagnosis")
     readonly_fields = ("created_at", "updated_at", "acknowledged_findings")
     fieldsets = (
-        (None, {"fields": ("title", "disease", "diagnosis")}),
+        (None, {"fields": ("title", "language", "disease", "diagnosis")}),
         ("Patient", {"fields": (("patient_age", "patient_sex"), ("years_since_diagnosis", "ecog"))}),
         ("Discussion", {"fields": ("current_status", "clinical_question")}),
         ("Patient identifiers", {"fields": (ACKNOWLEDGE, "acknowledged_findings")}),

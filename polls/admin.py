@@ -242,7 +242,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
     live_fields = ("status", "current_case", "current_poll", "state_version", "created_at", "started_at", "ended_at")
     readonly_fields = (*live_fields, "screen_links")
     fieldsets = (
-        (None, {"fields": ("title", "code", "moderators")}),
+        (None, {"fields": ("title", "code", "language", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
         (

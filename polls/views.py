@@ -14,12 +14,13 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from caseboard import throttle
+from caseboard import i18n, throttle
 from caseboard.clientip import request_client_ip
 from caseboard.middleware import CSP
 from polls import exports, invitations, joins, protocol, selectors, services
@@ -128,12 +129,14 @@ def _ensure_participant(request: HttpRequest, event) -> int:
 
 
 def _page_config(request: HttpRequest, event, role: str, **extra) -> dict:
+    # `lang`: the page's language, in which the socket words its error messages (issue 18).
+    lang = translation.get_language() or settings.LANGUAGE_CODE
     ws_path = {
         # The phone applies `questions_delta` frames (docs/protocol.md): small frames on bad Wi-Fi.
-        Role.PARTICIPANT: f"/ws/e/{event.code}/?questions=delta",
-        Role.PRESENTER: f"/ws/e/{event.code}/present/",
-        Role.MODERATOR: f"/ws/e/{event.code}/moderate/",
-        Role.PANELIST: f"/ws/e/{event.code}/panel/",
+        Role.PARTICIPANT: f"/ws/e/{event.code}/?questions=delta&lang={lang}",
+        Role.PRESENTER: f"/ws/e/{event.code}/present/?lang={lang}",
+        Role.MODERATOR: f"/ws/e/{event.code}/moderate/?lang={lang}",
+        Role.PANELIST: f"/ws/e/{event.code}/panel/?lang={lang}",
     }[role]
     return {"code": event.code, "role": role, "ws_path": ws_path, "event_title": event.title, **extra}
 
@@ -161,7 +164,10 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
     except _TooManyNewParticipants:
         return _too_many(request, "Too many people joined from this network in the last minute. Try again shortly.")
     except DomainError as exc:
+        i18n.use_language(request, i18n.participant_language(request, event.language))
         return render(request, "polls/ended.html", {"event": event, "message": exc.message}, status=410)
+    language = i18n.participant_language(request, event.language)
+    i18n.use_language(request, language)
     config = _page_config(
         request,
         event,
@@ -170,7 +176,16 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
         vote_url=reverse("participant-vote", kwargs={"code": event.code}),
     )
     disclosures = selectors.event_disclosures(event_id=event.id)
-    return render(request, "polls/participant.html", {"event": event, "config": config, "disclosures": disclosures})
+    return render(
+        request,
+        "polls/participant.html",
+        {
+            "event": event,
+            "config": config,
+            "disclosures": disclosures,
+            "language_switch": i18n.switcher_choices(request, language),
+        },
+    )
 
 
 def _participant_context(request: HttpRequest, code: str):
@@ -293,6 +308,7 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("No event with that code.")
     joins.record_code_in_use(_client_ip(request), event.code)
     participant_url = _participant_url(request, event)
+    i18n.use_language(request, i18n.supported(event.language) or settings.LANGUAGE_CODE)  # the room's screen
     config = _page_config(request, event, Role.PRESENTER)
     response = render(
         request,
@@ -330,6 +346,9 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
             "config": config,
             "participant_url": _participant_url(request, event),
             "presenter_link": presenter_link,
+            # The console is in its moderator's own language (LocaleMiddleware: the cookie, else
+            # the browser's), whatever the event's.
+            "language_switch": i18n.switcher_choices(request, translation.get_language()),
         },
     )
 
