@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -84,9 +85,8 @@ class _TooManyNewParticipants(Exception):
     pass
 
 
-def _too_many(
-    request: HttpRequest, message: str = "Too many wrong codes. Wait a minute and try again."
-) -> HttpResponse:
+def _too_many(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    message = message or _("Too many wrong codes. Wait a minute and try again.")
     return render(request, "polls/landing.html", {"error": message}, status=429)
 
 
@@ -105,7 +105,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "polls/landing.html",
-            {"error": "No event uses that code. Check the code on the screen.", "code": code[:16]},
+            {"error": _("No event uses that code. Check the code on the screen."), "code": code[:16]},
             status=404,
         )
     return redirect("participant", code=event.code)
@@ -162,7 +162,7 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
     except _TooManyJoins:
         return _too_many(request)
     except _TooManyNewParticipants:
-        return _too_many(request, "Too many people joined from this network in the last minute. Try again shortly.")
+        return _too_many(request, _("Too many people joined from this network in the last minute. Try again shortly."))
     except DomainError as exc:
         i18n.use_language(request, i18n.participant_language(request, event.language))
         return render(request, "polls/ended.html", {"event": event, "message": exc.message}, status=410)
