@@ -33,6 +33,12 @@ CONVERTED = [
     "templates/polls/landing.html",
     "templates/polls/ended.html",
     "templates/registration/login.html",
+    "templates/polls/credit/claim.html",
+    "templates/polls/credit/certificate.html",
+    "templates/polls/followup/signup.html",
+    "templates/polls/followup/thanks.html",
+    "templates/polls/followup/closed.html",
+    "templates/polls/followup/unsubscribe.html",
     "static/js/i18n.js",
     "static/js/live.js",
 ]

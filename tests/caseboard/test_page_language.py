@@ -116,3 +116,33 @@ def test_the_report_marks_the_cases_text_with_the_language_it_is_written_in(clie
     assert re.search(r'<dd lang="es">[^<]+</dd>', page)  # the case summary's texts
     # Not converted yet (docs/i18n.md): its interface is English and says so, whatever the reader asks.
     assert html_lang(client.get(f"/e/{world.code}/report/", HTTP_ACCEPT_LANGUAGE="de")) == "en"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("es", "Únase a una discusión de caso"),
+        ("fr", "Rejoindre une discussion de cas"),
+        ("de-CH,de;q=0.9", "An einer Fallbesprechung teilnehmen"),
+        ("pt-BR", "Participe de uma discussão de caso"),
+        ("ja", "Join a case discussion"),
+    ],
+)
+def test_the_landing_page_speaks_the_browsers_language(client, accept, expected):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=accept)
+    assert expected in response.content.decode()
+    assert html_lang(response) == (accept[:2] if accept != "ja" else "en")
+
+
+def test_the_credit_page_and_a_wrong_code_are_translated(client):
+    event = make_event(status="live", credit_hours=1)
+    page = client.get(f"/e/{event.code}/claim/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Fortbildungspunkte können beantragt werden, sobald die Veranstaltung beendet ist." in page
+    page = client.get("/", {"code": "NOPE99"}, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Aucun événement n’utilise ce code." in page
+
+
+def test_an_ended_event_thanks_its_phones_in_the_events_language(client):
+    event = make_event(status="ended", language="pt", followup_days=30)
+    page = client.get(f"/e/{event.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Este evento foi encerrado" in page and "Receber um acompanhamento em 30 dias" in page
