@@ -14,11 +14,13 @@ it. There is no second, hand-written dictionary.
 
 from __future__ import annotations
 
+import gettext as gettext_module
 from functools import lru_cache
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation.trans_real import DjangoTranslation, parse_accept_lang_header
+from django.utils.translation import to_locale
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 
 def supported(code: str | None) -> str | None:
@@ -74,35 +76,30 @@ def switcher_choices(request, current: str) -> list[dict]:
 def catalog_for(language: str) -> dict:
     """The djangojs messages of one language, as static/js/i18n.js reads them.
 
-    Only the project's own catalogue (LOCALE_PATHS), not Django's admin messages: the page carries
-    what its modules use. `plural` is the Plural-Forms header; i18n.js picks a form with
+    Only the project's own compiled catalogue (LOCALE_PATHS), not Django's admin messages: the
+    page carries what its modules use. `plural` is the Plural-Forms header; i18n.js picks a form with
     Intl.PluralRules (the CSP forbids evaluating the formula), which agrees with the headers the
     shipped .po files use (docs/i18n.md).
     """
-    catalogue = DjangoTranslation(language, domain="djangojs", localedirs=[])
     messages: dict = {}
     plurals: dict = {}
     plural_forms = ""
-    layer = catalogue
-    while layer is not None:
-        for key, value in layer._catalog.items():
+    for localedir in settings.LOCALE_PATHS:
+        try:
+            compiled = gettext_module.translation("djangojs", localedir, [to_locale(language)])
+        except FileNotFoundError:
+            continue  # English: the msgids are the texts
+        for key, value in compiled._catalog.items():
             if key == "":
-                if not plural_forms:
-                    plural_forms = next(
-                        (
-                            line.split(":", 1)[1].strip()
-                            for line in value.split("\n")
-                            if line.startswith("Plural-Forms:")
-                        ),
-                        "",
-                    )
-                continue
-            if isinstance(key, tuple):
+                plural_forms = plural_forms or next(
+                    (line.split(":", 1)[1].strip() for line in value.split("\n") if line.startswith("Plural-Forms:")),
+                    "",
+                )
+            elif isinstance(key, tuple):
                 msgid, index = key
                 plurals.setdefault(msgid, {}).setdefault(index, value)
             else:
                 messages.setdefault(key, value)
-        layer = layer._fallback
     for msgid, forms in plurals.items():
         messages.setdefault(msgid, [forms[i] for i in sorted(forms)])
     # Untranslated entries (msgstr "") are left out: i18n.js then shows the English msgid.

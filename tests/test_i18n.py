@@ -41,6 +41,9 @@ CONVERTED = [
     "templates/polls/followup/unsubscribe.html",
     "static/js/i18n.js",
     "static/js/live.js",
+    "static/js/ballot-base.js",
+    "static/js/ballot-ranking.js",
+    "static/js/ballot.js",
 ]
 
 # Words that are the same in every language: the product's name.

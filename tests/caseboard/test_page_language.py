@@ -146,3 +146,19 @@ def test_an_ended_event_thanks_its_phones_in_the_events_language(client):
     event = make_event(status="ended", language="pt", followup_days=30)
     page = client.get(f"/e/{event.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Este evento foi encerrado" in page and "Receber um acompanhamento em 30 dias" in page
+
+
+def test_the_page_carries_the_javascript_catalogue_of_its_language(client, spanish_event):
+    event, _ = spanish_event
+    page = client.get(f"/e/{event.code}/").content.decode()
+    catalogue = json.loads(re.search(r'id="i18n-catalog" type="application/json">(.*?)</script>', page)[1])
+    assert catalogue["language"] == "es" and catalogue["plural"].startswith("nplurals=2")
+    assert catalogue["messages"]["Connecting…"] == "Conectando…"
+    assert catalogue["messages"]["Your answer is %(over)s character too long (at most %(limit)s)."] == [
+        "Su respuesta tiene %(over)s carácter de más (máximo %(limit)s).",
+        "Su respuesta tiene %(over)s caracteres de más (máximo %(limit)s).",
+    ]
+    # Only the project's messages, not Django admin's: the page carries what its modules use.
+    assert "Filter" not in catalogue["messages"]
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '"messages": {}' in english  # English is the msgids themselves

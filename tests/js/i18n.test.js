@@ -114,3 +114,22 @@ describe("formats", () => {
     assert.equal(formatDate("not a date"), "–");
   });
 });
+
+describe("converted modules", () => {
+  test("the ballot's hints and ranges read the page's catalogue at the time they are shown", async () => {
+    const { kindHint, rangeText } = await import("../../static/js/ballot.js");
+    const poll = { kind: "multi", max_choices: 2, options: [{}, {}, {}] };
+    assert.equal(kindHint(poll), "Choose up to 2, then send.");
+    setCatalog({
+      language: "de",
+      plural: "nplurals=2; plural=(n != 1);",
+      messages: {
+        "Choose up to %s, then send.": "Wählen Sie bis zu %s und senden Sie.",
+        "Between %(min)s and %(max)s %(unit)s.": "Zwischen %(min)s und %(max)s %(unit)s.",
+      },
+    });
+    assert.equal(kindHint(poll), "Wählen Sie bis zu 2 und senden Sie.");
+    assert.equal(rangeText({ min: 0, max: 10, unit: "mg" }), "Zwischen 0 und 10 mg.");
+    assert.equal(rangeText({}), "Any number."); // not in this catalogue: English
+  });
+});
