@@ -44,6 +44,7 @@ CONVERTED = [
     "static/js/ballot-base.js",
     "static/js/ballot-ranking.js",
     "static/js/ballot.js",
+    "static/js/render.js",
 ]
 
 # Words that are the same in every language: the product's name.

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 
+import { installFakeDom } from "./fake-dom.js";
+
 import {
   formatDate,
   formatNumber,
@@ -131,5 +133,25 @@ describe("converted modules", () => {
     assert.equal(kindHint(poll), "Wählen Sie bis zu 2 und senden Sie.");
     assert.equal(rangeText({ min: 0, max: 10, unit: "mg" }), "Zwischen 0 und 10 mg.");
     assert.equal(rangeText({}), "Any number."); // not in this catalogue: English
+  });
+
+  test("the case card's labels and patient phrase are translated; the case's own text is not", async () => {
+    installFakeDom();
+    const { renderCase, yearsText } = await import("../../static/js/render.js");
+    setCatalog({
+      language: "es",
+      plural: "nplurals=2; plural=(n != 1);",
+      messages: {
+        "%(age)s-year-old woman": "Mujer de %(age)s años",
+        "%s year": ["%s año", "%s años"],
+        Diagnosis: "Diagnóstico",
+      },
+    });
+    const card = renderCase({ id: 1, title: "Caso 1", patient: { age: 67, sex: "female" }, diagnosis: "Mieloma" });
+    assert.equal(card.querySelector('[data-testid="case-patient"]').textContent, "Mujer de 67 años");
+    assert.equal(card.querySelector("dt").textContent, "Diagnóstico");
+    assert.equal(card.querySelector('[data-testid="case-diagnosis"]').textContent, "Mieloma");
+    assert.equal(yearsText(1), "1 año");
+    assert.equal(yearsText(4), "4 años");
   });
 });
