@@ -45,6 +45,8 @@ CONVERTED = [
     "static/js/ballot-ranking.js",
     "static/js/ballot.js",
     "static/js/render.js",
+    "static/js/questions.js",
+    "static/js/questions-render.js",
 ]
 
 # Words that are the same in every language: the product's name.
