@@ -162,3 +162,10 @@ def test_the_page_carries_the_javascript_catalogue_of_its_language(client, spani
     assert "Filter" not in catalogue["messages"]
     english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '"messages": {}' in english  # English is the msgids themselves
+
+
+def test_the_language_cookie_is_server_only_and_lax(client, spanish_event):
+    event, _ = spanish_event
+    response = choose(client, "fr", f"/e/{event.code}/")
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "fr" and cookie["httponly"] and cookie["samesite"] == "Lax"
