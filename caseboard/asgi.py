@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from caseboard.bodylimit import RequestBodyLimit  # noqa: E402
 from caseboard.clientip import TrustedProxyMiddleware  # noqa: E402
 from caseboard.origins import SameOriginValidator  # noqa: E402
 from polls.live.routing import websocket_urlpatterns  # noqa: E402
@@ -18,7 +19,8 @@ from polls.live.routing import websocket_urlpatterns  # noqa: E402
 application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            # Too large a body is refused on its header, before Django reads it (caseboard/bodylimit.py).
+            "http": RequestBodyLimit(django_asgi_app),
             "websocket": SameOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     )

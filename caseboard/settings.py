@@ -275,6 +275,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Caseboard <no-reply@localhost>")
 
+# A file past the image limit is not kept in memory or on disk (cases/uploads.py), then Django's own.
+FILE_UPLOAD_HANDLERS = [
+    "cases.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 CASEBOARD = {
     "MAX_FRAME_BYTES": env_int("CASEBOARD_MAX_FRAME_BYTES", 4096),
     "RATE_LIMIT_FRAMES": env_int("CASEBOARD_RATE_LIMIT_FRAMES", 20),

@@ -41,10 +41,11 @@ from polls.models import (
     Option,
     Participant,
     Poll,
+    ProfileQuestion,
     Vote,
     new_join_code,
 )
-from polls.profiles import PROFILE_CHOICES
+from polls.profiles import BUILT_IN_CHOICES, BUILT_IN_KEYS, clean_options
 
 LIVE_READONLY = ("state", "results_visible")
 
@@ -115,12 +116,16 @@ def _choices(model, request: HttpRequest):
 
 
 class EventForm(forms.ModelForm):
+    # On the add page only: the template a new event's own questions start from (edited below
+    # the event once it is saved, ProfileQuestionInline).
     profile_fields = forms.MultipleChoiceField(
-        choices=PROFILE_CHOICES,
+        choices=BUILT_IN_CHOICES,
         required=False,
+        initial=BUILT_IN_KEYS,
         widget=forms.CheckboxSelectMultiple,
-        label="Profile questions at join",
-        help_text="Optional for participants; results can be split by them (small groups are merged).",
+        label="Start with these profile questions",
+        help_text="Asked at join, optional for participants; results can be split by them (small groups are "
+        "merged). Once the event is saved, edit them, remove them or add your own under “Profile questions”.",
     )
 
     # Ticked here, it covers the polls edited inline on the event's page (cases.forms).
@@ -129,7 +134,7 @@ class EventForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = (
-            "title", "code", "language", "moderators", "panelists", "profile_fields", "min_cell_size",
+            "title", "code", "language", "moderators", "panelists", "min_cell_size",
             "questions_enabled", "questions_moderated", "questions_names_allowed",
             "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement", "followup_days",
         )  # fmt: skip
@@ -177,7 +182,7 @@ class EventForm(forms.ModelForm):
 
     def clean_profile_fields(self) -> list[str]:
         chosen = set(self.cleaned_data["profile_fields"])
-        return [key for key, _ in PROFILE_CHOICES if key in chosen]  # catalogue order
+        return [key for key in BUILT_IN_KEYS if key in chosen]  # the template's order
 
 
 def _record_acknowledgements(request: HttpRequest, form, event_id: int, prefix: str) -> None:
@@ -202,6 +207,52 @@ def _complete_agenda(modeladmin: admin.ModelAdmin, request: HttpRequest, event: 
             "so that its polls appear in the console.",
             messages.WARNING,
         )
+
+
+class ProfileQuestionForm(forms.ModelForm):
+    """One of the event's profile questions; its answers typed one per line. Once the event has
+    gone live, participants' answers refer to its key and options: those are fixed then (the
+    label may still be corrected)."""
+
+    options = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
+        help_text="One answer per line, in the order phones show them.",
+    )
+
+    class Meta:
+        model = ProfileQuestion
+        fields = ("position", "key", "label", "options")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["options"] = "\n".join(self.instance.options)
+            if self.instance.event.status != "draft":
+                for name in ("key", "options"):
+                    self.fields[name].disabled = True
+
+    def clean_options(self) -> list[str]:
+        value = self.cleaned_data["options"]
+        if isinstance(value, list):  # a disabled field gives back its initial list
+            return value
+        if self.fields["options"].disabled:
+            return list(self.instance.options)
+        try:
+            return clean_options(value.splitlines())
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean_key(self) -> str:
+        return self.cleaned_data["key"].strip().lower()
+
+
+class ProfileQuestionInline(EventScoped, admin.TabularInline):
+    model = ProfileQuestion
+    form = ProfileQuestionForm  # two questions with one key: Django's formset names the duplicate
+    fields = ("position", "key", "label", "options")
+    verbose_name = "profile question"
+    verbose_name_plural = "Profile questions (asked at join, optional for participants; results split by them)"
+    extra = 0
 
 
 class AgendaItemInline(EventScoped, admin.TabularInline):
@@ -253,12 +304,12 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
             "Continuing-education credit and follow-up",
             {"fields": ("credit_hours", "credit_statement", "followup_days")},
         ),
-        ("Audience", {"fields": ("panelists", "profile_fields", "min_cell_size")}),
+        ("Audience", {"fields": ("panelists", "min_cell_size")}),
         ("Audience questions", {"fields": ("questions_enabled", "questions_moderated", "questions_names_allowed")}),
         ("Screens", {"fields": ("screen_links",)}),
         ("Live state (changed from the moderator console or the actions)", {"fields": live_fields}),
     )
-    inlines = (DisclosureInline, AgendaItemInline, PollInline)
+    inlines = (DisclosureInline, ProfileQuestionInline, AgendaItemInline, PollInline)
     actions = ("start_events", "end_events", "rotate_presenter_keys", "add_standard_polls", "copy_events",
                "download_case_files")  # fmt: skip
     change_form_template = "admin/polls/event/change_form.html"  # adds "Import a case file"
@@ -362,6 +413,21 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
+    def get_inlines(self, request: HttpRequest, obj: Event | None):
+        # A new event picks its questions from the template (the checkboxes); a saved one edits them.
+        inlines = super().get_inlines(request, obj)
+        return inlines if obj is not None else [i for i in inlines if i is not ProfileQuestionInline]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Event | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets  # a saved event's questions are edited in their own inline
+        # A new event: the built-in questions it starts with (the template), ticked by default.
+        return [
+            (name, {**options, "fields": (*options["fields"], "profile_fields")} if name == "Audience" else options)
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Event | None = None):
         fields = super().get_readonly_fields(request, obj)
         if obj is not None and not selectors.may_change_moderators(user=request.user, event=obj):
@@ -382,15 +448,21 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         _complete_agenda(self, request, form.instance)
         _record_acknowledgements(request, form, form.instance.pk, "Poll ")
-        if wanted is None:
-            return
-        ids = {user.pk for user in wanted}
+        if wanted is not None:
+            ids = {user.pk for user in wanted}
+            if not change:
+                ids.add(request.user.pk)  # whoever creates an event moderates it
+            try:
+                services.event_moderators_set(event_id=form.instance.pk, moderator_ids=ids, user=request.user)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        # Once the creator moderates the event (just above): the questions it starts with.
         if not change:
-            ids.add(request.user.pk)  # whoever creates an event moderates it
-        try:
-            services.event_moderators_set(event_id=form.instance.pk, moderator_ids=ids, user=request.user)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+            services.profile_questions_from_template(
+                event_id=form.instance.pk, keys=form.cleaned_data.get("profile_fields", []), user=request.user
+            )
+        elif any(f.model is ProfileQuestion and f.has_changed() for f in formsets):
+            services.profile_questions_changed(event_id=form.instance.pk, user=request.user)
 
     @admin.display(description="links")
     def screen_links(self, obj: Event) -> str:

@@ -168,7 +168,8 @@ def _builder(request: HttpRequest, case: Case, *, case_form=None, formsets=None,
         form, options = failed_poll[1:] if failed_poll and failed_poll[0] == key else _poll_forms(poll, case)
         fields = [(form[name], KIND_OF_FIELD.get(name, "")) for name in form.fields if name != ACKNOWLEDGE]
         poll_forms.append((poll, form, options, fields))
-    findings = unacknowledged_identifiers(case=case) if case.pk else []
+    # The case's texts and its polls': the list a link from the console (go-live refused) lands on.
+    findings = unacknowledged_identifiers(case=case, more=authoring.case_poll_texts(case)) if case.pk else []
     part_sections = [(name, heading, parts[name], noun) for name, heading, _, noun in case_forms.CASE_PARTS]
     context = {
         "acknowledge": {"name": ACKNOWLEDGE, "label": ACKNOWLEDGE_LABEL, "help": acknowledge_field().help_text},

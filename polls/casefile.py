@@ -22,7 +22,7 @@ from cases.models import Case, CaseFact, HistoryItem, Reference, StagingItem, Te
 from cases.selectors import cases_visible_to
 from cases.services import identifiers_acknowledged
 from polls.errors import DomainError
-from polls.models import CHOICE_KINDS, AgendaItem, Event, EventStatus, Option, Poll, new_join_code
+from polls.models import CHOICE_KINDS, AgendaItem, Event, EventStatus, Option, Poll, ProfileQuestion, new_join_code
 from polls.selectors import user_moderates
 from polls.services._common import audit, lock_event, publish_state
 from polls.services.authoring import created_once
@@ -332,7 +332,6 @@ def _carry_acknowledgements(source: Case, copy: Case) -> None:
 
 # Settings an event copied as a template keeps; its live state, people and schedule start afresh.
 TEMPLATE_FIELDS = (
-    "profile_fields",
     "min_cell_size",
     "questions_enabled",
     "questions_moderated",
@@ -357,6 +356,10 @@ def event_copy(*, event_id: int, user, title: str | None = None) -> Event:
     copy.save()
     if user is not None and user.is_authenticated:
         copy.moderators.add(user)
+    ProfileQuestion.objects.bulk_create(
+        ProfileQuestion(event=copy, key=q.key, label=q.label, options=list(q.options), position=q.position)
+        for q in source.profile_questions.all()
+    )
     for case in source.cases.order_by("agenda_items__position"):
         copied = case_file_import(data=case_file(case, event=source), user=user, event_id=copy.pk)
         _carry_acknowledgements(case, copied)

@@ -8,8 +8,8 @@ from django.db.models import Case as DbCase
 from django.db.models import CharField, Count, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform
 
-from polls.models import Poll, PollKind, PollState
-from polls.profiles import NOT_STATED, PROFILE_QUESTIONS, suppress
+from polls.models import Poll, PollKind, PollState, ProfileQuestion
+from polls.profiles import NOT_STATED, suppress
 from polls.tallies import audience_choices, audience_votes, choice_counts
 
 CHOICE_KINDS = (PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING)
@@ -69,12 +69,16 @@ def segments(poll: Poll, attribute: str, *, k: int) -> list[dict[str, Any]]:
     return suppress(found, k=k)
 
 
-def segments_by_attribute(poll: Poll, attributes: list[str], *, k: int) -> dict[str, list[dict[str, Any]]]:
-    """Splits appear once the poll is closed, for moderators and the room alike: a split that moved
-    with every ballot would give away each new voter's answer by the difference of two frames."""
+def segments_by_attribute(
+    poll: Poll, attributes: list[str] | None = None, *, k: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The poll split by these of its event's profile questions (all of them if None). Splits
+    appear once the poll is closed, for moderators and the room alike: a split that moved with
+    every ballot would give away each new voter's answer by the difference of two frames."""
     if poll.state != PollState.CLOSED or poll.opened_at is None:
         return {}
-    return {a: segments(poll, a, k=k) for a in attributes if a in PROFILE_QUESTIONS}
+    asked = ProfileQuestion.objects.filter(event_id=poll.event_id).values_list("key", flat=True)
+    return {a: segments(poll, a, k=k) for a in asked if attributes is None or a in attributes}
 
 
 # --------------------------------------------------------- panel versus audience

@@ -21,7 +21,8 @@ from django.db import models, transaction
 from cases import services as case_services
 from cases.models import Case, CaseFact, HistoryItem, Reference, Sex, StagingItem, TeachingPoint, TherapyLine
 from polls import selectors
-from polls.models import AgendaItem, Event, EventStatus, Option, Poll, PollKind, PollState
+from polls.models import AgendaItem, Event, EventStatus, Option, Poll, PollKind, PollState, ProfileQuestion
+from polls.profiles import built_in
 
 DEMO_CODE = "CASE2"
 DEMO_EVENT_TITLE = "Myeloma roundtable: sequencing at second relapse"
@@ -229,7 +230,10 @@ ORGANISER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         for model in ("case", "stagingitem", "historyitem", "therapyline", "casefact", "teachingpoint", "reference")
     },
     "polls": {
-        **{model: ("add", "change", "delete", "view") for model in ("event", "agendaitem", "poll", "option")},
+        **{
+            model: ("add", "change", "delete", "view")
+            for model in ("event", "agendaitem", "poll", "option", "profilequestion")
+        },
         **{model: ("view",) for model in ("moderatoraction", "participant", "vote")},
     },
 }
@@ -327,10 +331,13 @@ def _sync_event(case: Case, changes: Counter) -> tuple[Event, bool]:
     event = Event.objects.filter(code=DEMO_CODE).first()
     created = event is None
     if created:
-        event = Event.objects.create(
-            code=DEMO_CODE, title=DEMO_EVENT_TITLE, status=EventStatus.DRAFT, profile_fields=PROFILE_FIELDS
-        )
+        event = Event.objects.create(code=DEMO_CODE, title=DEMO_EVENT_TITLE, status=EventStatus.DRAFT)
         changes["created"] += 1
+    # The built-in questions, as the template gives them (an organiser may have edited the labels).
+    for position, question in enumerate(built_in(PROFILE_FIELDS), start=1):
+        if not ProfileQuestion.objects.filter(event=event, key=question["key"]).exists():
+            ProfileQuestion.objects.create(event=event, position=position, **question)
+            changes["created"] += 1
     if not AgendaItem.objects.filter(event=event, case=case).exists():
         AgendaItem.objects.create(event=event, case=case, position=1)
         changes["created"] += 1

@@ -38,6 +38,7 @@ ERROR_CODES: dict[str, str] = {
     "confirmation_required": _("Send confirm: true to do this."),
     "invalid_profile": _("That profile answer is not one this event offers."),
     "unknown_attribute": _("This event does not ask that profile question."),
+    "unknown_invitation": _("That panelist link is not part of this event."),
     "not_a_round": _("Only single-choice and rating-scale polls can be asked again as a round."),
     "poll_not_open": _("This poll has not been opened yet."),
     "poll_closed": _("This poll is closed."),
@@ -65,9 +66,12 @@ class DomainError(Exception):
     """An expected refusal with a stable code; its message is safe to show to users (lazy: str()
     it in the reader's language)."""
 
-    def __init__(self, code: str, message: str | None = None) -> None:
+    def __init__(self, code: str, message: str | None = None, **details) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"Unknown error code {code!r}")
         self.code = code
         self.message = message or ERROR_CODES[code]
+        # Extra fields of the error frame for a client to act on (documented per code in
+        # docs/protocol.md), e.g. the cases whose flagged text stops an event going live.
+        self.details = details
         super().__init__(str(self.message))

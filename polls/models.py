@@ -34,6 +34,10 @@ def new_presenter_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_invitation_nonce() -> str:
+    return secrets.token_hex(16)
+
+
 class EventStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     LIVE = "live", "Live"
@@ -83,9 +87,6 @@ class Event(models.Model):
         blank=True,
         help_text="Faculty whose votes are kept apart.",
     )
-    profile_fields = models.JSONField(
-        default=list, blank=True, help_text="Optional profile questions asked at join (keys of PROFILE_QUESTIONS)."
-    )
     min_cell_size = models.PositiveSmallIntegerField(
         default=5, help_text="Segments with fewer respondents are merged into “other” everywhere."
     )
@@ -108,6 +109,12 @@ class Event(models.Model):
     screen_point = models.ForeignKey(
         "cases.TeachingPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
+    # A focus too long for the projector at a readable size is split into pages (presenter.js):
+    # the projector reports how many its focus (`screen_page_focus`, stage.js stageFocusKey)
+    # needs, and next/back step through them before moving along the agenda.
+    screen_page = models.PositiveSmallIntegerField(default=0, editable=False)
+    screen_pages = models.PositiveSmallIntegerField(default=1, editable=False)
+    screen_page_focus = models.CharField(max_length=80, blank=True, editable=False)
     # How the projector shows approved free-text answers: as a list or as a word cloud.
     text_view = models.CharField(
         max_length=8, choices=[("list", "List"), ("cloud", "Word cloud")], default="list", editable=False
@@ -351,6 +358,10 @@ class Participant(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # A panelist who came by invitation link instead of an account: one identity per invitation.
+    invitation = models.OneToOneField(
+        "PanelistInvitation", null=True, blank=True, on_delete=models.RESTRICT, related_name="participant"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -359,12 +370,69 @@ class Participant(models.Model):
                 fields=["event", "user"], condition=models.Q(user__isnull=False), name="participant_user_once"
             ),
             models.CheckConstraint(
-                condition=models.Q(is_panelist=False) | models.Q(user__isnull=False), name="panelist_has_user"
+                condition=(
+                    models.Q(is_panelist=False) | models.Q(user__isnull=False) | models.Q(invitation__isnull=False)
+                ),
+                name="panelist_has_user_or_invitation",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Participant {self.pk}"
+
+
+PROFILE_KEY_REGEX = r"^[a-z][a-z0-9_]{0,19}$"
+
+
+class ProfileQuestion(models.Model):
+    """One optional question an event asks its participants at join ("Specialty"), whose answers
+    split results into segments. The event's own: the built-in three (polls/profiles.py) are a
+    template that new events and the demo start from."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="profile_questions")
+    key = models.CharField(
+        max_length=20,
+        validators=[RegexValidator(PROFILE_KEY_REGEX, "Lower-case letters, digits and _, starting with a letter.")],
+        help_text="A short name for exports and answers (for example specialty); fixed once the event is live.",
+    )
+    label = models.CharField(max_length=100, help_text="The question as phones show it.")
+    options = models.JSONField(default=list, help_text="The answers offered, in order.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["event", "key"], name="profile_question_key_once")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PanelistInvitation(models.Model):
+    """A link that makes whoever opens it one named panelist of the event, without an account.
+
+    The link carries a signed token (polls/panel_links.py) naming this row and its nonce; the
+    row decides whether it still holds. Revoking it ends the panel rights of every browser that
+    opened it (their sockets are closed)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="panelist_invitations")
+    display_name = models.CharField(max_length=80, help_text="How the moderator knows this panelist.")
+    # Random per invitation: a token signed for a deleted row whose id is reused names a nonce that no longer exists.
+    nonce = models.CharField(max_length=32, default=new_invitation_nonce, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class AnswerStatus(models.TextChoices):

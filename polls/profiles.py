@@ -6,9 +6,12 @@ from typing import Any
 
 from polls.errors import DomainError
 
-# The organiser picks which of these an event asks (Event.profile_fields).
-PROFILE_QUESTIONS: dict[str, dict[str, Any]] = {
-    "specialty": {
+# The template every event can start from (new events in the admin, the demo, events that
+# existed before questions were the organiser's: migration 0017). An event asks its own
+# questions (ProfileQuestion rows), which may be these, edited ones or others.
+BUILT_IN_QUESTIONS: list[dict[str, Any]] = [
+    {
+        "key": "specialty",
         "label": "Specialty",
         "options": [
             "Medical oncology",
@@ -22,40 +25,65 @@ PROFILE_QUESTIONS: dict[str, dict[str, Any]] = {
             "Other",
         ],
     },
-    "setting": {
+    {
+        "key": "setting",
         "label": "Practice setting",
         "options": ["Academic centre", "Community practice", "Non-academic hospital", "Other"],
     },
-    "experience": {
+    {
+        "key": "experience",
         "label": "Years in practice",
         "options": ["Under 5", "5 to 10", "11 to 20", "Over 20"],
     },
-}
-PROFILE_CHOICES = [(key, q["label"]) for key, q in PROFILE_QUESTIONS.items()]
+]
+BUILT_IN_KEYS = [q["key"] for q in BUILT_IN_QUESTIONS]
+BUILT_IN_CHOICES = [(q["key"], q["label"]) for q in BUILT_IN_QUESTIONS]
 OTHER_SEGMENT = "other"
 NOT_STATED = "not stated"
+# Bounds of an organiser's question: what a phone's select and a segment card can show.
+MAX_OPTIONS = 30
+MAX_OPTION_LENGTH = 100
 
 
-def questions_payload(keys: list[str]) -> list[dict[str, Any]]:
-    return [
-        {"key": key, "label": PROFILE_QUESTIONS[key]["label"], "options": PROFILE_QUESTIONS[key]["options"]}
-        for key in keys
-        if key in PROFILE_QUESTIONS
-    ]
+def built_in(keys: list[str]) -> list[dict[str, Any]]:
+    """The built-in questions with these keys, in the template's order."""
+    return [dict(q, options=list(q["options"])) for q in BUILT_IN_QUESTIONS if q["key"] in keys]
 
 
-def clean_answers(answers: Any, *, asked: list[str]) -> dict[str, str]:
+def clean_options(options: Any) -> list[str]:
+    """An organiser's answer options: at least two, distinct, non-empty, of bounded length."""
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise DomainError("bad_request", "The options must be a list of texts.")
+    cleaned = [" ".join(o.split()) for o in options]
+    cleaned = [o for o in cleaned if o]
+    if len(cleaned) < 2:
+        raise DomainError("bad_request", "A profile question needs at least two answers to choose from.")
+    if len(cleaned) > MAX_OPTIONS:
+        raise DomainError("bad_request", f"A profile question offers at most {MAX_OPTIONS} answers.")
+    if any(len(o) > MAX_OPTION_LENGTH for o in cleaned):
+        raise DomainError("bad_request", f"An answer is at most {MAX_OPTION_LENGTH} characters long.")
+    if len({o.casefold() for o in cleaned}) != len(cleaned):
+        raise DomainError("bad_request", "Two answers are the same: offer each once.")
+    if NOT_STATED in {o.casefold() for o in cleaned} or OTHER_SEGMENT in {o for o in cleaned}:
+        # "not stated" and "other" are the names of the segments of skipped and merged answers.
+        raise DomainError("bad_request", "“not stated” and “other” (lower case) name segments of their own.")
+    return cleaned
+
+
+def clean_answers(answers: Any, *, questions: list[dict[str, Any]]) -> dict[str, str]:
     """Keep only answers to questions the event asks, with one of the offered options."""
     if not isinstance(answers, dict):
         raise DomainError("bad_request", "answers must be an object.")
+    asked = {q["key"]: q for q in questions}
     clean: dict[str, str] = {}
     for key, value in answers.items():
-        if key not in asked or key not in PROFILE_QUESTIONS:
+        question = asked.get(key)
+        if question is None:
             raise DomainError("invalid_profile", f"{str(key)[:40]!r} is not asked in this event.")
         if value is None or value == "":
             continue  # skipping a question is always allowed
-        if value not in PROFILE_QUESTIONS[key]["options"]:
-            raise DomainError("invalid_profile", f"Not an offered answer to {PROFILE_QUESTIONS[key]['label']}.")
+        if value not in question["options"]:
+            raise DomainError("invalid_profile", f"Not an offered answer to {question['label']}.")
         clean[key] = value
     return clean
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils.crypto import constant_time_compare
 
 from cases.models import Case, CaseFact, CaseImage, TeachingPoint
@@ -24,8 +24,10 @@ from polls.models import (
     CaseFactReveal,
     Disclosure,
     Event,
+    PanelistInvitation,
     Participant,
     Poll,
+    ProfileQuestion,
     QuestionUpvote,
     TeachingPointReveal,
     Vote,
@@ -133,6 +135,37 @@ def participant_id_from_session(*, session, event_id: int) -> int | None:
     return value if isinstance(value, int) else None
 
 
+PANEL_INVITATION_SESSION_KEY = "caseboard_panel_invitations"
+
+
+def invited_panelist_id(*, session, event_id: int) -> int | None:
+    """The participant id of the panelist this browser was invited as (by a panelist link), while
+    that invitation stands; None if it never opened one for the event or it was revoked since."""
+    granted = session.get(PANEL_INVITATION_SESSION_KEY, {}) if session is not None else {}
+    invitation_id = granted.get(str(event_id)) if isinstance(granted, dict) else None
+    if not isinstance(invitation_id, int):
+        return None
+    return (
+        Participant.objects.filter(
+            invitation_id=invitation_id, invitation__event_id=event_id, invitation__revoked_at__isnull=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def panel_invitation_revoked(*, session, event_id: int) -> bool:
+    """This browser opened a panelist link of the event that has since been revoked."""
+    granted = session.get(PANEL_INVITATION_SESSION_KEY, {}) if session is not None else {}
+    invitation_id = granted.get(str(event_id)) if isinstance(granted, dict) else None
+    return isinstance(invitation_id, int) and invited_panelist_id(session=session, event_id=event_id) is None
+
+
+def panelist_invitations(*, event: Event) -> QuerySet[PanelistInvitation]:
+    """The event's panelist invitations for its console, the standing ones first."""
+    return PanelistInvitation.objects.filter(event=event).order_by(F("revoked_at").asc(nulls_first=True), "id")
+
+
 def participant_for_session(*, session, event: Event) -> Participant | None:
     pid = participant_id_from_session(session=session, event_id=event.id)
     if pid is None:
@@ -186,7 +219,7 @@ def poll_results(*, poll: Poll) -> PollResults:
         **counted.moderator,
         **panel,
         **comparisons.rounds_detail(poll),
-        "segments": comparisons.segments_by_attribute(poll, event.profile_fields, k=k),
+        "segments": comparisons.segments_by_attribute(poll, k=k),
     }
     public = {**counted.public, **panel, **comparisons.rounds_detail(poll, revealed_only=True)}
     if not poll.preferred_revealed and "concordance" in public:
@@ -282,6 +315,37 @@ def agenda(*, event_id: int) -> list[AgendaCase]:
         )
         for item in items
     ]
+
+
+def profile_questions(*, event_id: int) -> list[dict[str, Any]]:
+    """The profile questions the event asks, in order: `{"key", "label", "options"}` each."""
+    return [
+        {"key": key, "label": label, "options": list(options)}
+        for key, label, options in ProfileQuestion.objects.filter(event_id=event_id).values_list(
+            "key", "label", "options"
+        )
+    ]
+
+
+def profile_keys(*, event_id: int) -> list[str]:
+    """The keys of the event's profile questions, in order (the attributes results can be split by)."""
+    return list(ProfileQuestion.objects.filter(event_id=event_id).values_list("key", flat=True))
+
+
+def participants_profiles(participant_ids: Sequence[int]) -> dict[int, dict[str, str] | None]:
+    """participant_profile of many participants in one query."""
+    rows = Participant.objects.filter(pk__in=set(participant_ids)).values_list("pk", "profile", "profile_set_at")
+    return {
+        pk: None if set_at is None else (profile if isinstance(profile, dict) else {}) for pk, profile, set_at in rows
+    }
+
+
+def participant_profile(*, participant_id: int) -> dict[str, str] | None:
+    """The participant's own profile answers, or None if they never saved any (their phone shows them)."""
+    row = Participant.objects.filter(pk=participant_id).values_list("profile", "profile_set_at").first()
+    if row is None or row[1] is None:
+        return None
+    return row[0] if isinstance(row[0], dict) else {}
 
 
 def participant_ballots(*, participant_id: int) -> dict[int, dict[str, Any]]:

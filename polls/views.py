@@ -24,7 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from caseboard import i18n, throttle
 from caseboard.clientip import request_client_ip
 from caseboard.middleware import CSP
-from polls import exports, invitations, joins, protocol, selectors, services
+from cases.forms import ACKNOWLEDGE, ACKNOWLEDGE_LABEL, acknowledge_field
+from polls import exports, invitations, joins, panel_links, protocol, selectors, services
 from polls.errors import DomainError
 from polls.protocol import Role, outbound
 
@@ -240,7 +241,10 @@ def participant_state(request: HttpRequest, code: str) -> HttpResponse:
     poll_id = message["poll"]
     ballot = selectors.participant_ballots(participant_id=pid).get(poll_id) if poll_id else None
     questions = outbound.questions_text(message["questions"], participant_id=pid)
-    text = protocol.personal_state(message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)), questions)
+    profile = protocol.dumps(protocol.my_profile(selectors.participant_profile(participant_id=pid)))
+    text = protocol.personal_state(
+        message["public"], protocol.dumps(protocol.my_vote(poll_id, ballot)), questions, profile
+    )
     return HttpResponse(text, content_type="application/json")
 
 
@@ -337,7 +341,8 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
     presenter_link = request.build_absolute_uri(
         reverse("presenter", kwargs={"code": event.code}) + f"?key={event.presenter_token}"
     )
-    config = _page_config(request, event, Role.MODERATOR)
+    # The workspace page of a case (case 0 standing for the id), for the console's links to flagged text.
+    config = _page_config(request, event, Role.MODERATOR, author_case_url=reverse("author-case", args=[0]))
     return render(
         request,
         "polls/moderator.html",
@@ -349,29 +354,106 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
             # The console is in its moderator's own language (LocaleMiddleware: the cookie, else
             # the browser's), whatever the event's.
             "language_switch": i18n.switcher_choices(request, translation.get_language()),
+            # The quick poll's "I have checked the flagged text", worded as on the workspace.
+            "acknowledge": {"name": ACKNOWLEDGE, "label": ACKNOWLEDGE_LABEL, "help": acknowledge_field().help_text},
+            "panelist_links": _panelist_links(request, event),
+            "panel_form_error": request.session.pop(PANEL_FORM_ERROR_KEY, None),
         },
     )
 
 
 @never_cache
-@login_required
 @require_GET
 def panelist(request: HttpRequest, code: str) -> HttpResponse:
-    """The panel's own voting view: the phone screen, bound to the user instead of the session."""
+    """The panel's own voting view: the phone screen, bound to a panelist link opened in this
+    browser (polls/panel_links.py) or to a logged-in panelist's account instead of the session."""
     try:
         event = selectors.event_by_code(code=code)
     except selectors.EventNotFound:
         raise Http404("No event with that code.") from None
-    if not request.user.is_authenticated:
-        return redirect(f"{settings.LOGIN_URL}?next={request.path}")
-    try:
-        services.panelist_participant(event=event, user=request.user)
-    except DomainError:
-        # Said as it is: the event exists (its code is on the projector), this account is not on its panel.
-        return render(request, "polls/not_panelist.html", {"event": event}, status=403)
+    invited = selectors.invited_panelist_id(session=request.session, event_id=event.id) is not None
+    if not invited:
+        if selectors.panel_invitation_revoked(session=request.session, event_id=event.id):
+            return render(request, "polls/panel_link_invalid.html", {"event": event, "revoked": True}, status=403)
+        if not request.user.is_authenticated:
+            return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+        try:
+            services.panelist_participant(event=event, user=request.user)
+        except DomainError:
+            # Said as it is: the event exists (its code is on the projector), this account is not on its panel.
+            return render(request, "polls/not_panelist.html", {"event": event}, status=403)
     joins.record_code_in_use(_client_ip(request), event.code)
     config = _page_config(request, event, Role.PANELIST)
     return render(request, "polls/participant.html", {"event": event, "config": config, "panel": True})
+
+
+@never_cache
+@require_GET
+def panelist_invitation_accept(request: HttpRequest, code: str, token: str) -> HttpResponse:
+    """A panelist link: this browser becomes the invitation's panelist (no account), then goes to
+    the panel view, so the token leaves the address bar (and any Referer) at once."""
+    try:
+        # Unknown codes count against the address's guessing budget, as on the join page.
+        event = _find_event(request, code)
+    except _TooManyJoins:
+        return _too_many(request)
+    if event is None:
+        return render(request, "404.html", status=404)
+    invitation = panel_links.invitation_from_token(token, event=event)
+    if invitation is None:
+        # Forged, mistyped, another event's or withdrawn: the same answer for each.
+        return render(request, "polls/panel_link_invalid.html", {"event": event}, status=403)
+    services.invited_panelist_participant(invitation=invitation)
+    # A new session key for the raised rights: a session id planted before the link was opened
+    # (session fixation) does not become a panelist's.
+    request.session.cycle_key()
+    granted = request.session.get(selectors.PANEL_INVITATION_SESSION_KEY, {})
+    granted = granted if isinstance(granted, dict) else {}
+    granted[str(event.id)] = invitation.pk
+    request.session[selectors.PANEL_INVITATION_SESSION_KEY] = granted
+    return redirect("panelist", code=event.code)
+
+
+@never_cache
+@login_required
+@require_POST
+def panelist_invitations(request: HttpRequest, code: str) -> HttpResponse:
+    """The console's panelist links: create one (name) or withdraw one (revoke=<id>)."""
+    try:
+        event = selectors.event_for_moderator(user=request.user, code=code)
+    except selectors.EventNotFound:
+        raise Http404("No event with that code.") from None
+    revoke = request.POST.get("revoke")
+    try:
+        if revoke is not None:
+            if not revoke.isdigit():
+                raise DomainError("unknown_invitation")
+            services.panelist_invitation_revoke(event_id=event.id, invitation_id=int(revoke), user=request.user)
+        else:
+            services.panelist_invitation_create(
+                event_id=event.id, display_name=request.POST.get("name", ""), user=request.user
+            )
+    except DomainError as exc:
+        request.session[PANEL_FORM_ERROR_KEY] = exc.message
+    return redirect(reverse("moderator", kwargs={"code": event.code}) + "#panelists-heading")
+
+
+PANEL_FORM_ERROR_KEY = "caseboard_panel_form_error"
+
+
+def _panelist_links(request: HttpRequest, event) -> list[dict]:
+    return [
+        {
+            "invitation": invitation,
+            "url": request.build_absolute_uri(
+                reverse(
+                    "panelist-invitation",
+                    kwargs={"code": event.code, "token": panel_links.invitation_token(invitation)},
+                )
+            ),
+        }
+        for invitation in selectors.panelist_invitations(event=event)
+    ]
 
 
 @never_cache
@@ -393,10 +475,14 @@ def poll_results(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 @require_GET
 def moderator_home(request: HttpRequest) -> HttpResponse:
     """Where a moderator lands after logging in: the console of the event he moderates (a live
-    one first, else the newest), or the join page when he moderates none."""
+    one first, else the newest); with none, the authoring workspace if he may prepare cases or
+    events (a new moderator starts there), else the join page (a panelist, say)."""
     events = selectors.events_moderated_by(user=request.user)
     event = events.filter(status="live").order_by("-started_at", "-created_at").first() or events.first()
-    return redirect("moderator", code=event.code) if event else redirect("landing")
+    if event:
+        return redirect("moderator", code=event.code)
+    may_author = request.user.has_perm("polls.add_event") or request.user.has_perm("cases.add_case")
+    return redirect("author") if may_author else redirect("landing")
 
 
 @never_cache

@@ -200,7 +200,7 @@ async def stop_live_runtime(communicators=()) -> None:
     from django.db import connections
 
     from polls.live.hub import Hub
-    from polls.live.votewriter import WRITERS, BallotReader
+    from polls.live.votewriter import WRITERS, ParticipantReader
     from tests.live import FRAME_TIMEOUT_S
 
     for communicator in communicators:
@@ -220,7 +220,7 @@ async def stop_live_runtime(communicators=()) -> None:
             [*hub._tasks, *hub.coalescer.tasks(), *hub.questions_coalescer.tasks(), *hub._audience_pacers.values()]
         )
         await hub.close()  # leaves its groups; its tasks have ended
-    for writer in (*WRITERS.values(), BallotReader):
+    for writer in (*WRITERS.values(), ParticipantReader):
         writer._by_loop.pop(loop, None)
     await cancel_and_wait([task for task in asyncio.all_tasks(loop) if task is not asyncio.current_task()])
     await close_layer_connections()

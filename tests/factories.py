@@ -12,7 +12,8 @@ from django.contrib.sessions.backends.cached_db import SessionStore
 
 from cases.models import Case, Reference, TeachingPoint, TherapyLine
 from polls import selectors, services
-from polls.models import AgendaItem, Event, Option, Participant, Poll
+from polls.models import AgendaItem, Event, Option, Participant, Poll, ProfileQuestion
+from polls.profiles import built_in
 
 _codes = itertools.count(1)
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -55,11 +56,14 @@ def make_teaching_point(case: Case, **fields) -> TeachingPoint:
     return point
 
 
-def make_event(*, moderators=(), cases=None, status="draft", **fields) -> Event:
+def make_event(*, moderators=(), cases=None, status="draft", profile_fields=(), **fields) -> Event:
+    """An event; `profile_fields`: keys of the built-in profile questions it asks (polls/profiles.py)."""
     event = Event.objects.create(
         title=fields.pop("title", "Test roundtable"), code=fields.pop("code", next_code()), status=status, **fields
     )
     event.moderators.set(moderators)
+    for position, question in enumerate(built_in(list(profile_fields))):
+        ProfileQuestion.objects.create(event=event, position=position, **question)
     for position, case in enumerate(cases or []):
         AgendaItem.objects.create(event=event, case=case, position=position)
     return event

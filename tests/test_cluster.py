@@ -72,3 +72,106 @@ def test_vote_on_one_worker_reaches_a_screen_on_another():
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "ok: vote on worker" in result.stdout
+
+
+# ------------------------------------------------ nginx's body limits (issue 16: case images)
+
+
+@pytest.fixture
+def nginx_before_an_echo(tmp_path):
+    """nginx rendered from deploy/nginx.conf.template as `make cluster` renders it, in front of a
+    stand-in upstream that answers 200 "received N bytes": what nginx lets through reaches it."""
+    import http.server
+    import threading
+    import time
+    from pathlib import Path
+
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        if REQUIRE_SERVICES:
+            pytest.fail("nginx is required for the body-limit test")
+        pytest.skip("SKIPPED: nginx is not installed")
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (the stdlib's name)
+            length = int(self.headers.get("Content-Length", 0))
+            while length > 0:
+                length -= len(self.rfile.read(min(length, 1 << 20)))
+            body = f"received {self.headers.get('Content-Length')} bytes".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = free_port()
+    root = Path(__file__).resolve().parent.parent
+    conf = (
+        (root / "deploy" / "nginx.conf.template")
+        .read_text()
+        .format(
+            run_dir=tmp_path,
+            upstreams=f"        server 127.0.0.1:{upstream.server_address[1]};",
+            host="127.0.0.1",
+            port=port,
+            static_root=tmp_path,
+        )
+    )
+    (tmp_path / "nginx.conf").write_text(conf)
+    process = subprocess.Popen(
+        [nginx, "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"], cwd=tmp_path, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError(process.stderr.read().decode() if process.poll() is not None else "no nginx")
+                time.sleep(0.1)  # waiting for a subprocess to listen
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
+        upstream.shutdown()
+        upstream.server_close()
+
+
+def post_through(port: int, path: str, size: int, send_body: bool = True) -> tuple[int, str]:
+    """POST `size` bytes; without `send_body` only the header says how many (nginx answers on it)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.putrequest("POST", path)
+    connection.putheader("Content-Type", "application/octet-stream")
+    connection.putheader("Content-Length", str(size))
+    connection.endheaders()
+    if send_body:
+        connection.send(b"\0" * size)
+    response = connection.getresponse()
+    answer = (response.status, response.read().decode())
+    connection.close()
+    return answer
+
+
+def test_nginx_takes_image_sized_bodies_only_on_the_authoring_pages(nginx_before_an_echo):
+    from cases.images import MAX_UPLOAD_BYTES
+
+    port = nginx_before_an_echo
+    image = MAX_UPLOAD_BYTES  # an image at the limit, plus a little of the page's other fields
+    for path in ("/author/cases/1/", "/author/cases/new/", "/admin/cases/case/1/change/"):
+        assert post_through(port, path, image + 4096) == (200, f"received {image + 4096} bytes"), path
+    # Everywhere else the 1 MB limit stays: a vote, a join, the home page.
+    for path in ("/e/CASE2/vote", "/", "/authority/", "/e/CASE2/author/"):
+        assert post_through(port, path, 2 * 2**20, send_body=False)[0] == 413, path
+    assert post_through(port, "/e/CASE2/vote", 4096) == (200, "received 4096 bytes")
+    # Past the image limit, nginx refuses the authoring page's body in words, not a bare 413.
+    status, text = post_through(port, "/author/cases/1/", 50 * 2**20, send_body=False)
+    assert status == 413 and "larger than 10 MB, the limit for a case image" in text

@@ -24,7 +24,7 @@ from polls.errors import DomainError
 from polls.joins import join_blocked, record_join_failure
 from polls.live.hub import Hub, audience
 from polls.live.ratelimit import TokenBucket
-from polls.live.votewriter import WRITERS, BallotReader
+from polls.live.votewriter import WRITERS, ParticipantReader
 from polls.protocol import Role, inbound, outbound
 
 logger = logging.getLogger(__name__)
@@ -306,7 +306,7 @@ class EventConsumer(AsyncWebsocketConsumer):
         except AccessRevoked:
             await self.revoke()
         except DomainError as exc:
-            await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message))
+            await self.reply(protocol.error_frame(ref=ref, code=exc.code, message=exc.message, **exc.details))
         except DatabaseError:
             logger.warning("database unavailable while handling a %s frame", self.role, exc_info=True)
             await self.reply(protocol.error_frame(ref=ref, code="unavailable"))
@@ -353,6 +353,7 @@ class EventConsumer(AsyncWebsocketConsumer):
 
 class ParticipantConsumer(EventConsumer):
     role = Role.PARTICIPANT
+    my_profile_json: str | None = None  # this phone's own profile answers, serialised for its `state`
 
     def authorise(self, code: str) -> int | None:
         session = self.scope.get("session")
@@ -364,14 +365,17 @@ class ParticipantConsumer(EventConsumer):
             self.participant_id = selectors.participant_id_from_session(session=session, event_id=event_id)
         if self.participant_id is None:
             return None
-        self.follow(selectors.participant_ballots(participant_id=self.participant_id))
+        self.follow(
+            selectors.participant_ballots(participant_id=self.participant_id),
+            selectors.participant_profile(participant_id=self.participant_id),
+        )
         return event_id
 
     async def admitted(self, code: str, ip: str) -> int:
         """A phone that joined the event before (its session says so) is admitted without the
         database thread: the event id from this process's memory, the session from its cache
-        (Redis in production) on a pool thread, and its earlier ballots read with those of every phone joining
-        meanwhile (BallotReader, one query per batch). A join burst of thousands then queues no
+        (Redis in production) on a pool thread, and its earlier ballots and profile read with those of every
+        phone joining meanwhile (ParticipantReader, two queries per batch). A join burst of thousands then queues no
         trip per phone in front of the ballots (issue 17). Anything else, a first connection to
         an event this process has not seen, a refusal, goes the way of admit()."""
         event_id = selectors.remembered_event_id(code=code)
@@ -386,14 +390,15 @@ class ParticipantConsumer(EventConsumer):
         if not isinstance(participant_id, int):
             return await super().admitted(code, ip)
         self.participant_id = participant_id
-        ballots = await BallotReader.current().submit(participant_id)
+        ballots, profile = await ParticipantReader.current().submit(participant_id)
         if self.past_admit_deadline():
             raise Refused(CLOSE_TRY_AGAIN_LATER)  # as in admit(): its client has given up
-        self.follow(ballots)
+        self.follow(ballots, profile)
         return event_id
 
-    def follow(self, ballots: dict[int, dict]) -> None:
-        """What this phone's socket keeps of its participant: its ballots (for `my_vote`)."""
+    def follow(self, ballots: dict[int, dict], profile: dict[str, str] | None) -> None:
+        """What this phone's socket keeps of its participant: its ballots (for `my_vote`) and its
+        profile answers (`my_profile`)."""
         self.ballots = ballots
         self._my_vote_json: dict[int | None, str] = {}
         self.resets_seen: dict[int, int] = {}
@@ -402,6 +407,7 @@ class ParticipantConsumer(EventConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.questions_delta = query.get("questions") == ["delta"]
         self.questions_seen: int | None = None
+        self.my_profile_json = protocol.dumps(protocol.my_profile(profile))
 
     def forget_reset_ballot(self, message: dict) -> None:
         """A poll whose votes were reset since this socket last heard of it: its ballot is gone."""
@@ -434,7 +440,9 @@ class ParticipantConsumer(EventConsumer):
             questions_json = (
                 outbound.questions_text(questions, participant_id=self.participant_id) if questions else None
             )
-            text = protocol.personal_state(message["public"], self.my_vote_json(message["poll"]), questions_json)
+            text = protocol.personal_state(
+                message["public"], self.my_vote_json(message["poll"]), questions_json, self.my_profile_json
+            )
         else:
             text = message["public"]
         await self.send(text_data=text)
@@ -448,6 +456,8 @@ class ParticipantConsumer(EventConsumer):
         return cached
 
     async def after_ack(self, reply: dict) -> None:
+        if "profile" in reply:  # the ack of a `profile` frame: the next state shows the new answers
+            self.my_profile_json = protocol.dumps(protocol.my_profile(reply["profile"]))
         ballot = protocol.ballot_from_ack(reply)
         if ballot is not None:
             self.ballots[reply["poll"]] = ballot
@@ -498,20 +508,37 @@ class ModeratorConsumer(EventConsumer):
 
 
 class PanelistConsumer(ParticipantConsumer):
-    """Faculty voting from their own view: the same ballots, counted apart from the audience."""
+    """Faculty voting from their own view: the same ballots, counted apart from the audience.
+
+    A panelist is either a browser that opened a panelist link (the invitation, kept in its
+    session) or a logged-in account on the event's panel."""
 
     role = Role.PANELIST
+    invited: bool = False
+    # The panel answers no profile questions: its state carries no `my_profile` (the class default).
 
     def authorise(self, code: str) -> int | None:
         event = selectors.event_by_code(code=code)
-        user = self.scope.get("user")
-        if not user or not user.is_authenticated:
-            return None
-        try:
-            self.participant_id = services.panelist_participant(event=event, user=user).id
-        except DomainError:
-            return None
+        session = self.scope.get("session")
+        self.participant_id = selectors.invited_panelist_id(session=session, event_id=event.id)
+        self.invited = self.participant_id is not None
+        if not self.invited:
+            user = self.scope.get("user")
+            if not user or not user.is_authenticated:
+                return None
+            try:
+                self.participant_id = services.panelist_participant(event=event, user=user).id
+            except DomainError:
+                return None
         self.ballots = selectors.participant_ballots(participant_id=self.participant_id)
         self._my_vote_json: dict[int | None, str] = {}
         self.resets_seen: dict[int, int] = {}
         return event.id
+
+    def still_allowed(self) -> bool:
+        # An invited panelist holds the panel only while the link stands: a withdrawn link
+        # closes the socket (services.panelist_invitation_revoke announces the change).
+        if not self.invited:
+            return True
+        invited_now = selectors.invited_panelist_id(session=self.scope.get("session"), event_id=self.event_id)
+        return invited_now == self.participant_id

@@ -1,5 +1,5 @@
 """Group commit: one writer per server process and kind of write batches every socket's ballots
-(and, the same way, every socket's upvotes, and the ballots a joining phone reads back).
+(and, the same way, every socket's upvotes, and what a joining phone reads back).
 
 Every `database_sync_to_async` call of a process runs on one thread, so a process that gave each
 ballot its own call and transaction wrote a few hundred ballots per second and made every
@@ -99,14 +99,15 @@ class UpvoteWriter(GroupCommit):
         return services.question_upvotes(requests)
 
 
-class BallotReader(GroupCommit):
-    """The ballots each joining phone cast before (for `my_vote`), read for every phone that
-    joins meanwhile in one query: a join burst is a few trips to the database thread, not one
-    per phone (issue 17)."""
+class ParticipantReader(GroupCommit):
+    """What each joining phone reads back of its participant: the ballots it cast before (for
+    `my_vote`) and its profile answers (`my_profile`), read for every phone that joins meanwhile
+    in two queries: a join burst is a few trips to the database thread, not one per phone (issue 17)."""
 
-    def write(self, participant_ids: Sequence[int]) -> list[dict[int, dict[str, Any]]]:
+    def write(self, participant_ids: Sequence[int]) -> list[tuple[dict[int, dict[str, Any]], dict | None]]:
         ballots = selectors.participants_ballots(participant_ids)
-        return [ballots[participant_id] for participant_id in participant_ids]
+        profiles = selectors.participants_profiles(participant_ids)
+        return [(ballots[pid], profiles.get(pid)) for pid in participant_ids]
 
 
 # By the `batched` name a client frame type declares (polls/protocol/inbound.py).

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('polls', '0020_stage_screens'),
+        ('polls', '0021_panelists_profile_questions_stage_pages'),
     ]
 
     operations = [

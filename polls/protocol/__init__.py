@@ -26,6 +26,7 @@ from polls.protocol.outbound import (
     ballot_from_ack,
     dumps,
     error_frame,
+    my_profile,
     my_vote,
     personal_state,
     with_server_time,
@@ -50,6 +51,7 @@ __all__ = [
     "my_vote",
     "parse",
     "types_for",
+    "my_profile",
     "personal_state",
     "with_server_time",
 ]

@@ -434,6 +434,12 @@ def _quick_options(value: Any) -> list[str]:
     return [item for item in value if item.strip()]
 
 
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise DomainError("bad_request", "acknowledge must be true or false.")
+    return value
+
+
 def _bound(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DomainError("bad_request", "min and max must be numbers.")
@@ -458,6 +464,8 @@ def _unit(value: Any) -> str:
         "min": Field(_bound, required=False),
         "max": Field(_bound, required=False),
         "unit": Field(_unit, required=False, missing=""),
+        # "I have checked the flagged text", as on the workspace's poll form (issue 16).
+        "acknowledge": Field(_flag, required=False, missing=False),
     },
 )
 def add_poll(command: Command, caller: Caller) -> dict[str, Any]:
@@ -470,6 +478,7 @@ def add_poll(command: Command, caller: Caller) -> dict[str, Any]:
         question=command.question,
         options=command.options,
         numeric=(command.min, command.max, command.unit),
+        acknowledged=command.acknowledge,
     )
     return outbound.ack_frame(ref=command.ref, poll=poll.id, case=poll.case_id)
 
@@ -548,6 +557,29 @@ def show_screen(command: Command, caller: Caller) -> dict[str, Any]:
         user=caller.user,
     )
     return outbound.ack_frame(ref=command.ref, screen=event.screen)
+
+
+def _focus(value: Any) -> str:
+    # What a focus key may be is the service's rule (services.stage_pages_set); the type is the wire's.
+    if not isinstance(value, str) or len(value) > 200:
+        raise DomainError("bad_request", "focus must be a short string.")
+    return value
+
+
+def _pages(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError("bad_request", "pages must be a whole number.")
+    return value
+
+
+@client_frame(
+    "stage_pages",
+    roles=frozenset({Role.PRESENTER}),
+    fields={"ref": OPTIONAL_REF, "focus": Field(_focus), "pages": Field(_pages)},
+)
+def stage_pages(command: Command, caller: Caller) -> dict[str, Any]:
+    services.stage_pages_set(event_id=caller.event_id, focus=command.focus, pages=command.pages)
+    return outbound.ack_frame(ref=command.ref)
 
 
 @client_frame("set_theme", roles=MODERATORS, fields={"ref": OPTIONAL_REF, "theme": Field(_choice("theme"))})

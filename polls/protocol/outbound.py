@@ -3,7 +3,7 @@
 `SERVER_FRAMES` lists each type's top-level fields; docs/protocol.md is checked against it.
 A change is read once, serialised once for the public (phones, projector) and once for
 moderators, and carried by the channel layer as text (`frames_message`); a phone's own ballot
-and the server's clock are spliced into the shared text as it goes out.
+its own profile answers and the server's clock are spliced into the shared text as it goes out.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from polls.protocol.payloads import (
 # Every server frame type and its top-level fields (a `results` frame adds its kind's detail).
 SERVER_FRAMES: dict[str, tuple[str, ...]] = {
     "state": (
-        "type", "version", "event", "case", "poll", "results", "teaching_points", "my_vote", "server_time", "agenda",
-        "questions",
+        "type", "version", "event", "case", "poll", "results", "teaching_points", "my_vote", "my_profile",
+        "server_time", "agenda", "questions",
     ),
     "results": ("type", "poll", "total", "version"),
     "ack": ("type", "ref", "poll", "options", "value", "text", "confidence", "results", "question", "votes"),
@@ -62,9 +62,9 @@ def ack_frame(*, ref: str | None, poll: int | None = None, **extra: Any) -> dict
     return frame
 
 
-def error_frame(*, ref: str | None, code: str, message: str | None = None) -> dict[str, Any]:
+def error_frame(*, ref: str | None, code: str, message: str | None = None, **details: Any) -> dict[str, Any]:
     assert code in ERROR_CODES, code
-    return {"type": "error", "ref": ref, "code": code, "message": message or ERROR_CODES[code]}
+    return {"type": "error", "ref": ref, "code": code, "message": message or ERROR_CODES[code], **details}
 
 
 def pong_frame(*, ref: str | None) -> dict[str, Any]:
@@ -135,7 +135,13 @@ def state_frames(*, event_id: int) -> dict[str, dict[str, Any]]:
     ]
     results = results_frames(poll=poll) if poll is not None and poll.state != "draft" else None
     facts = selectors.revealed_fact_ids(event_id=event_id) if case else set()
-    base = {"type": "state", "version": event.state_version, "event": event_payload(event), "teaching_points": points}
+    profile_questions = selectors.profile_questions(event_id=event.id)
+    base = {
+        "type": "state",
+        "version": event.state_version,
+        "event": event_payload(event, profile_questions=profile_questions),
+        "teaching_points": points,
+    }
     public = {
         **base,
         "case": case_payload(case, revealed_facts=facts) if case else None,
@@ -159,20 +165,31 @@ def my_vote(poll_id: int | None, ballot: dict[str, Any] | None) -> dict[str, Any
     return {"poll": poll_id, **ballot}
 
 
-def personal_state(state_text: str, my_vote_json: str, questions_json: str | None = None) -> str:
+def personal_state(
+    state_text: str, my_vote_json: str, questions_json: str | None = None, my_profile_json: str | None = None
+) -> str:
     """A shared, already-serialised state frame with one phone's own ballot (serialised), its
-    `questions` frame and the server's clock spliced in: the state is serialised once per change
-    for thousands of phones, and each costs one string concatenation."""
+    `questions` frame, its own profile answers (`my_profile`, for participants) and the server's
+    clock spliced in: the state is serialised once per change for thousands of phones, and each
+    costs one string concatenation."""
     questions = ',"questions":' + questions_json if questions_json is not None else ""
+    profile = ',"my_profile":' + my_profile_json if my_profile_json is not None else ""
     return (
         state_text[:-1]
         + ',"my_vote":'
         + my_vote_json
         + questions
+        + profile
         + ',"server_time":'
         + str(time.time_ns() // 1_000_000)
         + "}"
     )
+
+
+def my_profile(answers: dict[str, str] | None) -> dict[str, str] | None:
+    """The participant's own profile answers as carried in `state`: null until they answered
+    (or skipped every question with Save), then their answers (`{}` when all were skipped)."""
+    return None if answers is None else dict(answers)
 
 
 def with_server_time(state_text: str, questions_json: str | None = None) -> str:

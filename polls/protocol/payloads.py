@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from polls.profiles import questions_payload
-
 # ---------------------------------------------------------------- serializers
 
 
-def event_payload(event) -> dict[str, Any]:
+def event_payload(event, *, profile_questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The event; `profile_questions` are its own (selectors.profile_questions)."""
     return {
         "id": event.id,
         "code": event.code,
         "title": event.title,
         "status": event.status,
-        "profile_questions": questions_payload(list(event.profile_fields)),
+        "profile_questions": profile_questions,
         "segment": event.presenter_segment or None,
         "min_cell_size": event.min_cell_size,
         "screen": event.screen,
         "teaching_point": event.screen_point_id,
+        "page": {"focus": event.screen_page_focus, "index": event.screen_page, "count": event.screen_pages},
         "theme": event.theme,
         "text_view": event.text_view,
     }

@@ -24,7 +24,6 @@ from polls.models import (
     PollState,
     TeachingPointReveal,
 )
-from polls.profiles import PROFILE_QUESTIONS
 from polls.reports import svg
 from polls.reports.outcomes import outcome_levels
 
@@ -200,6 +199,7 @@ class EventReport:
     cases: list[CaseReport]
     timeline: list[TimelineEntry]
     min_cell_size: int
+    profile_questions: list[dict[str, Any]] = field(default_factory=list)  # the event's own (key, label, options)
     credit_claims: int = 0  # counted only: a claim is never joined to answers
     outcomes: list[Any] = field(default_factory=list)  # Moore's levels (polls.reports.outcomes)
     questions: list[Any] = field(default_factory=list)  # approved audience questions (selectors.QuestionItem)
@@ -233,6 +233,9 @@ ACTIONS = {
     "show_segments": "Split shown on the projector",
     "set_moderators": "Moderators changed",
     "rotate_presenter_key": "Presenter link renewed",
+    "invite_panelist": "Panelist link created",
+    "set_profile_questions": "Profile questions changed",
+    "revoke_panelist": "Panelist link withdrawn",
     "export": "Downloaded",
     "publish_recap": "Recap published",
     "withdraw_recap": "Recap withdrawn",
@@ -320,11 +323,13 @@ def _option_figures(poll: Poll, results: dict[str, Any], total: int) -> list[Opt
 def _segments(poll: Poll, results: dict[str, Any]) -> list[SegmentTable]:
     option_ids = [str(o.id) for o in poll.options.all()]
     tables = []
-    for attribute, rows in results.get("segments", {}).items():
+    split = results.get("segments", {})
+    labels = {q["key"]: q["label"] for q in selectors.profile_questions(event_id=poll.event_id)} if split else {}
+    for attribute, rows in split.items():
         tables.append(
             SegmentTable(
                 attribute=attribute,
-                label=PROFILE_QUESTIONS.get(attribute, {}).get("label", attribute),
+                label=labels.get(attribute, attribute),
                 rows=[
                     SegmentRow(
                         segment=row["segment"],
@@ -494,6 +499,7 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
         cases=case_reports,
         timeline=_timeline(event),
         min_cell_size=event.min_cell_size,
+        profile_questions=selectors.profile_questions(event_id=event.id),
         credit_claims=event.credit_claims.count(),
         # What the room was shown: approved questions in its order (pending and dismissed never
         # reached the room; names are left out, as for every participant input in the report).

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.utils.crypto import salted_hmac
 
+from polls import selectors
 from polls.models import AnswerStatus, Event, Option, Participant, Vote, VoteChoice
-from polls.profiles import PROFILE_QUESTIONS
 from polls.reports.build import EventReport, PollReport
 
 LEGACY_HEADER = [
@@ -146,7 +146,7 @@ def pseudonym(event: Event, participant_id: int) -> str:
 def _profiles(event: Event, participant_ids: set[int]) -> dict[int, dict[str, str]]:
     """Profile answers for ballot rows, only where the participant's whole combination of answers is
     shared by at least min_cell_size of the event's voters; everyone else's are marked suppressed."""
-    asked = [a for a in event.profile_fields if a in PROFILE_QUESTIONS]
+    asked = selectors.profile_keys(event_id=event.id)
     rows = dict(Participant.objects.filter(pk__in=participant_ids).values_list("id", "profile"))
     combos = {pid: tuple((profile or {}).get(a, "") for a in asked) for pid, profile in rows.items()}
     sizes = Counter(combos.values())
@@ -160,7 +160,7 @@ def _profiles(event: Event, participant_ids: set[int]) -> dict[int, dict[str, st
 
 
 def profile_header(event: Event) -> list[str]:
-    return [f"profile_{a}" for a in event.profile_fields if a in PROFILE_QUESTIONS]
+    return [f"profile_{a}" for a in selectors.profile_keys(event_id=event.id)]
 
 
 def ballot_rows(report: EventReport, *, with_profile: bool = False) -> Iterator[dict[str, Any]]:

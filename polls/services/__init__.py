@@ -5,7 +5,14 @@ to change live state. Each function is keyword-only and states its precondition.
 """
 
 from polls.services.access import event_moderators_set, presenter_key_rotate
-from polls.services.audience import panelist_participant, poll_new_round, profile_set, segments_show
+from polls.services.audience import (
+    panelist_participant,
+    poll_new_round,
+    profile_questions_changed,
+    profile_questions_from_template,
+    profile_set,
+    segments_show,
+)
 from polls.services.authoring import agenda_complete, quick_poll_add, standard_polls_add
 from polls.services.credit import credit_claim
 from polls.services.flow import (
@@ -29,6 +36,11 @@ from polls.services.followups import (
     followups_send,
 )
 from polls.services.moderation import answer_moderate, answers_approve_waiting, poll_duplicate, poll_reset
+from polls.services.panel import (
+    invited_panelist_participant,
+    panelist_invitation_create,
+    panelist_invitation_revoke,
+)
 from polls.services.questions import (
     UpvoteOutcome,
     UpvoteRequest,
@@ -54,7 +66,7 @@ from polls.services.reveals import (
     teaching_point_hide,
     teaching_point_reveal,
 )
-from polls.services.stage import screen_show, screen_step, text_view_set, theme_set
+from polls.services.stage import screen_show, screen_step, stage_pages_set, text_view_set, theme_set
 from polls.services.votes import VoteOutcome, VoteRequest, participant_join, vote_cast, votes_cast
 
 __all__ = [
@@ -83,6 +95,11 @@ __all__ = [
     "fact_hide",
     "fact_reveal",
     "panelist_participant",
+    "profile_questions_changed",
+    "profile_questions_from_template",
+    "invited_panelist_participant",
+    "panelist_invitation_create",
+    "panelist_invitation_revoke",
     "participant_join",
     "poll_new_round",
     "profile_set",
@@ -102,6 +119,7 @@ __all__ = [
     "report_recorded",
     "screen_show",
     "screen_step",
+    "stage_pages_set",
     "segments_show",
     "standard_polls_add",
     "poll_close",

@@ -23,6 +23,13 @@ def audit(event: Event, user, action: str, target: str = "") -> None:
     )
 
 
+def stage_pages_reset(event: Event) -> list[str]:
+    """The projector's focus changes: its pages are unknown until the projector reports them
+    (services.stage_pages_set). Returns the fields to save."""
+    event.screen_page, event.screen_pages, event.screen_page_focus = 0, 1, ""
+    return ["screen_page", "screen_pages", "screen_page_focus"]
+
+
 def publish_state(event: Event) -> None:
     """Every screen of the event gets a new `state` once the transaction commits."""
     announce.state_changed(event_id=event.id)

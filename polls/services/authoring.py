@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Min
 
+from cases.forms import ACKNOWLEDGE
 from cases.models import Case, TherapyLine
 from cases.selectors import unacknowledged_identifiers
 from cases.services import identifiers_acknowledged
@@ -199,8 +200,16 @@ def _case_write(user, case_form, parts, references, images, acknowledged: bool, 
     if images is not None:
         _save_ordered(images, parent_field="case", parent=case, uploaded_by=user if user.is_authenticated else None)
     if acknowledged:
-        identifiers_acknowledged(case=case, user=user, findings=unacknowledged_identifiers(case=case))
+        # Everything the page lists under "Patient identifiers": the case's texts and its polls'.
+        found = unacknowledged_identifiers(case=case, more=case_poll_texts(case))
+        identifiers_acknowledged(case=case, user=user, findings=found)
     return case
+
+
+def case_poll_texts(case: Case) -> list[tuple[str, str]]:
+    """(where, text) of every poll of the case, as the guard reads them when its event goes live."""
+    polls = Poll.objects.filter(case=case).prefetch_related("options").order_by("event_id", "position", "id")
+    return [text for poll in polls for text in poll_texts(poll)]
 
 
 def poll_home_event(case: Case) -> int | None:
@@ -290,6 +299,15 @@ def _poll_write(user, case: Case, poll_form, options, acknowledged: bool, labels
     return poll
 
 
+def _quick_poll_acknowledge(event, user, poll: Poll) -> None:
+    """Record the quick poll's own findings as acknowledged, audited as one action of the event."""
+    own = f"Poll {poll.pk}:"
+    findings = [f for f in unacknowledged_identifiers(case=poll.case, more=poll_texts(poll)) if f[0].startswith(own)]
+    if findings:
+        identifiers_acknowledged(case=poll.case, user=user, findings=findings)
+        audit(event, user, "acknowledge_identifiers", f"poll:{poll.pk}")
+
+
 def poll_texts(poll: Poll) -> list[tuple[str, str]]:
     """(where, text) of what a poll shows, as the identifier guard reads it at go-live."""
     texts = [(f"Poll {poll.pk}: question", poll.question), (f"Poll {poll.pk}: rationale", poll.preferred_rationale)]
@@ -354,10 +372,15 @@ def quick_poll_add(
     question: str,
     options: list[str],
     numeric: tuple[float | None, float | None, str] = (None, None, ""),
+    acknowledged: bool = False,
 ) -> Poll:
     """The user moderates the event; a draft poll asked on the spot joins the case on screen (or
     `case_id`, a case of its agenda) after that case's last poll, checked by the same rules as the
-    authoring workspace's poll form. The same `ref` again returns the poll it made."""
+    authoring workspace's poll form. The same `ref` again returns the poll it made.
+
+    `acknowledged` is the console's "I have checked the flagged text": the poll's own findings are
+    then recorded as acknowledged by the user (where, kind, fingerprint; never the text) and
+    audited. The case's other texts are not: the moderator has not seen them in this form."""
     event = lock_event(event_id)
     made = receipt_find(user=user, ref=f"console:{ref}", kind="poll")
     if made is not None:
@@ -379,6 +402,7 @@ def quick_poll_add(
         "numeric_unit": unit,
         "options-TOTAL_FORMS": str(len(options)),
         "options-INITIAL_FORMS": "0",
+        ACKNOWLEDGE: "on" if acknowledged else "",
     }
     for n, label in enumerate(options):
         data[f"options-{n}-label"], data[f"options-{n}-ORDER"] = label, str(n + 1)
@@ -405,5 +429,7 @@ def quick_poll_add(
         _save_ordered(formset, parent_field="poll", parent=poll)
     AuthoringReceipt.objects.create(user=user, ref=f"console:{ref}", kind="poll", object_id=poll.pk)
     audit(event, user, "add_poll", f"poll:{poll.pk}")
+    if acknowledged:
+        _quick_poll_acknowledge(event, user, poll)
     publish_state(event)
     return poll

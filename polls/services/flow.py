@@ -12,7 +12,14 @@ from cases.identifiers import KINDS
 from polls import selectors
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, EventStatus, Poll, PollState, StageScreen
-from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
+from polls.services._common import (
+    audit,
+    lock_event,
+    poll_locked,
+    publish_results,
+    publish_state,
+    stage_pages_reset,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +65,8 @@ def _refuse_unacknowledged_identifiers(event: Event) -> None:
         "unacknowledged_identifiers",
         f"{len(findings)} passage(s) may identify a patient: {places}{more}. Remove them, or acknowledge "
         "each on its case's page (“I have checked the flagged text”), then start again.",
+        # Which cases, so that the console can link to each one's page (ids and titles: no text).
+        cases=[{"id": case.id, "title": case.title} for case in dict.fromkeys(case for case, *_ in findings)],
     )
 
 
@@ -99,7 +108,7 @@ def case_show(*, event_id: int, case_id: int, user) -> Event:
     if event.current_poll_id and not Poll.objects.filter(pk=event.current_poll_id, case_id=case_id).exists():
         event.current_poll = None
     event.screen = StageScreen.CASE
-    event.save(update_fields=["current_case", "current_poll", "screen"])
+    event.save(update_fields=["current_case", "current_poll", "screen", *stage_pages_reset(event)])
     audit(event, user, "show_case", f"case:{case_id}")
     publish_state(event)
     return event
@@ -129,7 +138,9 @@ def poll_open(*, event_id: int, poll_id: int, user, duration: int | None = None)
     event.current_poll = poll
     event.current_case_id = poll.case_id
     event.screen = StageScreen.POLL
-    event.save(update_fields=["status", "started_at", "current_poll", "current_case", "screen"])
+    event.save(
+        update_fields=["status", "started_at", "current_poll", "current_case", "screen", *stage_pages_reset(event)]
+    )
     audit(event, user, "open_poll", f"poll:{poll.id}")
     publish_state(event)
     return poll
@@ -186,7 +197,7 @@ def _set_results_visible(*, event_id: int, poll_id: int, user, visible: bool) ->
         event.current_poll = poll
         event.current_case_id = poll.case_id
         event.screen = StageScreen.POLL
-        event.save(update_fields=["current_poll", "current_case", "screen"])
+        event.save(update_fields=["current_poll", "current_case", "screen", *stage_pages_reset(event)])
     audit(event, user, "reveal_results" if visible else "hide_results", f"poll:{poll.id}")
     publish_state(event)
     # A results frame read before this commit may carry the old visibility; one read after supersedes it.

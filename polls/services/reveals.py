@@ -7,7 +7,14 @@ from django.db import transaction
 from cases.models import CaseFact, TeachingPoint
 from polls.errors import DomainError
 from polls.models import CaseFactReveal, Event, PollState, StageScreen, TeachingPointReveal
-from polls.services._common import audit, lock_event, poll_locked, publish_results, publish_state
+from polls.services._common import (
+    audit,
+    lock_event,
+    poll_locked,
+    publish_results,
+    publish_state,
+    stage_pages_reset,
+)
 
 
 def _teaching_point_for_event(event: Event, teaching_point_id: int) -> TeachingPoint:
@@ -29,7 +36,7 @@ def teaching_point_reveal(*, event_id: int, teaching_point_id: int, user) -> Tea
         event.current_poll = None
     event.screen = StageScreen.TEACHING
     event.screen_point = point
-    event.save(update_fields=["current_case", "current_poll", "screen", "screen_point"])
+    event.save(update_fields=["current_case", "current_poll", "screen", "screen_point", *stage_pages_reset(event)])
     audit(event, user, "reveal_teaching_point", f"teaching_point:{point.id}")
     publish_state(event)
     return point

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from polls.errors import DomainError
 from polls.models import AgendaItem, Event, Poll, StageScreen, StageTheme, TeachingPointReveal
-from polls.services._common import audit, lock_event, poll_locked, publish_state
+from polls.services._common import audit, lock_event, poll_locked, publish_state, stage_pages_reset
 
 
 @transaction.atomic
@@ -50,6 +50,7 @@ def screen_show(
     if screen == StageScreen.DISCLOSURES and not event.disclosures.exists():
         raise DomainError("invalid_transition", "This event has no disclosures: add them on its admin page first.")
     event.screen = screen
+    fields += stage_pages_reset(event)
     event.save(update_fields=fields)
     target = f"screen:{screen}" + (f" poll:{poll_id}" if poll_id else "")
     target += f" teaching_point:{teaching_point_id}" if teaching_point_id else ""
@@ -98,7 +99,7 @@ def _step_teaching_point(event: Event, direction: int) -> bool:
     if not points or not 0 <= target < len(points):
         return False
     event.screen_point_id = points[target]
-    event.save(update_fields=["screen_point"])
+    event.save(update_fields=["screen_point", *stage_pages_reset(event)])
     return True
 
 
@@ -110,6 +111,13 @@ def screen_step(*, event_id: int, direction: int, user) -> Event:
     if direction not in (1, -1):
         raise DomainError("bad_request", "direction must be 1 or -1.")
     event = lock_event(event_id)
+    if event.screen_page_focus and 0 <= event.screen_page + direction < event.screen_pages:
+        # A focus split into pages (it does not fit the projector at a readable size): its pages first.
+        event.screen_page += direction
+        event.save(update_fields=["screen_page"])
+        audit(event, user, "step", f"page:{event.screen_page + 1}/{event.screen_pages}")
+        publish_state(event)
+        return event
     if event.screen == StageScreen.TEACHING and _step_teaching_point(event, direction):
         audit(event, user, "step", f"teaching_point:{event.screen_point_id}")
         publish_state(event)
@@ -131,8 +139,36 @@ def screen_step(*, event_id: int, direction: int, user) -> Event:
         event.current_poll_id = poll_id
     elif event.current_poll_id and not Poll.objects.filter(pk=event.current_poll_id, case_id=case_id).exists():
         event.current_poll = None
-    event.save(update_fields=["screen", "current_case", "current_poll"])
+    event.save(update_fields=["screen", "current_case", "current_poll", *stage_pages_reset(event)])
     audit(event, user, "step", f"poll:{poll_id}" if poll_id else f"case:{case_id}")
+    publish_state(event)
+    return event
+
+
+MAX_STAGE_PAGES = 20
+MAX_FOCUS_LENGTH = Event._meta.get_field("screen_page_focus").max_length
+
+
+@transaction.atomic
+def stage_pages_set(*, event_id: int, focus: str, pages: int) -> Event:
+    """The projector's report: the focus it shows (`focus`, a short text, stage.js stageFocusKey)
+    needs `pages` pages (1–20) at a readable size. A new focus starts on its first page; the
+    same focus keeps its page (within the new count). Nothing changes, and nobody is told, when
+    the report repeats what is known."""
+    if not isinstance(focus, str) or not 0 < len(focus) <= MAX_FOCUS_LENGTH:
+        raise DomainError("bad_request", f"focus must be a text of 1–{MAX_FOCUS_LENGTH} characters.")
+    if isinstance(pages, bool) or not isinstance(pages, int) or not 1 <= pages <= MAX_STAGE_PAGES:
+        raise DomainError("bad_request", f"pages must be a whole number from 1 to {MAX_STAGE_PAGES}.")
+    current = Event.objects.select_for_update().get(pk=event_id)
+    if current.screen_page_focus == focus and current.screen_pages == pages:
+        return current
+    event = lock_event(event_id)
+    if event.screen_page_focus != focus:
+        event.screen_page = 0
+    event.screen_page = min(event.screen_page, pages - 1)
+    event.screen_pages, event.screen_page_focus = pages, focus
+    event.save(update_fields=["screen_page", "screen_pages", "screen_page_focus"])
+    # Not audited: the projector's layout, not a moderator's decision (the steps through it are).
     publish_state(event)
     return event
 

@@ -17,7 +17,7 @@ export const QUICK_PRESETS = {
 };
 
 /** The `add_poll` frame's fields from the form's values; options one per line, blank lines dropped. */
-export function quickPollFields({ kind, question, options, min, max, unit, caseId }) {
+export function quickPollFields({ kind, question, options, min, max, unit, caseId, acknowledge = false }) {
   const fields = { kind, question: question.trim() };
   if (CHOICE_KINDS.includes(kind)) {
     fields.options = options
@@ -31,6 +31,8 @@ export function quickPollFields({ kind, question, options, min, max, unit, caseI
     if (unit.trim()) fields.unit = unit.trim();
   }
   if (caseId) fields.case = Number(caseId);
+  // "I have checked the flagged text": sent only when ticked, as the workspace's box.
+  if (acknowledge) fields.acknowledge = true;
   return fields;
 }
 
@@ -68,6 +70,7 @@ export function createQuickPoll(form, send) {
       max: field("max").value,
       unit: field("unit").value,
       caseId: caseSelect.value,
+      acknowledge: field("acknowledge_identifiers").checked,
     });
     send(fields, submit);
   });
@@ -101,6 +104,8 @@ export function createQuickPoll(form, send) {
       field("min").value = "";
       field("max").value = "";
       field("unit").value = "";
+      // A tick covers the poll it was given for, not the next one.
+      field("acknowledge_identifiers").checked = false;
     },
     markPicked() {
       caseSelect.dataset.picked = "true";

@@ -3,7 +3,15 @@
 // work anywhere on the console except in form fields and dialogs (a clicker sends them too).
 
 import { show } from "./dom.js";
-import { SCREENS, clickerAction, screenDescription, stageScreen, unblankScreen } from "./stage.js";
+import {
+  SCREENS,
+  clickerAction,
+  pageText,
+  screenDescription,
+  stagePage,
+  stageScreen,
+  unblankScreen,
+} from "./stage.js";
 
 export function createStageControls(ui, { send, isBusy }) {
   let state = null;
@@ -23,6 +31,10 @@ export function createStageControls(ui, { send, isBusy }) {
     const screen = stageScreen(state);
     ui.nowScreen.textContent = screenDescription(state);
     ui.nowScreen.dataset.screen = screen;
+    // A focus the projector split into pages: which one the room sees (next/back step through them).
+    const page = pageText(stagePage(state));
+    ui.nowPage.textContent = page ? `${page}: next and back turn the page` : "";
+    show(ui.nowPage, Boolean(page));
     const ended = state.event.status === "ended";
     for (const button of ui.screenButtons) {
       button.setAttribute("aria-pressed", String(button.dataset.screen === screen));

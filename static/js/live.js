@@ -22,6 +22,7 @@ const CONNECT_TIMEOUT_MS = 10000;
 const HEARTBEAT_MS = 20000;
 const SILENCE_LIMIT_MS = 50000;
 const RETRY_VOTE_MS = 2000;
+const CLOSE_UNAUTHORISED = 4403; // polls/live/consumers.py: the right to this screen is gone
 // Errors after which the same vote may be sent again with the same ref.
 const RETRYABLE = new Set(["unavailable", "rate_limited", "server_error"]);
 // The tally of each poll kind in a results frame (docs/protocol.md, `results`): `counts` for the
@@ -194,11 +195,18 @@ export class LiveConnection {
       }
       this.handleFrame(frame, "ws");
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (closed) => {
       clearTimeout(handshake);
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopHeartbeat();
+      if (opened && closed.code === CLOSE_UNAUTHORISED && this.config.role === "panelist") {
+        // The panelist link was withdrawn (or the account left the panel): retrying cannot
+        // help, and the page itself says what happened.
+        this.stopped = true;
+        window.location.reload();
+        return;
+      }
       this.socketClosed(opened);
     });
   }

@@ -2,6 +2,7 @@
 // its live results, comparisons, free-text queue and profile split.
 
 import { agendaShape, createAgenda } from "./console-agenda.js";
+import { findingList } from "./console-findings.js";
 import { createNowPanel } from "./console-now.js";
 import { createQuickPoll } from "./console-quickpoll.js";
 import { createStageControls } from "./console-stage.js";
@@ -39,6 +40,7 @@ const ui = {
   presenterSegment: byTestId("presenter-segment-select"),
   presenterSegmentNote: byTestId("presenter-segment-note"),
   nowScreen: byTestId("now-screen"),
+  nowPage: byTestId("now-page"),
   screenControls: byTestId("screen-controls"),
   screenButtons: [...byTestId("screen-controls").querySelectorAll("button[data-screen]")],
   stageNext: byTestId("stage-next"),
@@ -118,7 +120,7 @@ const live = new LiveConnection(config, {
   onError(error) {
     const command = settle(error.ref);
     const what = command ? `Could not ${COMMAND_TEXT[command.type] || command.type}: ` : "";
-    report(`${what}${error.message}`);
+    report(`${what}${error.message}`, findingList(error, config.author_case_url));
   },
   onStatus(status) {
     setStatusPill(ui.status, status);
@@ -130,7 +132,7 @@ const live = new LiveConnection(config, {
   },
 });
 
-function report(message) {
+function report(message, more = null) {
   ui.notice.replaceChildren();
   ui.errors.replaceChildren(
     h(
@@ -143,6 +145,7 @@ function report(message) {
         "Dismiss",
       ),
     ),
+    ...(more ? [more] : []),
   );
 }
 
@@ -301,3 +304,18 @@ quickPollForm.elements.namedItem("case").addEventListener("change", () => quickP
 
 attachQuestions(live, config);
 live.start();
+
+// Panelist links: "Copy link" puts the link on the clipboard (or selects it where the browser
+// refuses the clipboard, so that Ctrl+C does the rest).
+for (const button of document.querySelectorAll("[data-copy-link]")) {
+  button.addEventListener("click", async () => {
+    const field = button.parentElement.querySelector("input.panelist-url");
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      field.select();
+      button.textContent = "Press Ctrl+C";
+    }
+  });
+}

@@ -281,7 +281,10 @@ function renderWaiting() {
 function render() {
   renderWaiting();
   renderPoll();
-  if (profile && !isPanel) profile.update(state && state.event.status !== "ended" ? state.event.profile_questions : []);
+  if (profile && !isPanel) {
+    const asked = state && state.event.status !== "ended" ? state.event.profile_questions : [];
+    profile.update(asked, state ? state.my_profile : undefined);
+  }
   const points = (state && state.teaching_points) || [];
   show(ui.teaching, points.length > 0);
   if (changed(ui.teachingList, points)) renderTeachingPoints(ui.teachingList, points, { level: 3 });

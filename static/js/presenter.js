@@ -20,7 +20,18 @@ import {
   syncClock,
 } from "./render.js";
 import { watchPresence } from "./presence.js";
-import { clickerAction, fitScale, stagePoint, stagePollBody, stageScreen, unblankScreen } from "./stage.js";
+import {
+  clickerAction,
+  fitScale,
+  packPages,
+  pageText,
+  stageFocusKey,
+  stagePage,
+  stagePoint,
+  stagePollBody,
+  stageScreen,
+  unblankScreen,
+} from "./stage.js";
 
 const config = readConfig();
 // `?theme=dark` (or light) shows this screen in that theme whatever the event's: a preview of the other one.
@@ -49,6 +60,7 @@ const ui = {
   teachingList: byTestId("teaching-list"),
   teachingHeading: byTestId("teaching-heading"),
   blank: byTestId("blank"),
+  page: byTestId("stage-page"),
 };
 const slides = [...ui.stage.querySelectorAll(".stage-slide")];
 
@@ -98,19 +110,98 @@ function renderStatus() {
 
 const root = document.documentElement;
 
-/** Scale the shown slide's text (rem) down until it fits the stage: long content shrinks, never clips. */
+// Below this scale text is too small for the back of a room (body text, 1rem, under 19 px at
+// 1080p): a focus that would need less is split into pages instead, stepped through with next/back.
+// Above it, shrinking keeps the whole focus in one view (results with their split, say), which a
+// room follows better than pages.
+const READABLE_FLOOR = 0.6;
+// What a page is made of: the smallest blocks that read on their own. Containers around them
+// stay; a unit off the page is taken out of the layout (.off-page).
+const UNIT = "p, li, h1, h2, h3, h4, h5, h6, figure, table, .fact, .compare, .segment, svg, img";
+// Kept on every page, like a running head: what the slide is about (and its heading comes first).
+const ON_EVERY_PAGE = ".case-header, .stage-context, .stage-poll-head, .stage-question, .view-toggle";
+const OFF_PAGE = "off-page";
+const reported = new Set(); // focus:pages this projector already told the server
+
+function setFit(scale) {
+  root.style.setProperty("--fit", String(scale));
+}
+
+function slideFits(slide) {
+  return slide.scrollHeight <= slide.clientHeight + 1 && slide.scrollWidth <= slide.clientWidth + 1;
+}
+
+/** The slide's page units in reading order: the outermost UNIT elements, or leaves. */
+function pageUnits(slide) {
+  const units = [];
+  const walk = (element) => {
+    for (const child of element.children) {
+      if (child.hidden || child.matches("script, template") || child.matches(ON_EVERY_PAGE)) continue;
+      if (child.matches(UNIT) || child.children.length === 0) units.push(child);
+      else walk(child);
+    }
+  };
+  walk(slide);
+  return units;
+}
+
+function showUnits(units, start, end) {
+  units.forEach((unit, i) => unit.classList.toggle(OFF_PAGE, i < start || i >= end));
+}
+
+/** Split the slide into pages when it would not fit at the readable floor; show the page the
+ * moderator is on. Returns how many pages the focus needs. */
+function paginate(slide) {
+  for (const unit of slide.querySelectorAll(`.${OFF_PAGE}`)) unit.classList.remove(OFF_PAGE);
+  setFit(READABLE_FLOOR);
+  if (slideFits(slide)) return 1;
+  const units = pageUnits(slide);
+  if (units.length < 2) return 1;
+  const pages = packPages(
+    units,
+    (start, end) => {
+      showUnits(units, start, end);
+      return slideFits(slide);
+    },
+    (unit) => /^H[1-6]$/.test(unit.tagName),
+  );
+  const index = Math.min(stagePage(state).index, pages.length - 1);
+  showUnits(units, ...pages[index]);
+  return pages.length;
+}
+
+/** Tell the server how many pages this focus needs here (once per focus and count), so that
+ * next/back step through them and the console says "Page 2 of 3". The console's preview does not. */
+function reportPages(count) {
+  if (!state || window.top !== window.self) return;
+  const focus = stageFocusKey(state);
+  const known = state.event.page && state.event.page.focus === focus ? state.event.page.count : 1;
+  const key = `${focus}:${count}`;
+  if (count === known || reported.has(key)) return;
+  reported.add(key);
+  live.send({ type: "stage_pages", ref: newRef(), focus, pages: count });
+}
+
+/** Fit the shown slide to the stage: short content grows a little (no quarter of the screen left
+ * empty), long content shrinks down to the readable floor, and past it is split into pages. */
 function fit() {
   const slide = slides.find((s) => !s.hidden);
   if (!slide || slide === ui.blank) {
-    root.style.setProperty("--fit", "1");
+    setFit(1);
+    show(ui.page, false);
     return;
   }
+  const count = paginate(slide);
+  const text = pageText({ index: Math.min(stagePage(state).index, count - 1), count });
+  ui.page.textContent = text;
+  show(ui.page, Boolean(text));
+  // A single unit taller than the stage at the floor still shrinks below it: never clipped.
   const fits = (scale) => {
-    root.style.setProperty("--fit", String(scale));
-    return slide.scrollHeight <= slide.clientHeight + 1 && slide.scrollWidth <= slide.clientWidth + 1;
+    setFit(scale);
+    return slideFits(slide);
   };
-  // Short content grows a little (no quarter of the screen left empty), long content shrinks.
-  root.style.setProperty("--fit", String(fitScale(fits, { min: 0.3, max: 1.25, steps: 9 })));
+  setFit(fitScale(fits, { min: 0.3, max: 1.25, steps: 9 }));
+  reportPages(count);
 }
 
 window.addEventListener("resize", () => fit());

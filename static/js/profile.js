@@ -1,7 +1,10 @@
-// The optional profile questions an event asks at join (docs/protocol.md, `profile`).
+// The optional profile questions an event asks at join (docs/protocol.md, `profile`), and the
+// participant's own answers, shown with an Edit button once saved.
 //
-// Shown once per event code: answering or skipping is remembered in localStorage, and the form
-// never stands between a person and the poll (it sits below it and can always be skipped).
+// What was answered comes from the server (`my_profile` in `state`: null until saved), so the
+// answers survive a reload, another tab or a cleared browser. Only a skip is kept on the phone
+// (localStorage), so the form does not come back after each reload. The form never stands
+// between a person and the poll: it sits below it and can always be skipped.
 
 import { newRef } from "./live.js";
 import { h } from "./render.js";
@@ -39,32 +42,99 @@ export class ProfileForm {
     this.sendFrame = send;
     this.ref = null;
     this.outcome = remembered(code); // "answered", "skipped" or null
+    this.questions = [];
+    this.answers = null; // the server's record of this participant's answers (null: none saved)
+    this.editing = false;
+    this.justSaved = false;
     this.renderedFor = null;
   }
 
-  /** Show the form for these questions unless this event's profile was already answered or skipped. */
-  update(questions) {
-    const wanted = Array.isArray(questions) && questions.length > 0 && !this.outcome;
-    if (!wanted) {
-      if (!this.thanks) this.section.hidden = true;
+  /**
+   * Show what fits: the saved answers with an Edit button, the form (first time, or editing),
+   * or nothing (no questions, or skipped on this phone).
+   * @param {Array} questions the event's profile questions
+   * @param {object|null|undefined} answers `my_profile` of the state (undefined: not said)
+   */
+  update(questions, answers) {
+    this.questions = Array.isArray(questions) ? questions : [];
+    if (answers !== undefined) this.answers = answers;
+    if (this.questions.length === 0) {
+      this.section.hidden = true;
       return;
     }
-    const key = JSON.stringify(questions);
+    let mode;
+    if (this.editing) mode = "form";
+    else if (this.answers) mode = "summary";
+    else mode = this.outcome === "skipped" ? "none" : "form";
+    if (mode === "none") {
+      this.section.hidden = true;
+      return;
+    }
+    // Rebuilt only when something it shows changed: a rebuilt form would lose what is being chosen.
+    // (Answers in the questions' order: the server's JSON may list the keys in another order.)
+    const shown = mode === "summary" ? this.questions.map((q) => this.answers[q.key] || "") : null;
+    const key = JSON.stringify([mode, this.questions, shown, this.justSaved]);
     if (this.renderedFor !== key) {
       this.renderedFor = key;
-      this.build(questions);
+      if (mode === "form") this.build();
+      else this.buildSummary();
     }
     this.section.hidden = false;
   }
 
-  build(questions) {
-    this.selects = questions.map((question) => {
+  rerender() {
+    this.renderedFor = null;
+    this.update(this.questions, undefined);
+  }
+
+  buildSummary() {
+    const saved = this.answers || {};
+    const rows = this.questions.map((question) => [
+      h("dt", { text: question.label }),
+      h("dd", { "data-testid": `profile-answer-${question.key}`, text: saved[question.key] || "Not stated" }),
+    ]);
+    const edit = h("button", {
+      type: "button",
+      class: "button button-secondary",
+      "data-testid": "profile-edit",
+      "aria-label": "Edit your answers about you",
+      text: "Edit",
+      onclick: () => this.edit(),
+    });
+    const thanks = this.justSaved
+      ? h("p", {
+          class: "profile-thanks",
+          "data-testid": "profile-thanks",
+          role: "status",
+          tabindex: "-1",
+          text: "Thank you: your answers are saved.",
+        })
+      : null;
+    this.section.replaceChildren(
+      h("h2", { id: "profile-heading", class: "profile-title", text: "About you" }),
+      thanks,
+      h("dl", { class: "profile-summary", "data-testid": "profile-summary" }, rows),
+      h("p", {
+        class: "field-hint",
+        text: "Only groups are ever shown, never your answers. A change counts from the next poll.",
+      }),
+      h("div", { class: "profile-actions" }, edit),
+    );
+    this.section.setAttribute("aria-labelledby", "profile-heading");
+    if (thanks) thanks.focus({ preventScroll: true }); // the form (and the focused Save button) is gone
+  }
+
+  build() {
+    const saved = this.answers || {};
+    this.selects = this.questions.map((question) => {
       const id = `profile-${question.key}`;
       const select = h(
         "select",
         { id, name: question.key, class: "select", "data-testid": `profile-${question.key}` },
         h("option", { value: "", text: NOT_STATED }),
-        question.options.map((option) => h("option", { value: option, text: option })),
+        question.options.map((option) =>
+          h("option", { value: option, text: option, selected: saved[question.key] === option }),
+        ),
       );
       return { question, select, field: h("div", { class: "field" }, h("label", { class: "field-label", for: id, text: question.label }), select) };
     });
@@ -75,13 +145,22 @@ export class ProfileForm {
       "data-testid": "profile-save",
       text: "Save",
     });
-    const skip = h("button", {
-      type: "button",
-      class: "button button-quiet",
-      "data-testid": "profile-skip",
-      text: "Skip",
-      onclick: () => this.skip(),
-    });
+    // Editing saved answers is left with Cancel (the answers stay); a first form with Skip.
+    const leave = this.editing
+      ? h("button", {
+          type: "button",
+          class: "button button-quiet",
+          "data-testid": "profile-cancel",
+          text: "Cancel",
+          onclick: () => this.cancel(),
+        })
+      : h("button", {
+          type: "button",
+          class: "button button-quiet",
+          "data-testid": "profile-skip",
+          text: "Skip",
+          onclick: () => this.skip(),
+        });
     const form = h(
       "form",
       {
@@ -95,10 +174,10 @@ export class ProfileForm {
       },
       this.selects.map((s) => s.field),
       this.error,
-      h("div", { class: "profile-actions" }, this.saveButton, skip),
+      h("div", { class: "profile-actions" }, this.saveButton, leave),
     );
     this.section.replaceChildren(
-      h("h2", { id: "profile-heading", class: "profile-title", text: "About you (optional)" }),
+      h("h2", { id: "profile-heading", class: "profile-title", text: this.editing ? "About you" : "About you (optional)" }),
       h("p", {
         class: "field-hint",
         text:
@@ -108,6 +187,21 @@ export class ProfileForm {
       form,
     );
     this.section.setAttribute("aria-labelledby", "profile-heading");
+  }
+
+  edit() {
+    this.editing = true;
+    this.justSaved = false;
+    this.rerender();
+    if (this.selects.length) this.selects[0].select.focus({ preventScroll: true });
+  }
+
+  cancel() {
+    if (this.ref) return; // the answers are on their way: the ack settles it
+    this.editing = false;
+    this.rerender();
+    const edit = this.section.querySelector("[data-testid='profile-edit']");
+    if (edit) edit.focus({ preventScroll: true });
   }
 
   save() {
@@ -150,16 +244,10 @@ export class ProfileForm {
     if (!this.ref || ack.ref !== this.ref) return false;
     this.settle();
     this.finish("answered");
-    this.thanks = true;
-    const thanks = h("p", {
-      class: "profile-thanks",
-      "data-testid": "profile-thanks",
-      role: "status",
-      tabindex: "-1",
-      text: "Thank you: your answers are saved.",
-    });
-    this.section.replaceChildren(thanks);
-    thanks.focus({ preventScroll: true }); // the form (and the focused Save button) is gone
+    this.answers = ack.profile || {};
+    this.editing = false;
+    this.justSaved = true;
+    this.rerender();
     return true;
   }
 

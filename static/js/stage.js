@@ -134,3 +134,47 @@ export function stagePollBody(poll) {
       : "",
   ];
 }
+
+/**
+ * What the projector has in focus, as a short key: the screen and the thing on it. A focus split
+ * into pages (`event.page`, reported by the projector) belongs to this key; when the key changes,
+ * the pages start again.
+ */
+export function stageFocusKey(state) {
+  const screen = stageScreen(state);
+  if (screen === "case") return `case:${state.case.id}`;
+  if (screen === "poll") return `poll:${state.poll.id}:${state.poll.results_visible ? "results" : "question"}`;
+  if (screen === "teaching") return `teaching:${stagePoint(state).point.id}`;
+  return screen;
+}
+
+/** The page of the focus that is up (0-based) and how many it has, as far as the server knows. */
+export function stagePage(state) {
+  const page = state && state.event && state.event.page;
+  if (!page || !page.focus || page.focus !== stageFocusKey(state)) return { index: 0, count: 1 };
+  const count = Math.max(1, page.count || 1);
+  return { index: Math.min(Math.max(0, page.index || 0), count - 1), count };
+}
+
+/** "Page 2 of 3" for a focus split into pages, "" for one that fits on one. */
+export function pageText({ index, count }) {
+  return count > 1 ? `Page ${index + 1} of ${count}` : "";
+}
+
+/**
+ * Split `units` (in reading order) into pages: the longest runs that `fitsRun(start, end)` holds
+ * for, each at least one unit, a heading never left last on a page when more follow it.
+ * Returns [start, end) pairs.
+ */
+export function packPages(units, fitsRun, isHeading = () => false) {
+  const pages = [];
+  let start = 0;
+  while (start < units.length) {
+    let end = start + 1;
+    while (end < units.length && fitsRun(start, end + 1)) end += 1;
+    while (end - 1 > start && end < units.length && isHeading(units[end - 1])) end -= 1;
+    pages.push([start, end]);
+    start = end;
+  }
+  return pages;
+}

@@ -196,3 +196,46 @@ def test_rows_are_reordered_by_drag(server, contexts, moderator_storage):
     expect(orders).to_have_count(2)
     assert [orders.nth(i).input_value() for i in range(2)] == ["1", "2"]
     assert lines.locator('input[name$="-regimen"]').first.get_attribute("name") == "therapy_lines-1-regimen"
+
+
+FLAG_FACT = (
+    "from cases.models import CaseFact; from polls.models import Event; "
+    "case = Event.objects.get(code='CASE2').cases.get(); "
+    "CaseFact.objects.filter(case=case, label='Contact').delete(); "
+    "{action}"
+)
+
+
+def test_a_go_live_refused_for_flagged_text_links_to_the_case_findings(demo, contexts, moderator_storage):
+    """Text written past the forms (here straight into the database) stops the event going live:
+    the console says where and what kind, links the case's page at its findings, where the
+    moderator acknowledges it; then the event starts."""
+    add = "CaseFact.objects.create(case=case, position=99, label='Contact', text='Son on 717-555-0143')"
+    demo.manage("shell", "-c", FLAG_FACT.format(action=add))
+    try:
+        console = contexts(viewport=DESKTOP, storage_state=moderator_storage).new_page()
+        console.goto("/e/CASE2/moderate/")
+        expect_live(console)
+        console.get_by_test_id("start-event").click()
+        error = console.get_by_test_id("console-errors")
+        expect(error).to_contain_text("may identify a patient")
+        expect(error).to_contain_text("(a telephone or fax number)")
+        expect(error).not_to_contain_text("717")
+        assert_no_violations(console, "console with the guard's refusal")
+        link = error.get_by_test_id("finding-links").get_by_role("link")
+        expect(link).to_have_count(1)
+        href = link.get_attribute("href")
+        assert re.fullmatch(r"/author/cases/\d+/#findings", href), href
+
+        page = contexts(viewport=DESKTOP, storage_state=moderator_storage).new_page()
+        page.goto(href)
+        findings = page.get_by_test_id("findings")
+        expect(findings).to_contain_text("Case fact 99: text")
+        page.get_by_test_id("identifiers").get_by_label("I have checked the flagged text").check()
+        save(page, "save-case")
+        expect(page.get_by_test_id("findings")).to_have_count(0)
+
+        console.get_by_test_id("start-event").click()
+        expect(console.get_by_test_id("event-status")).to_have_text(re.compile("Live", re.I))
+    finally:
+        demo.manage("shell", "-c", FLAG_FACT.format(action="None"))

@@ -6,10 +6,11 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.console_helpers import option_ids, phones
 from tests.browser.live_moderator import Moderator, shell
-from tests.browser.pages import CODE, PHONE, open_phone
+from tests.browser.pages import CODE, DESKTOP, PHONE, close_poll, open_console, open_phone, open_poll, poll_id
 from tests.browser.test_browser_a11y import assert_no_violations
 
 pytestmark = pytest.mark.browser
@@ -65,7 +66,9 @@ def test_profile_form_is_optional_and_saves_once(demo, moderator, contexts):
 
     phone.reload()
     expect(phone.get_by_test_id("vote-receipt")).to_have_text("Vote recorded")
-    expect(form).to_be_hidden()
+    # After a reload the phone shows what it answered (from the server), not the form again.
+    expect(form.get_by_test_id("profile-form")).to_have_count(0)
+    expect(form.get_by_test_id("profile-answer-specialty")).to_have_text("Hematology")
 
 
 def test_profile_form_can_be_skipped(demo, contexts):
@@ -104,3 +107,70 @@ def test_panelist_votes_from_the_faculty_panel_view(demo, moderator, moderator_s
     tally = moderator.results(likert["id"])
     assert tally["total"] == 0  # panel ballots never count as the audience's
     assert tally["panel"]["total"] == 1
+
+
+def segment_total(console: Page, segment: str) -> Locator:
+    return console.get_by_test_id("console-segments").locator(f'[data-testid="segment"][data-segment="{segment}"]')
+
+
+def test_phone_shows_its_profile_answers_after_a_reload_and_an_edit_moves_the_segments(
+    demo, moderator_storage, contexts
+):
+    # Ten other phones (5 and 5) so that each setting is a group of at least the event's 5.
+    room = phones(demo.url, 10)
+    for index, other in enumerate(room):
+        other.profile(setting="Academic centre" if index < 5 else "Community practice")
+    phone = phone_page(contexts)
+    phone.get_by_label("Practice setting").select_option("Community practice")
+    phone.get_by_label("Years in practice").select_option("5 to 10")
+    phone.get_by_role("button", name="Save").click()
+    expect(phone.get_by_test_id("profile-thanks")).to_have_text("Thank you: your answers are saved.")
+
+    # Forget the phone's own memory of it: the answers shown come from the server.
+    phone.evaluate(f"localStorage.removeItem('caseboard:profile:{CODE}')")
+    phone.reload()
+    section = phone.get_by_test_id("profile")
+    expect(section.get_by_test_id("profile-answer-setting")).to_have_text("Community practice")
+    expect(section.get_by_test_id("profile-answer-experience")).to_have_text("5 to 10")
+    expect(section.get_by_test_id("profile-answer-specialty")).to_have_text("Not stated")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_no_violations(phone, "phone showing its profile answers")
+
+    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
+    first = poll_id(console)
+    options = option_ids(console, first)
+    open_poll(console, first)
+    for other in room:
+        other.vote(first, options=[options[0]])
+    phone.get_by_role("button", name="Refer for CAR T", exact=True).click()
+    expect(phone.get_by_test_id("vote-receipt")).to_have_text("Vote recorded")
+    close_poll(console, first)
+    console.get_by_test_id("segment-select").select_option(label="Practice setting")
+    expect(segment_total(console, "Academic centre")).to_contain_text("5 responses")
+    expect(segment_total(console, "Community practice")).to_contain_text("6 responses")
+
+    # Edit one answer: the form comes back filled in, and saving shows the new answers.
+    section.get_by_test_id("profile-edit").click()
+    expect(phone.get_by_label("Years in practice")).to_have_value("5 to 10")
+    expect(phone.get_by_label("Specialty")).to_be_focused()  # the first question
+    assert_no_violations(phone, "phone editing its profile answers")
+    phone.get_by_label("Practice setting").select_option("Academic centre")
+    phone.get_by_role("button", name="Save").click()
+    expect(phone.get_by_test_id("profile-thanks")).to_be_focused()
+    expect(section.get_by_test_id("profile-answer-setting")).to_have_text("Academic centre")
+    expect(section.get_by_test_id("profile-answer-experience")).to_have_text("5 to 10")
+    profiles = json.loads(shell(demo, PROFILES))
+    assert {"setting": "Academic centre", "experience": "5 to 10"} in profiles
+
+    # The next poll splits the room by the edited answer; the closed one keeps its counts.
+    likert = int(console.locator('[data-testid="agenda-poll"][data-kind="likert"]').get_attribute("data-poll-id"))
+    scale = option_ids(console, likert)
+    open_poll(console, likert)
+    for other in room:
+        other.vote(likert, options=[scale[4]])
+    phone.get_by_label("Somewhat likely").check()
+    phone.get_by_test_id("ballot-submit").click()
+    expect(phone.get_by_test_id("vote-receipt")).to_have_text("Vote recorded")
+    close_poll(console, likert)
+    expect(segment_total(console, "Academic centre")).to_contain_text("6 responses")
+    expect(segment_total(console, "Community practice")).to_contain_text("5 responses")

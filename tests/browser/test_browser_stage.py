@@ -38,6 +38,7 @@ class Demo:
             for name, (w, h) in SCREENS.items()
         }
         self.steps: list[str] = []
+        self.paged: list[str] = []  # steps a projector showed in pages
         shots = os.environ.get("CASEBOARD_STAGE_SHOTS")
         self.shots = Path(shots) if shots else None
 
@@ -50,7 +51,12 @@ class Demo:
         for name, page in self.projectors.items():
             expect(page.get_by_test_id("stage")).to_have_attribute("data-screen", screen)
             if testid:
-                expect(page.get_by_test_id(testid).first).to_be_visible()
+                # Shown, or on a later page of a focus this screen had to split (it then says so).
+                either = f'[data-testid="{testid}"]:visible, [data-testid="stage-page"]:visible'
+                expect(page.locator(either).first).to_be_visible()
+                if page.get_by_test_id("stage-page").is_visible():
+                    self.paged.append(f"{step} on {name}")
+                    expect(page.get_by_test_id(testid).first).to_be_attached()
             page.wait_for_function("() => document.fonts.status === 'loaded'")
             if self.shots:
                 slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
@@ -157,6 +163,10 @@ def test_the_projector_fits_every_step_of_the_demo_on_every_screen(run: Demo):
     run.moderator.command("show_screen", screen="poll")
     run.check("back to the poll", "poll")
 
+    # A 1080p projector shows every step of the demo whole; smaller ones may split the densest
+    # (results with their rationale and a profile split) into pages rather than shrink them unreadably.
+    assert not [p for p in run.paged if p.endswith("on 1080p")], run.paged
+
     run.moderator.command("end_event")
     run.check("after the event", "ended", testid="waiting-text")
     assert_no_violations(run.projectors["1080p"], "dark projector after the event")
@@ -191,3 +201,77 @@ def test_a_clicker_on_the_projector_walks_the_agenda_and_blanks_the_screen(run: 
     run.check("clicker: unblank", "poll")
     page.keyboard.press("PageUp")
     run.check("clicker: back", "case")
+
+
+LONG_CASE = """
+from cases.models import Case, HistoryItem
+from polls.models import AgendaItem, Event
+event = Event.objects.get(code="CASE2")
+case = Case.objects.create(
+    title="A long case", disease="Multiple myeloma", patient_age=70, patient_sex="male",
+    diagnosis="IgG-kappa multiple myeloma", years_since_diagnosis=9, ecog=1,
+    clinical_question="What next after a long history?",
+)
+for n in range(1, 41):
+    HistoryItem.objects.create(
+        case=case, position=n, text=f"History item {n}: an earlier illness described at some length for the room"
+    )
+AgendaItem.objects.create(event=event, case=case, position=2)
+print(case.id)
+"""
+# Body text of a paged case stays at least this large at 1080p: the stage's readable floor
+# (presenter.js READABLE_FLOOR, 0.6 of the 1rem body text of 2.9vh).
+READABLE_BODY_PX = 0.6 * 0.029 * 1080 - 0.5
+
+
+def history_sizes(page: Page) -> list[float]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="case"] .case-history li')]
+          .filter((el) => el.checkVisibility())
+          .map((el) => parseFloat(getComputedStyle(el).fontSize))"""
+    )
+
+
+def shown_history(page: Page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="case"] .case-history li')]
+          .filter((el) => el.checkVisibility()).map((el) => el.textContent)"""
+    )
+
+
+def test_a_case_too_long_to_read_is_split_into_pages_the_moderator_steps_through(demo, contexts, moderator_storage):
+    from tests.browser.live_moderator import shell
+    from tests.browser.pages import DESKTOP, open_console
+
+    long_case = int(shell(demo, LONG_CASE))
+    projector = open_presenter(contexts(viewport={"width": 1920, "height": 1080}, storage_state=moderator_storage))
+    console = open_console(contexts(viewport=DESKTOP, storage_state=moderator_storage))
+    moderator = Moderator(demo, moderator_storage)
+    moderator.command("show_case", case=long_case)
+    expect(projector.get_by_test_id("stage-page")).to_have_text(re.compile(r"^Page 1 of [2-9]$"))
+    count = int(projector.get_by_test_id("stage-page").text_content().split()[-1])
+    expect(console.get_by_test_id("now-page")).to_contain_text(f"Page 1 of {count}")
+
+    seen: list[str] = []
+    for number in range(1, count + 1):
+        expect(projector.get_by_test_id("stage-page")).to_have_text(f"Page {number} of {count}")
+        expect(console.get_by_test_id("now-page")).to_contain_text(f"Page {number} of {count}")
+        projector.wait_for_function("() => document.fonts.status === 'loaded'")
+        assert text_outside(projector) == [], f"page {number}"
+        sizes = history_sizes(projector)
+        assert sizes and min(sizes) >= READABLE_BODY_PX, (number, sizes)
+        seen += shown_history(projector)
+        if number < count:
+            console.get_by_test_id("stage-next").click()
+    # Every item of the case was on one page, once, in order.
+    assert seen == [f"History item {n}: an earlier illness described at some length for the room" for n in range(1, 41)]
+    assert_no_violations(projector, "projector on the last page of a long case")
+    assert_no_violations(console, "console on a paged case")
+    # Back turns the pages back; before the first, it moves back along the agenda.
+    for number in range(count - 1, 0, -1):
+        console.get_by_test_id("stage-back").click()
+        expect(projector.get_by_test_id("stage-page")).to_have_text(f"Page {number} of {count}")
+    console.get_by_test_id("stage-back").click()
+    expect(projector.get_by_test_id("stage")).to_have_attribute("data-screen", "poll")
+    expect(projector.get_by_test_id("stage-page")).to_be_hidden()
+    expect(console.get_by_test_id("now-page")).to_be_hidden()

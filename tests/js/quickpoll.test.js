@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { QUICK_PRESETS, quickPollFields } from "../../static/js/console-quickpoll.js";
+import { createQuickPoll, QUICK_PRESETS, quickPollFields } from "../../static/js/console-quickpoll.js";
 
 const blank = { question: "", options: "", min: "", max: "", unit: "", caseId: "" };
 
@@ -27,4 +27,44 @@ test("a free-text poll sends no options; the ready-made ones are complete", () =
   assert.equal(QUICK_PRESETS.rating.kind, "likert");
   assert.equal(QUICK_PRESETS.rating.options.length, 5);
   assert.equal(QUICK_PRESETS.text.kind, "text");
+});
+
+test("“I have checked the flagged text” is sent only when ticked", () => {
+  const base = { ...blank, kind: "text", question: "Why?" };
+  assert.deepEqual(quickPollFields({ ...base, acknowledge: true }), { kind: "text", question: "Why?", acknowledge: true });
+  assert.deepEqual(quickPollFields({ ...base, acknowledge: false }), { kind: "text", question: "Why?" });
+});
+
+/** Just enough of a form for createQuickPoll: named fields, a submit button, a submit listener. */
+function fakeForm() {
+  const listeners = {};
+  const named = {};
+  for (const name of ["kind", "question", "options", "min", "max", "unit", "case", "acknowledge_identifiers"]) {
+    named[name] = { value: "", checked: false, dataset: {}, addEventListener() {}, replaceChildren() {}, focus() {} };
+  }
+  named.kind.value = "text";
+  const submit = { disabled: false, getAttribute: () => null };
+  return {
+    elements: { namedItem: (name) => named[name] },
+    querySelector: () => submit,
+    querySelectorAll: () => [],
+    addEventListener: (type, fn) => (listeners[type] = fn),
+    submit: () => listeners.submit({ preventDefault() {} }),
+    named,
+  };
+}
+
+test("the console's box is read on submit and cleared once the poll is added", () => {
+  const form = fakeForm();
+  const sent = [];
+  const quick = createQuickPoll(form, (fields) => sent.push(fields));
+  form.named.question.value = "Call 617-555-0142?";
+  form.named.acknowledge_identifiers.checked = true;
+  form.submit();
+  assert.equal(sent[0].acknowledge, true);
+  quick.added();
+  assert.equal(form.named.acknowledge_identifiers.checked, false);
+  form.named.question.value = "Next?";
+  form.submit();
+  assert.equal("acknowledge" in sent[1], false);
 });

@@ -4,6 +4,10 @@ import { test } from "node:test";
 import {
   clickerAction,
   fitScale,
+  packPages,
+  pageText,
+  stageFocusKey,
+  stagePage,
   screenDescription,
   stagePoint,
   stageScreen,
@@ -93,4 +97,44 @@ test("who is here reads as joined, then voted when a poll is on screen", async (
   assert.equal(presenceText(12, 9), "12 joined · 9 voted");
   assert.equal(presenceText(1, null), "1 joined");
   assert.equal(presenceText(null, null), "");
+});
+
+test("packPages fills each page with the longest run that fits and keeps a heading with what follows", () => {
+  const units = ["h", "a", "b", "h", "c", "d", "e"];
+  // A page holds three units.
+  const fits = (start, end) => end - start <= 3;
+  const heading = (u) => u === "h";
+  assert.deepEqual(packPages(units, fits, heading), [
+    [0, 3],
+    [3, 6],
+    [6, 7],
+  ]);
+  // "h" would end the first page: it moves to the next with what it heads.
+  assert.deepEqual(packPages(["a", "b", "h", "c"], fits, heading), [
+    [0, 2],
+    [2, 4],
+  ]);
+  // A unit that fits nowhere still gets a page of its own: nothing is lost.
+  assert.deepEqual(packPages(["a", "b"], () => false), [
+    [0, 1],
+    [1, 2],
+  ]);
+});
+
+test("the page up belongs to the focus it was reported for", () => {
+  const onCase = {
+    event: { status: "live", screen: "case", page: { focus: "case:4", index: 1, count: 3 } },
+    case: { id: 4 },
+    poll: null,
+    teaching_points: [],
+  };
+  assert.equal(stageFocusKey(onCase), "case:4");
+  assert.deepEqual(stagePage(onCase), { index: 1, count: 3 });
+  assert.equal(pageText(stagePage(onCase)), "Page 2 of 3");
+  // Another case on screen: the old pages do not apply.
+  const other = { ...onCase, case: { id: 5 } };
+  assert.deepEqual(stagePage(other), { index: 0, count: 1 });
+  assert.equal(pageText(stagePage(other)), "");
+  const poll = { ...onCase, event: { ...onCase.event, screen: "poll" }, poll: { id: 7, results_visible: true } };
+  assert.equal(stageFocusKey(poll), "poll:7:results");
 });

@@ -223,7 +223,8 @@ def test_organiser_picks_profile_questions_panelists_and_cell_size(admin_client)
     )
     assert response.status_code == 302, response.content[:2000]
     event = Event.objects.get(code="LYMF2")
-    assert event.profile_fields == ["specialty", "setting"]
+    # the ticked built-in questions became the event's own, in the template's order
+    assert list(event.profile_questions.values_list("key", flat=True)) == ["specialty", "setting"]
     assert list(event.panelists.all()) == [faculty] and event.min_cell_size == 7
 
 

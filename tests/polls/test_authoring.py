@@ -215,6 +215,28 @@ def test_text_that_looks_like_a_patient_identifier_is_shown_and_saved_only_when_
     assert not any("4471923" in (a.where + a.kind) for a in recorded)  # the text itself is never kept
 
 
+def test_a_flagged_poll_is_listed_at_the_case_findings_and_acknowledged_there(client, writer):
+    """The console links a refused go-live to the case's page at #findings: the list there covers
+    the case's polls too (written past the forms, e.g. an import), and the page's box covers them."""
+    from polls.errors import DomainError
+
+    case = new_case(client)
+    event = make_event(cases=[case], moderators=[writer])
+    poll = make_poll(event, case, question="Ring 617-555-0142 first?")
+    with pytest.raises(DomainError):
+        services.event_start(event_id=event.id, user=writer)
+    page = client.get(reverse("author-case", args=[case.pk])).content.decode()
+    assert 'id="findings"' in page and f"Poll {poll.pk}: question" in page
+    assert "617-555" not in page.split('id="findings"')[1].split("</fieldset>")[0]  # where and kind only
+    response = client.post(
+        reverse("author-case", args=[case.pk]), {**case_post(ref="r2", references=[]), "acknowledge_identifiers": "on"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert IdentifierAcknowledgement.objects.filter(case=case, where=f"Poll {poll.pk}: question").exists()
+    services.event_start(event_id=event.id, user=writer)
+    assert Event.objects.get(pk=event.pk).status == "live"
+
+
 def test_an_age_over_89_is_refused(client, writer):
     response = client.post(reverse("author-case-new"), case_post(case={"patient_age": "97"}))
     assert response.status_code == 400 and "Enter 90 for any age over 89" in response.content.decode()
@@ -346,6 +368,34 @@ def test_a_50_mb_image_is_refused_and_nothing_of_the_page_is_saved(client, write
     case = new_case(client)
     huge = SimpleUploadedFile("scan.png", b"\0" * (50 * 2**20), content_type="image/png")
     refused(_with_image(client, case, huge), "larger than 10 MB")
+    assert Case.objects.get(pk=case.pk).title == CASE["title"] and not CaseImage.objects.exists()
+
+
+def test_a_50_mb_image_is_not_kept_in_memory_or_on_disk_past_the_limit(client, writer, monkeypatch):
+    """Django's handlers would spool all 50 MB to a temporary file; cases.uploads stops them at
+    the limit, and the form still says why, with the page's other fields kept."""
+    from django.core.files import uploadhandler
+
+    from cases.images import MAX_UPLOAD_BYTES
+
+    kept = {"temporary": 0, "memory": 0}
+
+    def counting(name, original):
+        def receive(self, raw_data, start):
+            kept[name] += len(raw_data)
+            return original(self, raw_data, start)
+
+        return receive
+
+    for name, handler in (("temporary", uploadhandler.TemporaryFileUploadHandler),
+                          ("memory", uploadhandler.MemoryFileUploadHandler)):  # fmt: skip
+        monkeypatch.setattr(handler, "receive_data_chunk", counting(name, handler.receive_data_chunk))
+    case = new_case(client)
+    huge = SimpleUploadedFile("scan.png", b"\0" * (50 * 2**20), content_type="image/png")
+    response = _with_image(client, case, huge)
+    refused(response, "larger than 10 MB")
+    assert "Renamed with the image" in response.content.decode()  # what was typed is shown again
+    assert 0 < max(kept.values()) <= MAX_UPLOAD_BYTES  # each handler saw at most the limit
     assert Case.objects.get(pk=case.pk).title == CASE["title"] and not CaseImage.objects.exists()
 
 
@@ -489,3 +539,44 @@ def test_two_submissions_of_one_form_at_once_make_one_event():
         thread.join(timeout=30)
     assert len(made) == 2 and made[0] == made[1]
     assert Event.objects.filter(title="Raced").count() == 1
+
+
+# ------------------------------------------------------------------ links (issue 16)
+
+
+def test_the_workspace_event_page_links_its_console_and_report(client, writer):
+    event = make_event(moderators=[writer])
+    page = client.get(reverse("author-event", args=[event.pk])).content.decode()
+    assert f'href="{reverse("moderator", args=[event.code])}"' in page
+    assert f'href="{reverse("event-report", args=[event.code])}"' in page
+    assert client.get(reverse("event-report", args=[event.code])).status_code == 200
+
+
+def test_the_console_links_to_the_workspace(client, writer):
+    event = make_event(moderators=[writer])
+    page = client.get(reverse("moderator", args=[event.code])).content.decode()
+    assert f'href="{reverse("author")}"' in page and "Authoring workspace" in page
+
+
+def test_a_moderator_without_an_event_lands_in_the_workspace(client, writer):
+    assert client.get(reverse("moderator-home"))["Location"] == reverse("author")
+    event = make_event(moderators=[writer])
+    assert client.get(reverse("moderator-home"))["Location"] == reverse("moderator", args=[event.code])
+    # Someone who may not prepare cases or events (a panelist) goes to the join page, as before.
+    client.force_login(make_moderator())
+    assert client.get(reverse("moderator-home"))["Location"] == reverse("landing")
+
+
+def test_the_console_quick_poll_has_the_box_the_guard_asks_for(client, writer):
+    """The guard's message says to tick “I have checked the flagged text…”: the console's quick
+    poll form has that box, worded the same, sent as `acknowledge` (static/js/console-quickpoll.js)."""
+    from cases.forms import ACKNOWLEDGE_LABEL, describe
+    from cases.identifiers import find_identifiers
+
+    event = make_event(moderators=[writer])
+    page = client.get(reverse("moderator", args=[event.code])).content.decode()
+    form = page.split('data-testid="quick-poll-form"')[1].split("</form>")[0]
+    assert 'type="checkbox" name="acknowledge_identifiers" id="quick-acknowledge"' in form
+    assert f"> {ACKNOWLEDGE_LABEL}</label>" in form
+    text = "Call 617-555-0142 first?"
+    assert f"tick “{ACKNOWLEDGE_LABEL}”" in describe(text, find_identifiers(text))

@@ -114,7 +114,7 @@ def test_event_has_the_case_on_its_agenda_and_its_polls(demo_password):
     case = Case.objects.get(title="Case Summary 2")
     assert event.status == "draft"
     assert list(event.cases.all()) == [case]
-    assert event.profile_fields == ["specialty", "setting", "experience"]
+    assert list(event.profile_questions.values_list("key", flat=True)) == ["specialty", "setting", "experience"]
     pre, post, washout, ranking, barrier = event.polls.all()
     assert pre.question == "What would you recommend for this patient at second relapse?"
     assert post.question == "How likely are you to refer patients like this for CAR T at second relapse?"

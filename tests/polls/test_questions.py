@@ -325,7 +325,11 @@ def test_changing_the_question_settings_in_the_admin_is_audited_and_announced(
 ):
     event = make_event(title="Lymphoma board")
     form = {"title": event.title, "code": event.code, "min_cell_size": 5, "questions_enabled": "on"}
-    inlines = {f"{p}-{k}": 0 for p in ("disclosures", "agenda", "polls") for k in ("TOTAL_FORMS", "INITIAL_FORMS")}
+    inlines = {
+        f"{p}-{k}": 0
+        for p in ("disclosures", "profile_questions", "agenda", "polls")
+        for k in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin_client.post(f"/admin/polls/event/{event.id}/change/", {**form, **inlines})
     assert response.status_code == 302, response.context["adminform"].form.errors

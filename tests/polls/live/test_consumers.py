@@ -46,10 +46,12 @@ async def test_participant_gets_state_on_connect(ws):
         "min_cell_size": 5,
         "screen": "join",
         "teaching_point": None,
+        "page": {"focus": "", "index": 0, "count": 1},
         "theme": "light",
         "text_view": "list",
     }
     assert state["poll"] is None and state["my_vote"] is None and state["teaching_points"] == []
+    assert state["my_profile"] is None  # the phone's own profile answers: none saved yet
     assert "agenda" not in state
 
 

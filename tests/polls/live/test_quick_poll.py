@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from cases.identifiers import warm
+from cases.models import IdentifierAcknowledgement
 from polls.models import ModeratorAction, Poll
 from tests.factories import build_world_async, make_case, make_event, make_moderator
 from tests.live import ack_and_state, open_socket, receive_type, send
@@ -108,3 +109,35 @@ async def test_participants_and_the_projector_cannot_add_polls(ws):
         await send(socket, {"type": "add_poll", "ref": "p", "kind": "text", "question": "Mine?"})
         assert (await receive_type(socket, "error", ref="p"))["code"] in {"forbidden", "unknown_type"}
     assert await db(lambda: Poll.objects.filter(event=w.event).count()) == 1
+
+
+async def test_a_flagged_quick_poll_is_added_once_the_moderator_acknowledges_it(ws):
+    """The guard's message says to tick "I have checked the flagged text": the console's form has
+    that box (`acknowledge`), and ticking it records who acknowledged what kind where, never the text."""
+    w, socket, _ = await console(ws)
+    flagged = {"type": "add_poll", "kind": "single", "question": "Call 617-555-0142 before dosing?",
+               "options": ["Yes", "No"]}  # fmt: skip
+    await send(socket, {**flagged, "ref": "plain"})
+    refused = await receive_type(socket, "error", ref="plain")
+    assert refused["code"] == "invalid_poll" and "I have checked the flagged text" in refused["message"]
+    await send(socket, {**flagged, "ref": "ticked", "acknowledge": True})
+    ack, _ = await ack_and_state(socket, "ticked")
+    assert ack["type"] == "ack", ack
+    poll_id = ack["poll"]
+    rows = await db(lambda: list(IdentifierAcknowledgement.objects.filter(case=w.case).values()))
+    assert rows and all(row["where"].startswith(f"Poll {poll_id}:") for row in rows)
+    assert {row["user_id"] for row in rows} == {w.moderator.id}
+    assert all("617" not in str(value) for row in rows for value in row.values())  # never the text
+    assert await db(
+        lambda: ModeratorAction.objects.filter(action="acknowledge_identifiers", target=f"poll:{poll_id}").exists()
+    )
+    # Acknowledged, the poll does not stop the event going live.
+    await send(socket, {"type": "start_event", "ref": "go"})
+    assert (await receive_type(socket, "ack", ref="go"))["type"] == "ack"
+
+
+async def test_acknowledge_must_be_a_boolean(ws):
+    w, socket, _ = await console(ws)
+    await send(socket, {"type": "add_poll", "ref": "b", "kind": "text", "question": "Q?", "acknowledge": "yes"})
+    assert (await receive_type(socket, "error", ref="b"))["code"] == "bad_request"
+    assert not await db(lambda: IdentifierAcknowledgement.objects.exists())

@@ -86,8 +86,8 @@ async def test_a_room_upvoting_at_once_shares_transactions_and_counts_each_upvot
 
 async def test_a_join_burst_reads_the_phones_ballots_together_and_each_gets_its_own(ws):
     """Phones that joined before are admitted without a trip each to the database thread: their
-    earlier ballots are read together (BallotReader) and each state carries that phone's own."""
-    from polls.live.votewriter import BallotReader
+    earlier ballots are read together (ParticipantReader) and each state carries that phone's own."""
+    from polls.live.votewriter import ParticipantReader
 
     w = await build_world_async(opened=True, phones=24)
     poll, options = w.poll, w.options
@@ -97,7 +97,7 @@ async def test_a_join_burst_reads_the_phones_ballots_together_and_each_gets_its_
             ballot=Ballot(options=[options[index % 2]]),
         )  # fmt: skip
     await open_phone(ws, w, 0)  # this process learns the event's code
-    reader = BallotReader.current()
+    reader = ParticipantReader.current()
     before = reader.batches
     sockets = await asyncio.gather(*(open_socket(ws, w, index=i) for i in range(24)))
     for index, (_, state) in enumerate(sockets):
@@ -110,11 +110,11 @@ async def test_a_join_burst_reads_the_phones_ballots_together_and_each_gets_its_
 async def test_a_phone_whose_session_is_not_in_the_cache_is_admitted_from_the_database(ws):
     from django.core.cache import cache
 
-    from polls.live.votewriter import BallotReader
+    from polls.live.votewriter import ParticipantReader
 
     w = await build_world_async(opened=True, phones=2)
     await open_phone(ws, w, 0)  # the process learns the event's code
-    before = BallotReader.current().batches
+    before = ParticipantReader.current().batches
     await database_sync_to_async(cache.clear)()  # Redis restarted empty, or the entry expired
     _, state = await open_socket(ws, w, index=1)
-    assert state["type"] == "state" and BallotReader.current().batches == before  # admit() read it
+    assert state["type"] == "state" and ParticipantReader.current().batches == before  # admit() read it
