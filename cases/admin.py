@@ -107,6 +107,14 @@ class CaseImageInline(admin.StackedInline):
 class GuardedForm(IdentifierGuardForm):
     acknowledge_identifiers = acknowledge_field()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:  # English when left empty, as before cases had one
+            self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or Case._meta.get_field("language").default
+
 
 @admin.register(Case)
 class CaseAdmin(CaseScoped, admin.ModelAdmin):

@@ -434,7 +434,7 @@ def panelist_invitations(request: HttpRequest, code: str) -> HttpResponse:
                 event_id=event.id, display_name=request.POST.get("name", ""), user=request.user
             )
     except DomainError as exc:
-        request.session[PANEL_FORM_ERROR_KEY] = exc.message
+        request.session[PANEL_FORM_ERROR_KEY] = str(exc.message)  # a lazy message is not JSON
     return redirect(reverse("moderator", kwargs={"code": event.code}) + "#panelists-heading")
 
 
