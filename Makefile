@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: screenshots run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots bench-report
+.PHONY: messages screenshots run test test-js install install-dev install-js lint format check-deploy bench bench-smoke cluster clean report-screenshots bench-report
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Caseboard needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -20,8 +20,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# The translations (issue 18, docs/i18n.md): each catalogue is compiled when its .po changes.
+# compilemessages runs GNU gettext's msgfmt (Debian: gettext); Django cannot compile without it.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+$(MO_FILES): %.mo: %.po | $(VENV)/.installed
+	@command -v msgfmt >/dev/null 2>&1 || { echo "Compiling the translations needs GNU gettext (apt-get install gettext)"; exit 1; }
+	CASEBOARD_LOCAL=1 $(BIN)/python manage.py compilemessages -v 0 --locale $(word 2,$(subst /, ,$@)) --ignore .venv --ignore node_modules --ignore staticfiles
+messages: $(MO_FILES)
+
+install: $(VENV)/.installed messages
+install-dev: $(VENV)/.installed-dev messages
 
 # The front end's linter and test tools (package.json, pinned by package-lock.json); the pages
 # themselves need no build. Reinstalled only when the lock file or package.json changes.

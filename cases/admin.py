@@ -107,6 +107,14 @@ class CaseImageInline(admin.StackedInline):
 class GuardedForm(IdentifierGuardForm):
     acknowledge_identifiers = acknowledge_field()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:  # English when left empty, as before cases had one
+            self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or Case._meta.get_field("language").default
+
 
 @admin.register(Case)
 class CaseAdmin(CaseScoped, admin.ModelAdmin):
@@ -115,7 +123,7 @@ class CaseAdmin(CaseScoped, admin.ModelAdmin):
     search_fields = ("title", "disease", "diagnosis")
     readonly_fields = ("created_at", "updated_at", "acknowledged_findings")
     fieldsets = (
-        (None, {"fields": ("title", "disease", "diagnosis")}),
+        (None, {"fields": ("title", "language", "disease", "diagnosis")}),
         ("Patient", {"fields": (("patient_age", "patient_sex"), ("years_since_diagnosis", "ecog"))}),
         ("Discussion", {"fields": ("current_status", "clinical_question")}),
         ("Patient identifiers", {"fields": (ACKNOWLEDGE, "acknowledged_findings")}),

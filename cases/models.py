@@ -22,6 +22,14 @@ class Case(models.Model):
     )
     current_status = models.TextField(blank=True, help_text="Where the patient is now.")
     clinical_question = models.TextField(blank=True, help_text="The question put to the audience.")
+    # The case is its author's text in one language; pages mark it with lang="…" (issue 18) while
+    # the interface around it follows the reader.
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language the case is written in.",
+    )
     # Its author sees and edits it before it is on any event's agenda.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False

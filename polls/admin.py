@@ -134,7 +134,7 @@ class EventForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = (
-            "title", "code", "moderators", "panelists", "min_cell_size",
+            "title", "code", "language", "moderators", "panelists", "min_cell_size",
             "questions_enabled", "questions_moderated", "questions_names_allowed",
             "starts_at", "time_zone", "duration_minutes", "credit_hours", "credit_statement", "followup_days",
         )  # fmt: skip
@@ -149,7 +149,8 @@ class EventForm(forms.ModelForm):
                 "(4–10 characters) is easier to read aloud but easier to guess."
             )
         # The schedule is optional: left empty, the zone is the server's and the length 90 minutes.
-        for name in ("time_zone", "duration_minutes"):
+        # So is the language (English when left empty, as before events had one).
+        for name in ("time_zone", "duration_minutes", "language"):
             if name in self.fields:
                 self.fields[name].required = False
         if "starts_at" in self.fields and self.instance.starts_at and self.instance.time_zone:
@@ -159,6 +160,9 @@ class EventForm(forms.ModelForm):
 
     def clean_time_zone(self) -> str:
         return self.cleaned_data.get("time_zone") or Event._meta.get_field("time_zone").default
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or Event._meta.get_field("language").default
 
     def clean_duration_minutes(self) -> int:
         return self.cleaned_data.get("duration_minutes") or Event._meta.get_field("duration_minutes").default
@@ -293,7 +297,7 @@ class EventAdmin(EventScoped, admin.ModelAdmin):
     live_fields = ("status", "current_case", "current_poll", "state_version", "created_at", "started_at", "ended_at")
     readonly_fields = (*live_fields, "screen_links")
     fieldsets = (
-        (None, {"fields": ("title", "code", "moderators")}),
+        (None, {"fields": ("title", "code", "language", "moderators")}),
         ("Patient identifiers in the polls below", {"fields": (ACKNOWLEDGE,)}),
         ("Schedule", {"fields": ("starts_at", "time_zone", "duration_minutes")}),
         (

@@ -60,7 +60,7 @@ class WorkspaceEventForm(EventForm):
     acknowledge_identifiers = None
 
     class Meta(EventForm.Meta):
-        fields = ("title", "starts_at", "time_zone", "duration_minutes")
+        fields = ("title", "language", "starts_at", "time_zone", "duration_minutes")
         widgets = {"starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
 
     def __init__(self, *args, **kwargs) -> None:

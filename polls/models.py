@@ -139,6 +139,14 @@ class Event(models.Model):
         validators=[validate_time_zone],
         help_text="Where the event takes place, as an IANA name such as America/New_York or Europe/Paris.",
     )
+    # The room's language (issue 18): the projector's, and the phones' until one switches to its
+    # own. Case content keeps the language it was written in (Case.language).
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language of the projector and, until a participant picks another, of the phones.",
+    )
     duration_minutes = models.PositiveSmallIntegerField(
         "duration (minutes)", default=90, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )

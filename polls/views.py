@@ -14,12 +14,14 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from caseboard import throttle
+from caseboard import i18n, throttle
 from caseboard.clientip import request_client_ip
 from caseboard.middleware import CSP
 from cases.forms import ACKNOWLEDGE, ACKNOWLEDGE_LABEL, acknowledge_field
@@ -84,9 +86,8 @@ class _TooManyNewParticipants(Exception):
     pass
 
 
-def _too_many(
-    request: HttpRequest, message: str = "Too many wrong codes. Wait a minute and try again."
-) -> HttpResponse:
+def _too_many(request: HttpRequest, message: str | None = None) -> HttpResponse:
+    message = message or _("Too many wrong codes. Wait a minute and try again.")
     return render(request, "polls/landing.html", {"error": message}, status=429)
 
 
@@ -105,7 +106,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "polls/landing.html",
-            {"error": "No event uses that code. Check the code on the screen.", "code": code[:16]},
+            {"error": _("No event uses that code. Check the code on the screen."), "code": code[:16]},
             status=404,
         )
     return redirect("participant", code=event.code)
@@ -129,12 +130,14 @@ def _ensure_participant(request: HttpRequest, event) -> int:
 
 
 def _page_config(request: HttpRequest, event, role: str, **extra) -> dict:
+    # `lang`: the page's language, in which the socket words its error messages (issue 18).
+    lang = translation.get_language() or settings.LANGUAGE_CODE
     ws_path = {
         # The phone applies `questions_delta` frames (docs/protocol.md): small frames on bad Wi-Fi.
-        Role.PARTICIPANT: f"/ws/e/{event.code}/?questions=delta",
-        Role.PRESENTER: f"/ws/e/{event.code}/present/",
-        Role.MODERATOR: f"/ws/e/{event.code}/moderate/",
-        Role.PANELIST: f"/ws/e/{event.code}/panel/",
+        Role.PARTICIPANT: f"/ws/e/{event.code}/?questions=delta&lang={lang}",
+        Role.PRESENTER: f"/ws/e/{event.code}/present/?lang={lang}",
+        Role.MODERATOR: f"/ws/e/{event.code}/moderate/?lang={lang}",
+        Role.PANELIST: f"/ws/e/{event.code}/panel/?lang={lang}",
     }[role]
     return {"code": event.code, "role": role, "ws_path": ws_path, "event_title": event.title, **extra}
 
@@ -160,9 +163,12 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
     except _TooManyJoins:
         return _too_many(request)
     except _TooManyNewParticipants:
-        return _too_many(request, "Too many people joined from this network in the last minute. Try again shortly.")
+        return _too_many(request, _("Too many people joined from this network in the last minute. Try again shortly."))
     except DomainError as exc:
+        i18n.use_language(request, i18n.participant_language(request, event.language))
         return render(request, "polls/ended.html", {"event": event, "message": exc.message}, status=410)
+    language = i18n.participant_language(request, event.language)
+    i18n.use_language(request, language)
     config = _page_config(
         request,
         event,
@@ -171,7 +177,16 @@ def participant(request: HttpRequest, code: str) -> HttpResponse:
         vote_url=reverse("participant-vote", kwargs={"code": event.code}),
     )
     disclosures = selectors.event_disclosures(event_id=event.id)
-    return render(request, "polls/participant.html", {"event": event, "config": config, "disclosures": disclosures})
+    return render(
+        request,
+        "polls/participant.html",
+        {
+            "event": event,
+            "config": config,
+            "disclosures": disclosures,
+            "language_switch": i18n.switcher_choices(request, language),
+        },
+    )
 
 
 def _participant_context(request: HttpRequest, code: str):
@@ -297,6 +312,7 @@ def presenter(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("No event with that code.")
     joins.record_code_in_use(_client_ip(request), event.code)
     participant_url = _participant_url(request, event)
+    i18n.use_language(request, i18n.supported(event.language) or settings.LANGUAGE_CODE)  # the room's screen
     config = _page_config(request, event, Role.PRESENTER)
     response = render(
         request,
@@ -335,6 +351,9 @@ def moderator(request: HttpRequest, code: str) -> HttpResponse:
             "config": config,
             "participant_url": _participant_url(request, event),
             "presenter_link": presenter_link,
+            # The console is in its moderator's own language (LocaleMiddleware: the cookie, else
+            # the browser's), whatever the event's.
+            "language_switch": i18n.switcher_choices(request, translation.get_language()),
             # The quick poll's "I have checked the flagged text", worded as on the workspace.
             "acknowledge": {"name": ACKNOWLEDGE, "label": ACKNOWLEDGE_LABEL, "help": acknowledge_field().help_text},
             "panelist_links": _panelist_links(request, event),
@@ -415,7 +434,7 @@ def panelist_invitations(request: HttpRequest, code: str) -> HttpResponse:
                 event_id=event.id, display_name=request.POST.get("name", ""), user=request.user
             )
     except DomainError as exc:
-        request.session[PANEL_FORM_ERROR_KEY] = exc.message
+        request.session[PANEL_FORM_ERROR_KEY] = str(exc.message)  # a lazy message is not JSON
     return redirect(reverse("moderator", kwargs={"code": event.code}) + "#panelists-heading")
 
 

@@ -129,6 +129,18 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_a_test_asks():
+    """Each test starts in English: a request through the test client activates its page's
+    language in this thread (LocaleMiddleware, caseboard/i18n.py) and Django leaves it active,
+    so lazy messages (polls/errors.py) compared later would render in that language."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _no_channel_layer_reader_left_running():
     """channels_redis allows one event loop at a time to receive: a reader (a hub's) that outlived
     its test would make every later hub's reader raise. Fail the test that left it, not a later one."""

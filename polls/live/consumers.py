@@ -15,7 +15,9 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import Error as DatabaseError
+from django.utils import translation
 
+from caseboard import i18n
 from caseboard.clientip import scope_client_ip
 from polls import protocol, selectors, services
 from polls.errors import DomainError
@@ -36,6 +38,21 @@ CLOSE_TOO_MANY_JOINS = 4429
 CLOSE_SERVER_ERROR = 4011
 CLOSE_TRY_AGAIN_LATER = 4013
 CLOSE_TOO_MANY_SOCKETS = 4409
+
+
+def socket_language(scope) -> str:
+    """The language of the page that opened this socket, for the `message` of its error frames.
+
+    The page puts it on the socket's URL (`lang`, views._page_config), so admitting a phone costs
+    no database read (issue 17); a missing or unknown one falls back to the reader's chosen
+    language (Django's language cookie), then English.
+    """
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return (
+        i18n.supported((query.get("lang") or [""])[0])
+        or i18n.chosen_language(scope.get("cookies") or {})
+        or settings.LANGUAGE_CODE
+    )
 
 
 class InFlight:
@@ -151,6 +168,7 @@ class EventConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.connect_started = time.monotonic()
+        self.language = socket_language(self.scope)
         code = self.scope["url_route"]["kwargs"]["code"]
         try:
             # The client's address by the trusted-proxy rule (caseboard.clientip middleware).
@@ -318,6 +336,11 @@ class EventConsumer(AsyncWebsocketConsumer):
         """Hook for per-connection bookkeeping after a command succeeded."""
 
     async def reply(self, frame: dict) -> None:
+        if frame.get("type") == "error":
+            # The catalogue's messages are lazy (polls/errors.py): rendered in this socket's page
+            # language. The code stays the machine's contract.
+            with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
+                frame = {**frame, "message": str(frame["message"])}
         text = protocol.dumps(frame)
         try:
             text.encode("utf-8")

@@ -2,19 +2,20 @@
 // optional 1–5 confidence row, enabling, showing a recorded ballot and marking preferred options.
 
 import { h } from "./render.js";
+import { gettext } from "./i18n.js";
 
 let serial = 0;
 export const nextId = (prefix) => `${prefix}-${++serial}`;
 
 // Messages for refusals whose server text would not make sense on a phone.
 const PLAIN_ERRORS = {
-  poll_closed: "The poll closed before your answer arrived, so it was not counted.",
-  poll_not_open: "This poll is not open yet, so your answer was not counted.",
-  event_ended: "The event has ended, so your answer was not counted.",
+  poll_closed: gettext("The poll closed before your answer arrived, so it was not counted."),
+  poll_not_open: gettext("This poll is not open yet, so your answer was not counted."),
+  event_ended: gettext("The event has ended, so your answer was not counted."),
 };
 
 export function voteErrorText(error) {
-  return PLAIN_ERRORS[error.code] || error.message || "Your answer could not be saved.";
+  return PLAIN_ERRORS[error.code] || error.message || gettext("Your answer could not be saved.");
 }
 
 export function formatNumber(value) {
@@ -27,7 +28,7 @@ export function textLength(text) {
 }
 
 function preferredTag() {
-  return h("span", { class: "preferred-tag", "data-testid": "preferred-tag", text: "Preferred" });
+  return h("span", { class: "preferred-tag", "data-testid": "preferred-tag", text: gettext("Preferred") });
 }
 
 /** Mark option elements (with data-option-id) as preferred, with a visible word, not only colour. */
@@ -54,9 +55,9 @@ function confidenceFieldset(poll, onchange) {
   return h(
     "fieldset",
     { class: "confidence", "data-testid": "confidence", "aria-describedby": hint },
-    h("legend", { class: "confidence-legend", text: "How confident are you?" }),
+    h("legend", { class: "confidence-legend", text: gettext("How confident are you?") }),
     h("div", { class: "confidence-row" }, points),
-    h("p", { class: "confidence-scale", id: hint, text: "1 = not at all confident, 5 = very confident" }),
+    h("p", { class: "confidence-scale", id: hint, text: gettext("1 = not at all confident, 5 = very confident") }),
   );
 }
 
@@ -145,7 +146,7 @@ export class Widget {
   setPreferred() {}
 
   /** A form with the kind's controls, the confidence row, the error slot and a submit button. */
-  form(body, { submitText = "Send answer" } = {}) {
+  form(body, { submitText = gettext("Send answer") } = {}) {
     this.submitButton = h("button", {
       type: "submit",
       class: "button button-primary button-block ballot-submit",

@@ -2,6 +2,7 @@
 
 import { Widget, markPreferred, nextId } from "./ballot-base.js";
 import { h } from "./render.js";
+import { gettext, interpolate } from "./i18n.js";
 
 export class Ranking extends Widget {
   constructor(poll, handlers) {
@@ -16,7 +17,7 @@ export class Ranking extends Widget {
       h(
         "div",
         { class: "rank-field" },
-        h("p", { class: "field-hint", id: help, text: "Use the arrow buttons to move an option up or down." }),
+        h("p", { class: "field-hint", id: help, text: gettext("Use the arrow buttons to move an option up or down.") }),
         this.list,
         this.status,
       ),
@@ -32,7 +33,7 @@ export class Ranking extends Widget {
           type: "button",
           class: "rank-move",
           "data-testid": `move-${word}`,
-          "aria-label": `Move ${option.label} ${word}`,
+          "aria-label": interpolate(word === "up" ? gettext("Move %s up") : gettext("Move %s down"), [option.label]),
           onclick: (event) => this.move(option.id, step, event.currentTarget),
         },
         h("span", { "aria-hidden": "true", text: glyph }),
@@ -59,7 +60,7 @@ export class Ranking extends Widget {
     [order[from], order[to]] = [order[to], order[from]];
     this.arrange(order);
     const label = this.poll.options.find((o) => o.id === optionId).label;
-    this.status.textContent = `${label}: position ${to + 1} of ${order.length}.`;
+    this.status.textContent = interpolate(gettext("%(option)s: position %(place)s of %(count)s."), { option: label, place: to + 1, count: order.length }, true);
     // Moving a node drops its focus; give it back (to the other arrow at either end of the list).
     const li = this.items.get(optionId);
     const same = li.querySelector(`[data-testid="${button.dataset.testid}"]`);

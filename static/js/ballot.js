@@ -12,39 +12,45 @@
 import { Widget, formatNumber, markPreferred, nextId, textLength } from "./ballot-base.js";
 import { Ranking } from "./ballot-ranking.js";
 import { h } from "./render.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 
 export { voteErrorText } from "./ballot-base.js";
 
 /** The allowed range of a numeric poll, in words ("Between 0 and 10 mg.", "Any number."). */
 export function rangeText(numeric) {
   const { min, max, unit } = numeric || {};
-  const u = unit ? ` ${unit}` : "";
   const has = (v) => v !== null && v !== undefined;
-  if (has(min) && has(max)) return `Between ${formatNumber(min)} and ${formatNumber(max)}${u}.`;
-  if (has(min)) return `At least ${formatNumber(min)}${u}.`;
-  if (has(max)) return `At most ${formatNumber(max)}${u}.`;
-  return unit ? `Any number of ${unit}.` : "Any number.";
+  // The unit is the author's word ("mg"), kept as typed; whole sentences are translated.
+  const values = { min: has(min) ? formatNumber(min) : "", max: has(max) ? formatNumber(max) : "", unit: unit || "" };
+  let text;
+  if (has(min) && has(max)) text = unit ? gettext("Between %(min)s and %(max)s %(unit)s.") : gettext("Between %(min)s and %(max)s.");
+  else if (has(min)) text = unit ? gettext("At least %(min)s %(unit)s.") : gettext("At least %(min)s.");
+  else if (has(max)) text = unit ? gettext("At most %(max)s %(unit)s.") : gettext("At most %(max)s.");
+  else text = unit ? gettext("Any number of %(unit)s.") : gettext("Any number.");
+  return interpolate(text, values, true);
 }
 
 /** What to do, for the hint under the question. */
 export function kindHint(poll) {
   switch (poll.kind) {
     case "single":
-      return "Choose one answer. You can change it until the poll closes.";
+      return gettext("Choose one answer. You can change it until the poll closes.");
     case "multi": {
       const max = poll.max_choices || poll.options.length;
-      return max >= poll.options.length ? "Choose all that apply, then send." : `Choose up to ${max}, then send.`;
+      return max >= poll.options.length
+        ? gettext("Choose all that apply, then send.")
+        : interpolate(gettext("Choose up to %s, then send."), [max]);
     }
     case "likert":
-      return "Pick one point on the scale, then send.";
+      return gettext("Pick one point on the scale, then send.");
     case "numeric":
-      return "Enter a number, then send.";
+      return gettext("Enter a number, then send.");
     case "text":
-      return "Write a short answer, then send.";
+      return gettext("Write a short answer, then send.");
     case "ranking":
-      return "Put the options in order, best first, then send.";
+      return gettext("Put the options in order, best first, then send.");
     default:
-      return "This kind of question cannot be answered on this page.";
+      return gettext("This kind of question cannot be answered on this page.");
   }
 }
 
@@ -159,7 +165,7 @@ class Choices extends Widget {
     if (event.target.checked && this.picked().length > this.max) {
       event.target.checked = false; // refused here; the server refuses it too (too_many_options)
       this.mark();
-      this.fail(`You can choose up to ${this.max}. Untick one to choose another.`);
+      this.fail(interpolate(gettext("You can choose up to %s. Untick one to choose another."), [this.max]));
       return;
     }
     this.mark();
@@ -173,7 +179,9 @@ class Choices extends Widget {
   read() {
     const options = this.picked();
     if (!options.length) {
-      this.fail(this.poll.kind === "likert" ? "Pick a point on the scale first." : "Choose at least one answer.");
+      this.fail(
+        this.poll.kind === "likert" ? gettext("Pick a point on the scale first.") : gettext("Choose at least one answer."),
+      );
       return null;
     }
     return { options };
@@ -212,7 +220,9 @@ class NumberAnswer extends Widget {
       "aria-describedby": `${hint} ${this.errorId}`,
       oninput: () => this.edited(),
     });
-    const label = numeric.unit ? `Your answer (${numeric.unit})` : "Your answer";
+    const label = numeric.unit
+      ? interpolate(gettext("Your answer (%s)"), [numeric.unit])
+      : gettext("Your answer");
     this.root = this.form(
       h(
         "div",
@@ -234,11 +244,11 @@ class NumberAnswer extends Widget {
     const raw = this.input.value.trim();
     const value = Number(raw);
     if (this.input.validity.badInput || raw === "" || !Number.isFinite(value)) {
-      this.fail("Enter a number, for example 6 or 1.5.");
+      this.fail(gettext("Enter a number, for example 6 or 1.5."));
       return null;
     }
     if ((min !== null && min !== undefined && value < min) || (max !== null && max !== undefined && value > max)) {
-      this.fail(`That is out of range. ${this.range}`);
+      this.fail(interpolate(gettext("That is out of range. %s"), [this.range]));
       return null;
     }
     return { value };
@@ -278,7 +288,7 @@ class TextAnswer extends Widget {
       h(
         "div",
         { class: "field text-field" },
-        h("label", { class: "field-label", for: id, text: "Your answer" }),
+        h("label", { class: "field-label", for: id, text: gettext("Your answer") }),
         this.textarea,
         this.counter,
       ),
@@ -290,25 +300,30 @@ class TextAnswer extends Widget {
 
   count() {
     const n = textLength(this.textarea.value);
-    this.counter.textContent = `${n} of ${this.limit} characters`;
+    this.counter.textContent = interpolate(gettext("%(count)s of %(limit)s characters"), { count: n, limit: this.limit }, true);
     this.counter.classList.toggle("is-over", n > this.limit);
   }
 
   setSent(sent) {
     this.note.textContent = sent
-      ? "Sent. The moderator reads answers first and chooses which ones appear on the shared screen."
-      : "The moderator reads answers first and chooses which ones appear on the shared screen.";
+      ? gettext("Sent. The moderator reads answers first and chooses which ones appear on the shared screen.")
+      : gettext("The moderator reads answers first and chooses which ones appear on the shared screen.");
   }
 
   read() {
     const n = textLength(this.textarea.value);
     if (n === 0) {
-      this.fail("Write an answer first.");
+      this.fail(gettext("Write an answer first."));
       return null;
     }
     if (n > this.limit) {
       const over = n - this.limit;
-      this.fail(`Your answer is ${over} character${over === 1 ? "" : "s"} too long (at most ${this.limit}).`);
+      const tooLong = ngettext(
+        "Your answer is %(over)s character too long (at most %(limit)s).",
+        "Your answer is %(over)s characters too long (at most %(limit)s).",
+        over,
+      );
+      this.fail(interpolate(tooLong, { over, limit: this.limit }, true));
       return null;
     }
     return { text: this.textarea.value };

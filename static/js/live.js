@@ -10,6 +10,7 @@
 //   state every 3 s, POSTing votes) while the websocket keeps being retried in the background.
 
 import { Outbox, ballotFields } from "./outbox.js";
+import { gettext } from "./i18n.js";
 
 export { ballotFields } from "./outbox.js";
 
@@ -30,12 +31,12 @@ const TALLY_KEYS = ["counts", "numeric", "answers", "ranking", "scale"];
 
 /** What the connection pill says for each connection status. */
 export const CONNECTION_STATUS_TEXT = {
-  connecting: "Connecting…",
-  live: "Live",
-  reconnecting: "Reconnecting…",
-  fallback: "Live (slow connection mode)",
-  offline: "Offline: waiting for the network…",
-  denied: "Disconnected: reload the page",
+  connecting: gettext("Connecting…"),
+  live: gettext("Live"),
+  reconnecting: gettext("Reconnecting…"),
+  fallback: gettext("Live (slow connection mode)"),
+  offline: gettext("Offline: waiting for the network…"),
+  denied: gettext("Disconnected: reload the page"),
 };
 
 export function readConfig(id = "caseboard-config") {

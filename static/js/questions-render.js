@@ -3,6 +3,7 @@
 // the projector. Question text is participant input: it only ever goes through textContent (h()).
 
 import { h } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 
 export const MAX_QUESTION_LENGTH = 300;
 
@@ -96,7 +97,7 @@ export function topQuestions(items, n = 5) {
 }
 
 export function votesText(n) {
-  return n === 1 ? "1 vote" : `${n} votes`;
+  return interpolate(ngettext("%s vote", "%s votes", n), [n]);
 }
 
 /** The moderator's groups: questions waiting for a decision, shown ones, dismissed ones. */
@@ -111,11 +112,13 @@ export function consoleGroups(items) {
 /** One question on a phone: its text, who asked, its state and the upvote toggle. */
 export function phoneQuestion(q, { onToggle, busy = false } = {}) {
   const badges = [];
-  if (q.pinned) badges.push(h("span", { class: "q-badge q-badge-pinned", text: "On screen" }));
-  if (q.answered) badges.push(h("span", { class: "q-badge", text: "Answered" }));
-  if (q.state === "pending") badges.push(h("span", { class: "q-badge q-badge-pending", text: "Awaiting moderation" }));
-  if (q.mine) badges.push(h("span", { class: "q-badge q-badge-mine", text: "Your question" }));
-  const label = q.voted ? `Remove your vote (${votesText(q.votes)})` : `Vote for this question (${votesText(q.votes)})`;
+  if (q.pinned) badges.push(h("span", { class: "q-badge q-badge-pinned", text: gettext("On screen") }));
+  if (q.answered) badges.push(h("span", { class: "q-badge", text: gettext("Answered") }));
+  if (q.state === "pending") badges.push(h("span", { class: "q-badge q-badge-pending", text: gettext("Awaiting moderation") }));
+  if (q.mine) badges.push(h("span", { class: "q-badge q-badge-mine", text: gettext("Your question") }));
+  const label = interpolate(q.voted ? gettext("Remove your vote (%s)") : gettext("Vote for this question (%s)"), [
+    votesText(q.votes),
+  ]);
   return h(
     "li",
     { class: `q-item q-${q.state}`, "data-testid": "question", "data-question": q.id },
@@ -154,32 +157,32 @@ export function consoleQuestion(q, { onCommand, mergeTargets = [] } = {}) {
     });
   const actions = [];
   if (q.merged_into) {
-    actions.push(h("span", { class: "q-badge", text: `Merged into #${q.merged_into}` }));
+    actions.push(h("span", { class: "q-badge", text: interpolate(gettext("Merged into #%s"), [q.merged_into]) }));
   } else if (q.state === "pending") {
-    actions.push(button("approve_question", "Approve"), button("dismiss_question", "Dismiss"));
+    actions.push(button("approve_question", gettext("Approve")), button("dismiss_question", gettext("Dismiss")));
   } else if (q.state === "approved") {
-    actions.push(q.pinned ? button("unpin_question", "Unpin") : button("pin_question", "Pin"));
-    actions.push(q.answered ? button("restore_question", "Reopen") : button("answer_question", "Answered"));
-    actions.push(button("dismiss_question", "Dismiss"));
+    actions.push(q.pinned ? button("unpin_question", gettext("Unpin")) : button("pin_question", gettext("Pin")));
+    actions.push(q.answered ? button("restore_question", gettext("Reopen")) : button("answer_question", gettext("Answered")));
+    actions.push(button("dismiss_question", gettext("Dismiss")));
   } else {
-    actions.push(button("restore_question", "Restore"));
+    actions.push(button("restore_question", gettext("Restore")));
   }
   if (!q.merged_into && mergeTargets.length) {
     const selectId = `merge-into-${q.id}`;
     const select = h(
       "select",
       { id: selectId, class: "q-merge-select", "data-testid": "question-merge-target" },
-      h("option", { value: "", text: "Merge into…" }),
+      h("option", { value: "", text: gettext("Merge into…") }),
       mergeTargets.filter((t) => t.id !== q.id).map((t) => h("option", { value: t.id, text: `#${t.id} ${t.text}` })),
     );
     actions.push(
-      h("label", { class: "visually-hidden", for: selectId, text: `Merge question ${q.id} into` }),
+      h("label", { class: "visually-hidden", for: selectId, text: interpolate(gettext("Merge question %s into"), [q.id]) }),
       select,
       h("button", {
         type: "button",
         class: "button button-quiet",
         "data-testid": "question-merge",
-        text: "Merge",
+        text: gettext("Merge"),
         onclick: (event) => {
           const into = Number(select.value);
           if (into && onCommand) onCommand("merge_question", { question: q.id, into }, event.currentTarget);
@@ -199,8 +202,8 @@ export function consoleQuestion(q, { onCommand, mergeTargets = [] } = {}) {
         "p",
         { class: "q-meta" },
         q.name ? h("span", { class: "q-name", text: q.name }) : null,
-        q.pinned ? h("span", { class: "q-badge q-badge-pinned", text: "Pinned" }) : null,
-        q.answered ? h("span", { class: "q-badge", text: "Answered" }) : null,
+        q.pinned ? h("span", { class: "q-badge q-badge-pinned", text: gettext("Pinned") }) : null,
+        q.answered ? h("span", { class: "q-badge", text: gettext("Answered") }) : null,
       ),
       h("div", { class: "q-actions actions" }, actions),
     ),

@@ -4,6 +4,7 @@
 // attachQuestions(live, config); it finds its own section of the page, or does nothing.
 
 import { byTestId, h, show } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { newRef } from "./live.js";
 import { Outbox } from "./outbox.js";
 import {
@@ -93,7 +94,7 @@ function attachPhone(live, root, config) {
   function toggle(q) {
     const ref = newRef();
     const sent = outgoing.send({ type: q.voted ? "unvote" : "upvote", ref, question: q.id });
-    if (!sent) say("Not connected: your vote goes out when the connection is back.");
+    if (!sent) say(gettext("Not connected: your vote goes out when the connection is back."));
   }
 
   function renderSimilar() {
@@ -101,7 +102,7 @@ function attachPhone(live, root, config) {
     ui.similar.replaceChildren(
       ...(matches.length
         ? [
-            h("p", { class: "q-similar-title", text: "Already asked? Vote for it instead:" }),
+            h("p", { class: "q-similar-title", text: gettext("Already asked? Vote for it instead:") }),
             h("ul", { class: "q-list" }, matches.map((q) => phoneQuestion(q, { onToggle: toggle }))),
           ]
         : []),
@@ -114,8 +115,8 @@ function attachPhone(live, root, config) {
     show(root, frame.enabled);
     show(ui.nameRow, frame.names);
     ui.intro.textContent = frame.moderated
-      ? "Ask the panel. A moderator reviews questions before the room sees them."
-      : "Ask the panel. Your question appears for everyone at once.";
+      ? gettext("Ask the panel. A moderator reviews questions before the room sees them.")
+      : gettext("Ask the panel. Your question appears for everyone at once.");
     // A keyboard user's focus stays on the toggle it was on, whatever the frame reordered.
     const active = document.activeElement;
     const focused = active && ui.list.contains(active) ? active.closest("[data-question]") : null;
@@ -130,7 +131,7 @@ function attachPhone(live, root, config) {
 
   function updateCounter() {
     const left = MAX_QUESTION_LENGTH - ui.text.value.length;
-    ui.counter.textContent = `${left} characters left`;
+    ui.counter.textContent = interpolate(ngettext("%s character left", "%s characters left", left), [left]);
   }
 
   ui.text.maxLength = MAX_QUESTION_LENGTH;
@@ -144,7 +145,7 @@ function attachPhone(live, root, config) {
     event.preventDefault();
     const text = ui.text.value.trim();
     if (!text) {
-      say("Write your question first.", true);
+      say(gettext("Write your question first."), true);
       return;
     }
     const ask = { type: "ask", ref: newRef(), text };
@@ -152,8 +153,8 @@ function attachPhone(live, root, config) {
     if (name) ask.name = name;
     ui.submit.disabled = true;
     pendingAsk.set(ask);
-    if (!outgoing.send(ask)) say("Not connected: your question goes out when the connection is back.");
-    else say("Sending…");
+    if (!outgoing.send(ask)) say(gettext("Not connected: your question goes out when the connection is back."));
+    else say(gettext("Sending…"));
   });
 
   const unsent = pendingAsk.get();
@@ -163,7 +164,7 @@ function attachPhone(live, root, config) {
     ui.text.value = unsent.text;
     ui.submit.disabled = true;
     outgoing.frames.set(unsent.ref, unsent);
-    say("Sending your question…");
+    say(gettext("Sending your question…"));
   } else if (written && typeof written.text === "string") {
     ui.text.value = written.text;
     ui.name.value = typeof written.name === "string" ? written.name : "";
@@ -190,8 +191,8 @@ function attachPhone(live, root, config) {
         renderSimilar();
         say(
           frame && !frame.moderated
-            ? "Thank you: your question is on the list."
-            : "Thank you: your question awaits the moderator.",
+            ? gettext("Thank you: your question is on the list.")
+            : gettext("Thank you: your question awaits the moderator."),
         );
       } else if (frame) {
         const q = frame.items.find((item) => item.id === ack.question);
@@ -221,13 +222,13 @@ function attachPhone(live, root, config) {
 // ------------------------------------------------------------------ console
 
 const COMMAND_DONE = {
-  approve_question: "Approved.",
-  dismiss_question: "Dismissed.",
-  restore_question: "Restored.",
-  answer_question: "Marked answered.",
-  pin_question: "Pinned on the projector.",
-  unpin_question: "Unpinned.",
-  merge_question: "Merged: its votes now count on the kept question.",
+  approve_question: gettext("Approved."),
+  dismiss_question: gettext("Dismissed."),
+  restore_question: gettext("Restored."),
+  answer_question: gettext("Marked answered."),
+  pin_question: gettext("Pinned on the projector."),
+  unpin_question: gettext("Unpinned."),
+  merge_question: gettext("Merged: its votes now count on the kept question."),
 };
 
 function attachConsole(live, root) {
@@ -244,7 +245,9 @@ function attachConsole(live, root) {
   function command(type, fields, button) {
     if (button) button.disabled = true;
     if (!outgoing.send({ type, ref: newRef(), ...fields })) {
-      ui.status.textContent = "Not connected, so nothing was sent. Try again when the status shows “Live”.";
+      ui.status.textContent = interpolate(gettext("Not connected, so nothing was sent. Try again when the status shows “%s”."), [
+        gettext("Live"),
+      ]);
       if (button) button.disabled = false;
     }
   }
@@ -284,9 +287,9 @@ function attachConsole(live, root) {
     }
     restore(kept);
     ui.settings.textContent = [
-      frame.enabled ? "Questions on" : "Questions off",
-      frame.moderated ? "moderated first" : "published directly",
-      frame.names ? "names allowed" : "anonymous",
+      frame.enabled ? gettext("Questions on") : gettext("Questions off"),
+      frame.moderated ? gettext("moderated first") : gettext("published directly"),
+      frame.names ? gettext("names allowed") : gettext("anonymous"),
     ].join(" · ");
   }
 
@@ -298,14 +301,14 @@ function attachConsole(live, root) {
     onAck(ack) {
       const sent = outgoing.take(ack.ref);
       if (!sent) return false;
-      ui.status.textContent = COMMAND_DONE[sent.type] || "Done.";
+      ui.status.textContent = COMMAND_DONE[sent.type] || gettext("Done.");
       render();
       return true;
     },
     onError(error) {
       const sent = outgoing.take(error.ref);
       if (!sent) return false;
-      ui.status.textContent = `Could not do that: ${error.message}`;
+      ui.status.textContent = interpolate(gettext("Could not do that: %s"), [error.message]);
       render();
       return true;
     },
@@ -335,7 +338,7 @@ function attachStage(live, root, { onRender } = {}) {
     ui.pinned.replaceChildren(pinned ? stageQuestion(pinned, { large: true }) : "");
     show(ui.pinned, Boolean(pinned));
     ui.topList.replaceChildren(...top.map((q) => stageQuestion(q)));
-    ui.topTitle.textContent = pinned ? "Next questions" : "Top questions";
+    ui.topTitle.textContent = pinned ? gettext("Next questions") : gettext("Top questions");
     show(ui.top, top.length > 0);
     show(ui.empty, !pinned && top.length === 0);
     if (onRender) onRender();

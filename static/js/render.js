@@ -1,7 +1,8 @@
 // Rendering shared by the three screens. Server data (case text, labels, references) is
 // untrusted: every string goes through textContent or a checked attribute, never innerHTML.
 
-import { h, heading, plural, show } from "./dom.js";
+import { h, heading, show } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { CONNECTION_STATUS_TEXT } from "./live.js";
 
 export { byTestId, changed, h, percent, plural, show } from "./dom.js";
@@ -12,11 +13,20 @@ export function setStatusPill(node, status) {
   node.textContent = CONNECTION_STATUS_TEXT[status] || status;
 }
 
-export const POLL_STATE_TEXT = { draft: "Not open yet", open: "Poll open", closed: "Poll closed" };
+export const POLL_STATE_TEXT = {
+  draft: gettext("Not open yet"),
+  open: gettext("Poll open"),
+  closed: gettext("Poll closed"),
+};
 
 // ------------------------------------------------------------------- case
 
-const PERSON = { male: "man", female: "woman" };
+// Whole phrases, so each language can order and inflect them ("Mujer de 67 años").
+const PATIENT = {
+  male: () => gettext("%(age)s-year-old man"),
+  female: () => gettext("%(age)s-year-old woman"),
+};
+const ANY_PATIENT = () => gettext("%(age)s-year-old patient");
 
 function fact(label, value, testid) {
   if (value === null || value === undefined || value === "") return null;
@@ -26,18 +36,18 @@ function fact(label, value, testid) {
 /** How long since the diagnosis, for the case card ("Less than a year", "1 year", "4 years"). */
 export function yearsText(years) {
   if (years === null || years === undefined) return null;
-  if (years === 0) return "Less than a year";
-  return plural(years, "year", "years");
+  if (years === 0) return gettext("Less than a year");
+  return interpolate(ngettext("%s year", "%s years", years), [years]);
 }
 
 function therapyLine(line, level) {
   const details = h(
     "dl",
     { class: "line-facts" },
-    fact("Agents", line.agents && line.agents.length ? line.agents.join(", ") : null, "line-agents"),
-    fact("Transplant", line.transplant, "line-transplant"),
-    fact("Best response", line.best_response, "line-response"),
-    fact("Outcome", line.outcome, "line-outcome"),
+    fact(gettext("Agents"), line.agents && line.agents.length ? line.agents.join(", ") : null, "line-agents"),
+    fact(gettext("Transplant"), line.transplant, "line-transplant"),
+    fact(gettext("Best response"), line.best_response, "line-response"),
+    fact(gettext("Outcome"), line.outcome, "line-outcome"),
   );
   return h(
     "li",
@@ -45,7 +55,7 @@ function therapyLine(line, level) {
     h(
       `h${Math.min(level, 6)}`,
       { class: "line-head" },
-      h("span", { class: "line-number", text: `Line ${line.line}` }),
+      h("span", { class: "line-number", text: interpolate(gettext("Line %s"), [line.line]) }),
       h("span", { class: "line-regimen", text: line.regimen }),
     ),
     details,
@@ -85,7 +95,7 @@ export function caseImages(images, imagePath) {
 /** The case as a card; `level` is the heading level of its title; images come from `imagePath`. */
 export function renderCase(data, { level = 2, imagePath = "" } = {}) {
   const patient = data.patient || {};
-  const who = PERSON[patient.sex] || "patient";
+  const patientText = interpolate((PATIENT[patient.sex] || ANY_PATIENT)(), { age: patient.age }, true);
   const staging = (data.staging || []).map((s) => h("span", { class: "chip", text: `${s.system} ${s.value}` }));
   const card = h(
     "article",
@@ -95,14 +105,14 @@ export function renderCase(data, { level = 2, imagePath = "" } = {}) {
       { class: "case-header" },
       h("p", { class: "eyebrow", text: data.disease }),
       heading(level, { class: "case-title", "data-testid": "case-title" }, data.title),
-      h("p", { class: "case-patient", "data-testid": "case-patient", text: `${patient.age}-year-old ${who}` }),
+      h("p", { class: "case-patient", "data-testid": "case-patient", text: patientText }),
     ),
     h(
       "dl",
       { class: "case-facts" },
-      fact("Diagnosis", data.diagnosis, "case-diagnosis"),
-      fact("Since diagnosis", yearsText(data.years_since_diagnosis), "case-years"),
-      fact("Staging", staging.length ? h("span", { class: "chips" }, staging) : null, "case-staging"),
+      fact(gettext("Diagnosis"), data.diagnosis, "case-diagnosis"),
+      fact(gettext("Since diagnosis"), yearsText(data.years_since_diagnosis), "case-years"),
+      fact(gettext("Staging"), staging.length ? h("span", { class: "chips" }, staging) : null, "case-staging"),
       fact("ECOG", data.ecog === null || data.ecog === undefined ? null : String(data.ecog), "case-ecog"),
     ),
   );
@@ -113,24 +123,24 @@ export function renderCase(data, { level = 2, imagePath = "" } = {}) {
       if (node && f.id !== undefined) node.dataset.factId = String(f.id);
       return node;
     });
-    card.append(caseSection("Findings", level + 1, "case-findings", h("dl", { class: "finding-list" }, items)));
+    card.append(caseSection(gettext("Findings"), level + 1, "case-findings", h("dl", { class: "finding-list" }, items)));
   }
   if (data.history && data.history.length) {
     const items = data.history.map((item) => h("li", { text: item }));
-    card.append(caseSection("Medical history", level + 1, "case-history", h("ul", { class: "plain-list" }, items)));
+    card.append(caseSection(gettext("Medical history"), level + 1, "case-history", h("ul", { class: "plain-list" }, items)));
   }
   if (data.therapy_lines && data.therapy_lines.length) {
     const lines = data.therapy_lines.map((line) => therapyLine(line, level + 2));
-    card.append(caseSection("Treatment so far", level + 1, "case-lines", h("ol", { class: "therapy-lines" }, lines)));
+    card.append(caseSection(gettext("Treatment so far"), level + 1, "case-lines", h("ol", { class: "therapy-lines" }, lines)));
   }
   if (data.current_status) {
-    card.append(caseSection("Now", level + 1, "case-status", h("p", { text: data.current_status })));
+    card.append(caseSection(gettext("Now"), level + 1, "case-status", h("p", { text: data.current_status })));
   }
   const images = caseImages(data.images, imagePath);
-  if (images) card.append(caseSection("Images", level + 1, "case-images", images));
+  if (images) card.append(caseSection(gettext("Images"), level + 1, "case-images", images));
   if (data.clinical_question) {
     const question = h("p", { "data-testid": "case-question", text: data.clinical_question });
-    card.append(caseSection("Clinical question", level + 1, "case-question", question));
+    card.append(caseSection(gettext("Clinical question"), level + 1, "case-question", question));
   }
   return card;
 }
@@ -151,8 +161,8 @@ export function serverNow() {
 export function countdownText(closesAt, now = serverNow()) {
   if (!closesAt) return "";
   const left = Math.max(0, Math.ceil((closesAt - now) / 1000));
-  if (left === 0) return "Closing…";
-  return `Closes in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  if (left === 0) return gettext("Closing…");
+  return interpolate(gettext("Closes in %s"), [`${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`]);
 }
 
 /** Keep a countdown element up to date; call again whenever the poll changes. */
@@ -189,7 +199,7 @@ export function referenceLinks(ref) {
   if (ref.pmid) add(`https://pubmed.ncbi.nlm.nih.gov/${encodeURIComponent(ref.pmid)}/`, `PMID ${ref.pmid}`);
   if (ref.doi) add(`https://doi.org/${encodeURI(ref.doi)}`, `DOI ${ref.doi}`);
   if (ref.nct) add(`https://clinicaltrials.gov/study/${encodeURIComponent(ref.nct)}`, ref.nct);
-  if (ref.url) add(ref.url, "Source");
+  if (ref.url) add(ref.url, gettext("Source"));
   return links;
 }
 
@@ -226,7 +236,7 @@ export function renderTeachingPoints(container, points, { level = 3 } = {}) {
           ? h(
               "div",
               { class: "references" },
-              h("p", { class: "references-label", text: "References" }),
+              h("p", { class: "references-label", text: gettext("References") }),
               h("ol", { class: "reference-list" }, point.references.map(reference)),
             )
           : null,

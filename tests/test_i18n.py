@@ -1,0 +1,238 @@
+"""The translation check of `make test` (issue 18, docs/i18n.md).
+
+1. The catalogues are complete: `makemessages`, run on a copy of the sources, finds exactly the
+   messages the shipped .po files hold, every shipped language translates each of them (no
+   empty or fuzzy entry), and the compiled .mo files match their .po (`make install` compiles).
+2. A converted file has no user-facing text outside the machinery: CONVERTED lists the templates
+   and JavaScript modules already converted; every file joins it when it is converted, and
+   docs/i18n.md says which are not yet.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+DOMAINS = ("django", "djangojs")
+
+# Files whose every user-facing string goes through the translation machinery. Add a file here
+# when it is converted (docs/i18n.md lists those still to do).
+CONVERTED = [
+    "templates/base.html",
+    "templates/_language_switch.html",
+    "templates/polls/landing.html",
+    "templates/polls/ended.html",
+    "templates/registration/login.html",
+    "templates/polls/credit/claim.html",
+    "templates/polls/credit/certificate.html",
+    "templates/polls/followup/signup.html",
+    "templates/polls/followup/thanks.html",
+    "templates/polls/followup/closed.html",
+    "templates/polls/followup/unsubscribe.html",
+    "static/js/i18n.js",
+    "static/js/live.js",
+    "static/js/ballot-base.js",
+    "static/js/ballot-ranking.js",
+    "static/js/ballot.js",
+    "static/js/render.js",
+    "static/js/questions.js",
+    "static/js/questions-render.js",
+]
+
+# Words that are the same in every language: the product's name.
+UNTRANSLATED_WORDS = {"Caseboard"}
+
+
+# ------------------------------------------------------------------ the .po files
+
+
+PO_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: PO_ESCAPES.get(m[1], m[0]), text)
+
+
+def parse_po(path: Path) -> dict:
+    """msgid (or (msgid, msgid_plural)) -> {"msgstr": [...], "fuzzy": bool}; the header left out."""
+    entries: dict = {}
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        fields: dict[str, str] = {}
+        current = None
+        fuzzy = False
+        for line in block.splitlines():
+            if line.startswith("#,") and "fuzzy" in line:
+                fuzzy = True
+            if line.startswith("#"):
+                continue
+            match = re.match(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$', line)
+            if match:
+                current = match[1]
+                fields[current] = ""
+                line = match[2]
+            if current and line.startswith('"'):
+                fields[current] += unescape(line[1:-1])
+        if not fields.get("msgid"):
+            continue
+        key = fields["msgid"] if "msgid_plural" not in fields else (fields["msgid"], fields["msgid_plural"])
+        if "msgctxt" in fields:
+            key = (fields["msgctxt"], key)
+        strings = [value for name, value in sorted(fields.items()) if name.startswith("msgstr")]
+        entries[key] = {"msgstr": strings, "fuzzy": fuzzy}
+    return entries
+
+
+def po_path(root: Path, language: str, domain: str) -> Path:
+    return root / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
+
+
+@pytest.fixture(scope="module")
+def fresh_catalogues(tmp_path_factory) -> Path:
+    """makemessages on a copy of the sources (so the repository's files are not rewritten)."""
+    copy = tmp_path_factory.mktemp("sources")
+    for name in ("caseboard", "polls", "cases", "templates", "locale"):
+        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    shutil.copytree(ROOT / "static" / "js", copy / "static" / "js")
+    shutil.copy(ROOT / "manage.py", copy / "manage.py")
+    env = {
+        **os.environ,
+        "CASEBOARD_LOCAL": "1",
+        "PYTHONPATH": str(copy),
+        "DJANGO_SETTINGS_MODULE": "caseboard.settings",
+    }
+    for domain in DOMAINS:
+        command = [sys.executable, "manage.py", "makemessages", "-d", domain, "--no-obsolete", "-v", "0"]
+        command += [arg for language in SHIPPED for arg in ("-l", language)]
+        subprocess.run(command, cwd=copy, env=env, check=True, capture_output=True, timeout=300)
+    return copy
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", SHIPPED)
+def test_makemessages_is_up_to_date_and_every_message_is_translated(fresh_catalogues, language, domain):
+    shipped = parse_po(po_path(ROOT, language, domain))
+    found = parse_po(po_path(fresh_catalogues, language, domain))
+    missing = sorted(map(str, set(found) - set(shipped)))
+    stale = sorted(map(str, set(shipped) - set(found)))
+    assert not missing, f"run makemessages (docs/i18n.md): {language} {domain}.po lacks {missing}"
+    assert not stale, f"run makemessages --no-obsolete: {language} {domain}.po still has {stale}"
+    untranslated = sorted(str(key) for key, entry in shipped.items() if entry["fuzzy"] or not all(entry["msgstr"]))
+    assert not untranslated, f"{language} {domain}.po: translate (and unmark fuzzy) {untranslated}"
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", SHIPPED)
+def test_the_compiled_catalogue_matches_its_po(language, domain):
+    """`make install` runs compilemessages; a stale .mo would show yesterday's words."""
+    mo = po_path(ROOT, language, domain).with_suffix(".mo")
+    assert mo.exists(), f"{mo} is missing: run `make install` (compilemessages)"
+    with mo.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)._catalog
+    for key, entry in parse_po(po_path(ROOT, language, domain)).items():
+        if isinstance(key, tuple):
+            for index, text in enumerate(entry["msgstr"]):
+                assert compiled.get((key[0], index)) == text, f"{mo} is stale: run `make install`"
+        else:
+            assert compiled.get(key) == entry["msgstr"][0], f"{mo} is stale: run `make install`"
+
+
+def test_the_po_parser_reads_plurals_and_flags_fuzzy_entries(tmp_path):
+    po = tmp_path / "x.po"
+    po.write_text(
+        'msgid ""\nmsgstr "Plural-Forms: nplurals=2;\\n"\n\n#, fuzzy\nmsgid "Vote"\nmsgstr "Voto"\n\n'
+        'msgid "%s day"\nmsgid_plural "%s days"\nmsgstr[0] "%s d\u00eda \\"x\\""\nmsgstr[1] ""\n',
+        encoding="utf-8",
+    )
+    entries = parse_po(po)
+    assert entries["Vote"] == {"msgstr": ["Voto"], "fuzzy": True}
+    assert entries[("%s day", "%s days")]["msgstr"] == ['%s d\u00eda "x"', ""]
+
+
+# ------------------------------------------------------------------ strings outside the machinery
+
+TEMPLATE_NOISE = [
+    r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}",
+    r"{#.*?#}",
+    r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}",
+    r"<script\b.*?</script>",
+    r"<style\b.*?</style>",
+    r"{%.*?%}",
+    r"{{.*?}}",
+]
+TEXT_ATTRIBUTES = r'\b(?:aria-label|aria-description|title|placeholder|alt)="([^"]*)"'
+
+
+def has_words(text: str) -> bool:
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text) if w not in UNTRANSLATED_WORDS]
+    return bool(words)
+
+
+def template_strings(source: str) -> list[str]:
+    """Text a reader sees that is not a translation tag or a variable."""
+    for pattern in TEMPLATE_NOISE:
+        source = re.sub(pattern, " ", source, flags=re.S)
+    found = [text.strip() for text in re.findall(r">([^<]+)<", source) if has_words(text)]
+    found += [value for value in re.findall(TEXT_ATTRIBUTES, source) if has_words(value)]
+    # Text before the first tag or after the last (a template that is a fragment).
+    return found
+
+
+JS_STRING = r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`(?:[^`\\]|\\.)*`)"""
+# Where a literal surely reaches the screen.
+JS_TEXT_SINKS = [
+    r"\.textContent\s*=\s*" + JS_STRING,
+    r"\btext:\s*" + JS_STRING,
+    r"""setAttribute\(\s*["'](?:aria-label|title|placeholder|alt)["']\s*,\s*""" + JS_STRING,
+]
+# Where a literal probably does when it reads like prose (a capital, then lower case: "Live",
+# "Waiting for the network"), not like a protocol value ("POST", "same-origin").
+JS_PROSE_SINKS = [
+    r"\b(?:title|label|message|status|hint)\s*:\s*" + JS_STRING,
+    r"^\s*[a-z]\w*:\s*" + JS_STRING + r",?\s*$",  # a table of texts (e.g. { live: "Live" })
+]
+PROSE = re.compile(r"^[\W\d]*[A-Z][a-z]")
+
+
+def js_strings(source: str) -> list[str]:
+    """String literals a module puts on screen: to textContent, `text:`, label attributes."""
+    source = re.sub(r"/\*.*?\*/", " ", source, flags=re.S)
+    source = re.sub(r"^\s*//.*$", " ", source, flags=re.M)
+    found = []
+    for patterns, prose_only in ((JS_TEXT_SINKS, False), (JS_PROSE_SINKS, True)):
+        for pattern in patterns:
+            for literal in re.findall(pattern, source, flags=re.M):
+                text = re.sub(r"\$\{.*?\}", " ", literal[1:-1])
+                if has_words(text) and (not prose_only or PROSE.match(text)) and literal not in found:
+                    found.append(literal)
+    return found
+
+
+def test_the_extractors_find_a_bare_string_and_accept_the_machinery():
+    assert template_strings('<p class="x">Vote now</p>') == ["Vote now"]
+    assert template_strings('<button aria-label="Close">×</button>') == ["Close"]
+    assert template_strings('<p>{% translate "Vote now" %}</p><a title="{% translate "Close" %}">') == []
+    assert template_strings("<p>{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}</p>") == []
+    assert template_strings("<title>{{ event.title }} · Caseboard</title>") == []
+    assert js_strings('node.textContent = "Waiting";') == ['"Waiting"']
+    assert js_strings("h('p', { text: `Round ${n}` })") == ["`Round ${n}`"]
+    assert js_strings('const T = {\n  live: "Live",\n};') == ['"Live"']
+    assert js_strings('node.textContent = gettext("Waiting"); h("p", { text: interpolate(x, [n]) })') == []
+    assert js_strings('el.textContent = `${count}`; el.setAttribute("aria-label", label)') == []
+    assert js_strings('fetch(url, {\n  method: "POST",\n  credentials: "same-origin",\n})') == []
+
+
+@pytest.mark.parametrize("path", CONVERTED)
+def test_a_converted_file_shows_no_string_outside_the_translation_machinery(path):
+    source = (ROOT / path).read_text(encoding="utf-8")
+    found = template_strings(source) if path.endswith(".html") else js_strings(source)
+    assert not found, f"{path}: wrap these in {{% translate %}} or gettext() (docs/i18n.md): {found}"
