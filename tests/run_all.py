@@ -1,8 +1,9 @@
 """`make test`: the whole suite, on the embedded defaults and again on PostgreSQL + Redis.
 
 Pass 1 runs everything (SQLite, in-memory channel layer, browser tests). Pass 2 reruns the
-data and realtime tests against real PostgreSQL and Redis, at the same time as pass 1. A server that cannot be reached is
-reported as SKIPPED in plain words; with CASEBOARD_REQUIRE_SERVICES=1 (CI) it fails instead.
+data and realtime tests against real PostgreSQL and Redis, at the same time as pass 1. A
+server that cannot be reached is reported as SKIPPED in plain words; with
+CASEBOARD_REQUIRE_SERVICES=1 (CI) it fails instead.
 """
 
 from __future__ import annotations
