@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -35,6 +36,10 @@ class Server:
     starts: int = 0
     # How the server is launched: plain daphne, or e.g. ("-m", "caseboard.serve", "--http-idle-timeout", "3").
     launcher: tuple[str, ...] = ("-m", "daphne")
+    # A copy of the database right after `load_demo`: resetting restores it (see reset_demo).
+    snapshot: Path | None = None
+    # A daphne started ahead for the next reset: (process, log, port).
+    spare: tuple[subprocess.Popen, Path, int] | None = None
 
     def manage(self, *args: str) -> str:
         """Run a management command against the server's database."""
@@ -51,21 +56,24 @@ class Server:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
+    def _launch(self, port: int) -> tuple[subprocess.Popen, Path]:
+        self.starts += 1
+        log_path = self.workdir / f"daphne-{self.starts}.log"
+        with open(log_path, "wb") as log:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                [sys.executable, *self.launcher, "-b", "127.0.0.1", "-p", str(port), "caseboard.asgi:application"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return process, log_path
+
     def start(self) -> None:
         """Start daphne; if another process took the port meanwhile (another test run on this
         machine, or a client's ephemeral port), start it again on a free one."""
         for _ in range(5):
-            self.starts += 1
-            log_path = self.workdir / f"daphne-{self.starts}.log"
-            with open(log_path, "wb") as log:  # the child keeps its own descriptor
-                self.process = subprocess.Popen(
-                    [sys.executable, *self.launcher, "-b", "127.0.0.1", "-p", str(self.port),
-                     "caseboard.asgi:application"],
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
+            self.process, log_path = self._launch(self.port)
             try:
                 _wait_healthy(self.url, self.process, log_path)
                 return
@@ -77,25 +85,112 @@ class Server:
         raise AssertionError("daphne found no free port in five tries")
 
     def stop(self) -> None:
+        self._stop_spare()
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        _end(self.process)
         self.process = None
 
-    def reset_demo(self) -> None:
-        """A fresh CASE2 (no votes, every poll a draft, nothing revealed) served by a fresh process.
+    def _stop_spare(self) -> None:
+        if self.spare is not None:
+            _end(self.spare[0])
+            self.spare = None
 
-        The reset recreates the event under a new id; restarting daphne drops every per-process
-        cache of the old one (join code to event id, the fan-out hub's state) at once.
+    def _start_from_spare(self) -> None:
+        """Serve from the spare process started at the previous reset, if it came up.
+
+        It has imported the app and listens, but has answered nothing, so it holds no cache of
+        the database it will serve (the reason a reset needs a new process at all); taking it
+        saves every browser test the two seconds of a daphne start."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            self.start()
+            return
+        process, log_path, port = spare
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process, log_path)
+        except AssertionError:  # e.g. its port was taken meanwhile: a plain start instead
+            _end(process)
+            self.start()
+            return
+        self.process, self.port, self.url = process, port, url
+
+    def reset_demo(self) -> None:
+        """The demo as `load_demo` left it (no votes, every poll a draft, nothing revealed), served
+        by a fresh process: a new process drops every per-process cache of the old state (join code
+        to event id, the fan-out hub's state) at once. The server's URL may change (another port).
         """
-        self.stop()
-        self.manage("load_demo", "--reset")
-        self.start()
+        if self.process is not None:
+            _end(self.process)
+            self.process = None
+        if self.snapshot is None:
+            self._stop_spare()
+            self.manage("load_demo", "--reset")
+            self.start()
+            return
+        restore_snapshot(self.database, self.snapshot)
+        self._start_from_spare()
+        port = free_port()
+        self.spare = (*self._launch(port), port)
+
+    @property
+    def database(self) -> Path:
+        return self.workdir / "db.sqlite3"
+
+    def take_snapshot(self) -> None:
+        """Keep the database as it is now (the freshly loaded demo) for reset_demo to restore."""
+        self.snapshot = self.workdir / "demo-snapshot.sqlite3"
+        source = sqlite3.connect(self.database)
+        target = sqlite3.connect(self.snapshot)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+
+
+# Kept across a reset: the moderator's login (a session-scoped fixture logs in once).
+KEPT_ON_RESET = {"django_session"}
+
+
+def restore_snapshot(database: Path, snapshot: Path) -> None:
+    """Put every table but the sessions back as `load_demo` left it, in one transaction.
+
+    Restoring a copy takes milliseconds where `load_demo --reset` (a Python process importing
+    Django) took three seconds of every browser test's setup; tests/polls/test_load_demo.py tests
+    the command itself. The server is stopped, so nothing else holds the database.
+    """
+    connection = sqlite3.connect(database, isolation_level=None)
+    try:
+        connection.execute("ATTACH DATABASE ? AS snapshot", (str(snapshot),))
+        # The rows were checked when the demo stored them; some checks call Django's REGEXP.
+        connection.execute("PRAGMA ignore_check_constraints = ON")
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM snapshot.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+            if name not in KEPT_ON_RESET
+        ]
+        connection.execute("BEGIN IMMEDIATE")
+        for name in tables:
+            connection.execute(f'DELETE FROM main."{name}"')  # noqa: S608 (names from sqlite_master)
+            connection.execute(f'INSERT INTO main."{name}" SELECT * FROM snapshot."{name}"')  # noqa: S608
+        connection.execute("DELETE FROM main.sqlite_sequence")
+        connection.execute("INSERT INTO main.sqlite_sequence SELECT * FROM snapshot.sqlite_sequence")
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def _end(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def free_port() -> int:
@@ -140,5 +235,6 @@ def serve_demo(workdir: Path, launcher: tuple[str, ...] = ("-m", "daphne"), **ex
     )
     server.manage("migrate", "--noinput")
     server.manage("load_demo")
+    server.take_snapshot()
     server.start()
     return server
