@@ -39,6 +39,15 @@ CONVERTED = [
     "templates/polls/followup/thanks.html",
     "templates/polls/followup/closed.html",
     "templates/polls/followup/unsubscribe.html",
+    "templates/polls/participant.html",
+    "templates/polls/presenter.html",
+    "templates/polls/moderator.html",
+    "templates/polls/_questions_moderator.html",
+    "templates/polls/_questions_participant.html",
+    "templates/polls/_questions_presenter.html",
+    "templates/polls/_disclosures.html",
+    "templates/polls/not_panelist.html",
+    "templates/polls/panel_link_invalid.html",
     "static/js/i18n.js",
     "static/js/live.js",
     "static/js/ballot-base.js",
@@ -47,6 +56,21 @@ CONVERTED = [
     "static/js/render.js",
     "static/js/questions.js",
     "static/js/questions-render.js",
+    "static/js/participant.js",
+    "static/js/presenter.js",
+    "static/js/stage.js",
+    "static/js/profile.js",
+    "static/js/moderator.js",
+    "static/js/console-agenda.js",
+    "static/js/console-findings.js",
+    "static/js/console-now.js",
+    "static/js/console-quickpoll.js",
+    "static/js/console-stage.js",
+    "static/js/charts.js",
+    "static/js/comparisons.js",
+    "static/js/dom.js",
+    "static/js/flow.js",
+    "static/js/presence.js",
 ]
 
 # Words that are the same in every language: the product's name.
@@ -139,11 +163,20 @@ def test_the_compiled_catalogue_matches_its_po(language, domain):
     with mo.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog
     for key, entry in parse_po(po_path(ROOT, language, domain)).items():
-        if isinstance(key, tuple):
-            for index, text in enumerate(entry["msgstr"]):
-                assert compiled.get((key[0], index)) == text, f"{mo} is stale: run `make install`"
+        plural = len(entry["msgstr"]) > 1
+        if plural and isinstance(key[1], tuple):  # (msgctxt, (msgid, msgid_plural))
+            msgid = f"{key[0]}\x04{key[1][0]}"
+        elif plural:  # (msgid, msgid_plural)
+            msgid = key[0]
+        elif isinstance(key, tuple):  # (msgctxt, msgid): gettext keys it "context\x04msgid"
+            msgid = f"{key[0]}\x04{key[1]}"
         else:
-            assert compiled.get(key) == entry["msgstr"][0], f"{mo} is stale: run `make install`"
+            msgid = key
+        if plural:
+            for index, text in enumerate(entry["msgstr"]):
+                assert compiled.get((msgid, index)) == text, f"{mo} is stale: run `make install`"
+        else:
+            assert compiled.get(msgid) == entry["msgstr"][0], f"{mo} is stale: run `make install`"
 
 
 def test_the_po_parser_reads_plurals_and_flags_fuzzy_entries(tmp_path):
@@ -163,6 +196,8 @@ def test_the_po_parser_reads_plurals_and_flags_fuzzy_entries(tmp_path):
 TEMPLATE_NOISE = [
     r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}",
     r"{#.*?#}",
+    # The page's class names and attributes (base.html's body_class, body_attrs) are not text.
+    r"{%\s*block\s+body_(?:class|attrs)\s*%}.*?{%\s*endblock\s*%}",
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}",
     r"<script\b.*?</script>",
     r"<style\b.*?</style>",
@@ -223,6 +258,7 @@ def test_the_extractors_find_a_bare_string_and_accept_the_machinery():
     assert template_strings('<p>{% translate "Vote now" %}</p><a title="{% translate "Close" %}">') == []
     assert template_strings("<p>{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}</p>") == []
     assert template_strings("<title>{{ event.title }} · Caseboard</title>") == []
+    assert template_strings('<link href="x">{% block body_class %}page page-x{% endblock %}<p>') == []
     assert js_strings('node.textContent = "Waiting";') == ['"Waiting"']
     assert js_strings("h('p', { text: `Round ${n}` })") == ["`Round ${n}`"]
     assert js_strings('const T = {\n  live: "Live",\n};') == ['"Live"']
