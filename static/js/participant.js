@@ -10,6 +10,7 @@ import { ProfileForm } from "./profile.js";
 import {
   POLL_STATE_TEXT,
   byTestId,
+  caseLanguage,
   changed,
   plural,
   renderCase,
@@ -251,6 +252,7 @@ function renderPoll() {
   show(ui.round, poll.round > 1);
   ui.round.textContent = poll.round > 1 ? interpolate(gettext("Round %s"), [formatNumber(poll.round)]) : "";
   if (ui.question.textContent !== poll.question) ui.question.textContent = poll.question;
+  setLang(ui.question, caseLanguage(state, poll.case));
   const hint = hintText(poll);
   if (ui.hint.textContent !== hint) ui.hint.textContent = hint;
   renderBallot(poll);
@@ -269,6 +271,12 @@ function renderPoll() {
     // The phone shows the preferred answer's rationale in its own panel.
     renderResults(ui.resultsList, poll, counted, { mine: mineInResults(poll), rationale: false });
   }
+}
+
+/** Mark a node's text as the case author's language, or let it inherit the page's. */
+function setLang(node, lang) {
+  if (lang) node.setAttribute("lang", lang);
+  else node.removeAttribute("lang");
 }
 
 function renderWaiting() {
@@ -290,7 +298,9 @@ function render() {
   }
   const points = (state && state.teaching_points) || [];
   show(ui.teaching, points.length > 0);
-  if (changed(ui.teachingList, points)) renderTeachingPoints(ui.teachingList, points, { level: 3 });
+  if (changed(ui.teachingList, [points, state && state.case && state.case.language])) {
+    renderTeachingPoints(ui.teachingList, points, { level: 3, languageOf: (id) => caseLanguage(state, id) });
+  }
   const caseData = state ? state.case : null;
   show(ui.caseSection, Boolean(caseData));
   if (caseData && changed(ui.caseCard, caseData)) ui.caseCard.replaceChildren(renderCase(caseData, { level: 3, imagePath: `/e/${config.code}/images/` }));

@@ -10,6 +10,7 @@ import { LiveConnection, newRef, readConfig } from "./live.js";
 import {
   POLL_STATE_TEXT,
   byTestId,
+  caseLanguage,
   changed,
   plural,
   renderCase,
@@ -241,12 +242,14 @@ function renderPoll() {
           true,
         )
       : poll.question;
+  setLang(ui.question, caseLanguage(state, poll.case));
   // The case's clinical question stays in view while its poll is up.
   const caseData = state.case && state.case.id === poll.case ? state.case : null;
   ui.context.textContent = caseData
     ? [caseData.title, caseData.clinical_question].filter(Boolean).join(" · ")
     : "";
   show(ui.context, Boolean(caseData));
+  setLang(ui.context, caseData ? caseData.language : null);
 
   // `counted` is the newest frame that carries the tally (counts, numbers or answers), or null.
   const { latest, counted: shown } = live.resultsFor(poll.id);
@@ -277,6 +280,12 @@ function renderPoll() {
   show(ui.comparisons, compared);
   show(ui.segments, split);
   ui.poll.dataset.revealed = String(revealed);
+}
+
+/** Mark a node's text as the case author's language, or let it inherit the page's. */
+function setLang(node, lang) {
+  if (lang) node.setAttribute("lang", lang);
+  else node.removeAttribute("lang");
 }
 
 function markNewFacts(caseData) {
@@ -330,7 +339,9 @@ function render() {
       )
     : gettext("Teaching points");
   const shown = focus ? [focus.point] : [];
-  if (changed(ui.teachingList, shown)) renderTeachingPoints(ui.teachingList, shown, { level: 3 });
+  if (changed(ui.teachingList, [shown, state && state.case && state.case.language])) {
+    renderTeachingPoints(ui.teachingList, shown, { level: 3, languageOf: (id) => caseLanguage(state, id) });
+  }
   fit();
 }
 
