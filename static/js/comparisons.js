@@ -109,7 +109,7 @@ function compareTable(poll, results, preferred) {
   if (rounds) {
     caption = panel
       ? gettext(
-          "Share of respondents choosing each answer in each round, and the change in percentage points since the previous round, and the share of the expert panel",
+          "Share of respondents choosing each answer in each round, and the change in percentage points since the previous round and the share of the expert panel",
         )
       : gettext(
           "Share of respondents choosing each answer in each round, and the change in percentage points since the previous round",
