@@ -48,6 +48,10 @@ CONVERTED = [
     "templates/polls/_disclosures.html",
     "templates/polls/not_panelist.html",
     "templates/polls/panel_link_invalid.html",
+    "templates/polls/report/report.html",
+    "templates/polls/report/outcomes.html",
+    "templates/polls/report/recap.html",
+    "templates/polls/report/recap_edit.html",
     "static/js/i18n.js",
     "static/js/live.js",
     "static/js/ballot-base.js",
@@ -73,8 +77,9 @@ CONVERTED = [
     "static/js/presence.js",
 ]
 
-# Words that are the same in every language: the product's name.
-UNTRANSLATED_WORDS = {"Caseboard"}
+# Words that are the same in every language: the product's name, file formats and the names of
+# bibliographic identifiers (a PubMed ID is "PMID" in every language).
+UNTRANSLATED_WORDS = {"Caseboard", "PDF", "Markdown", "PMID", "DOI"}
 
 
 # ------------------------------------------------------------------ the .po files
