@@ -284,3 +284,64 @@ def test_a_converted_file_shows_no_string_outside_the_translation_machinery(path
     source = (ROOT / path).read_text(encoding="utf-8")
     found = template_strings(source) if path.endswith(".html") else js_strings(source)
     assert not found, f"{path}: wrap these in {{% translate %}} or gettext() (docs/i18n.md): {found}"
+
+
+# ------------------------------------------------------------------ right-to-left layout
+
+# Declarations that name a physical side: in a right-to-left page they stay on the left or the
+# right where the layout means "start" or "end" (margin-inline-start, inset-inline-start,
+# text-align: start … mirror by themselves).
+PHYSICAL_SIDES = re.compile(
+    r"(?<![\w-])(?:(?:margin|padding|border)-(?:left|right)(?:-\w+)*|left|right)\s*:"
+    r"|text-align\s*:\s*(?:left|right)\b|float\s*:\s*(?:left|right)\b"
+)
+# (file, selector) pairs allowed to name a side, with the reason.
+PHYSICAL_ALLOWED = {
+    # The rating scale is a number line (low to high from the left in every direction, its
+    # ticks `direction: ltr`): charts.js places the mean and median markers with style.left.
+    ("charts.css", ".scale-ticks"): "number line",
+    ("charts.css", ".scale-track"): "number line",
+    ("charts.css", ".scale-end-low"): "number line",
+    ("charts.css", ".scale-end-high"): "number line",
+    ("charts.css", ".scale-marker"): "number line: left is set from JavaScript",
+    ("charts.css", ".scale-median"): "number line",
+    ("charts.css", ".scale-marker-label"): "number line",
+    ("charts.css", ".scale-marker.is-right .scale-marker-label"): "number line",
+}
+
+
+def physical_declarations(css: str) -> list[tuple[str, str]]:
+    """(selector, declaration) for each declaration naming a physical side."""
+    css = re.sub(r"/\*.*?\*/", " ", css, flags=re.S)
+    found = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        for declaration in body.split(";"):
+            if PHYSICAL_SIDES.search(declaration):
+                found.append((" ".join(selector.split()), declaration.strip()))
+    return found
+
+
+def test_the_physical_side_check_finds_left_and_right_and_accepts_logical_properties():
+    assert physical_declarations(".a { margin-left: 1rem; text-align: right }") == [
+        (".a", "margin-left: 1rem"),
+        (".a", "text-align: right"),
+    ]
+    assert physical_declarations(".b { border-left-color: red; left: 0 }") == [
+        (".b", "border-left-color: red"),
+        (".b", "left: 0"),
+    ]
+    logical = ".c { margin-inline-start: 1rem; inset-inline-start: 0; text-align: start; float: inline-end }"
+    assert physical_declarations(logical) == []
+    assert physical_declarations("@media (min-width: 1px) { .d { padding-right: 1px } }") == [
+        (".d", "padding-right: 1px")
+    ]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "static" / "css").glob("*.css")), ids=lambda p: p.name)
+def test_app_css_uses_logical_sides_so_a_right_to_left_page_mirrors(path):
+    found = [
+        f"{selector} {{ {declaration} }}"
+        for selector, declaration in physical_declarations(path.read_text(encoding="utf-8"))
+        if (path.name, selector) not in PHYSICAL_ALLOWED
+    ]
+    assert not found, f"{path.name}: use logical properties (margin-inline-start, text-align: start …): {found}"
