@@ -18,8 +18,8 @@ import gettext as gettext_module
 from functools import lru_cache
 
 from django.conf import settings
-from django.utils import translation
-from django.utils.translation import to_locale
+from django.utils import formats, translation
+from django.utils.translation import pgettext, to_locale
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 
@@ -110,3 +110,14 @@ def catalog_for(language: str) -> dict:
 def javascript_catalog(request) -> dict:
     """Context processor: the catalogue of the language the page renders in (base.html)."""
     return {"js_catalog": catalog_for(translation.get_language() or settings.LANGUAGE_CODE)}
+
+
+def format_percent(number: float, decimals: int | None = None) -> str:
+    """A share in percent for the active language: "42.5%", "42,5 %" (French, German, Spanish:
+    a no-break space), "42,5%" (Portuguese). The number is Django's localized format, the sign's
+    place the catalogue's, as formatPercent (static/js/i18n.js) does with Intl on the live pages."""
+    if decimals is None and float(number).is_integer():
+        number = int(number)
+    text = formats.number_format(number, decimals, use_l10n=True)
+    # Translators: a percentage; French, German and Spanish put a no-break space before the sign.
+    return pgettext("percent", "%(number)s%%") % {"number": text}

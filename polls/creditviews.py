@@ -23,6 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -38,15 +40,15 @@ CLAIMS_PER_ADDRESS_PER_HOUR = 30  # a hotel's shared address claims for a whole 
 
 CLAIMED_COOKIE_SALT = "caseboard.credit-claimed"
 CLAIMED_COOKIE_AGE_S = 365 * 24 * 3600
-ALREADY_CLAIMED_HERE = "Credit for this event has already been claimed from this browser. Each person claims once."
+ALREADY_CLAIMED_HERE = _("Credit for this event has already been claimed from this browser. Each person claims once.")
 
 
 class CreditClaimForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Your name, as it should appear on the certificate")
-    email = forms.EmailField(label="Email")
-    profession = forms.ChoiceField(choices=Profession.choices)
+    name = forms.CharField(max_length=200, label=_("Your name, as it should appear on the certificate"))
+    email = forms.EmailField(label=_("Email"))
+    profession = forms.ChoiceField(choices=Profession.choices, label=_("Profession"))
     # No max_digits: "99999" is told the event's bounds (clean_hours), not a digit count.
-    hours = forms.DecimalField(decimal_places=2, min_value=Decimal("0.25"), label="Hours you attended")
+    hours = forms.DecimalField(decimal_places=2, min_value=Decimal("0.25"), label=_("Hours you attended"))
 
     def __init__(self, *args, credit_hours: Decimal, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,7 +57,10 @@ class CreditClaimForm(forms.Form):
     def clean_hours(self) -> Decimal:
         hours = self.cleaned_data["hours"]
         if not Decimal("0") < hours <= self.credit_hours:
-            raise forms.ValidationError(f"Claim between 0.25 and {self.credit_hours} hours.")
+            raise forms.ValidationError(
+                _("Claim between %(least)s and %(most)s hours.")
+                % {"least": formats.number_format(Decimal("0.25")), "most": formats.number_format(self.credit_hours)}
+            )
         return hours
 
 
@@ -73,7 +78,7 @@ def _event(code: str):
     try:
         return selectors.event_by_code(code=code)
     except selectors.EventNotFound:
-        raise Http404("No event with that code.") from None
+        raise Http404(_("No event with that code.")) from None
 
 
 @never_cache
@@ -81,7 +86,7 @@ def _event(code: str):
 def credit_claim(request: HttpRequest, code: str) -> HttpResponse:
     event = _event(code)
     if event.credit_hours is None:
-        raise Http404("This event offers no credit.")
+        raise Http404(_("This event offers no credit."))
     if event.code != code and request.method == "GET":
         # The code as typed (any case): the canonical address, where the browser's mark is sent.
         return redirect(reverse(request.resolver_match.url_name, args=[event.code]))
@@ -94,7 +99,7 @@ def credit_claim(request: HttpRequest, code: str) -> HttpResponse:
             form.add_error(None, ALREADY_CLAIMED_HERE)
             status = 409
         elif throttle.hit(key, 3600) > CLAIMS_PER_ADDRESS_PER_HOUR:
-            form.add_error(None, "Too many claims from this network in the last hour; try again later.")
+            form.add_error(None, _("Too many claims from this network in the last hour; try again later."))
             status = 429
         elif form.is_valid():
             try:
@@ -133,7 +138,7 @@ def _remember_claim(response: HttpResponse, event) -> None:
 def _claim(code: str, token: str) -> CreditClaim:
     claim = CreditClaim.objects.select_related("event").filter(certificate_token=token, event__code=code).first()
     if claim is None:
-        raise Http404("No such certificate.")
+        raise Http404(_("No such certificate."))
     return claim
 
 

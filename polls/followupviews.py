@@ -7,6 +7,8 @@ from __future__ import annotations
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -20,14 +22,14 @@ SIGNUPS_PER_ADDRESS_PER_HOUR = 60
 
 
 class FollowUpSignupForm(forms.Form):
-    email = forms.EmailField(label="Email for the follow-up")
+    email = forms.EmailField(label=_("Email for the follow-up"))
 
 
 def _event(code: str):
     try:
         return selectors.event_by_code(code=code)
     except selectors.EventNotFound:
-        raise Http404("No event with that code.") from None
+        raise Http404(_("No event with that code.")) from None
 
 
 @never_cache
@@ -35,17 +37,19 @@ def _event(code: str):
 def followup_signup(request: HttpRequest, code: str) -> HttpResponse:
     event = _event(code)
     if event.followup_days is None:
-        raise Http404("This event has no follow-up.")
+        raise Http404(_("This event has no follow-up."))
     form = FollowUpSignupForm(request.POST or None)
     status, done = 200, False
     if request.method == "POST":
         key = f"followup-signups:{event.pk}:{request_client_ip(request)}"
         if throttle.hit(key, 3600) > SIGNUPS_PER_ADDRESS_PER_HOUR:
-            form.add_error(None, "Too many sign-ups from this network in the last hour; try again later.")
+            form.add_error(None, _("Too many sign-ups from this network in the last hour; try again later."))
             status = 429
         elif form.is_valid():
             try:
-                services.followup_signup(event_id=event.pk, email=form.cleaned_data["email"])
+                services.followup_signup(
+                    event_id=event.pk, email=form.cleaned_data["email"], language=translation.get_language() or ""
+                )
             except DomainError as refused:
                 form.add_error(None, refused.message)
                 status = 400

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 # Every numeric answer and bound lies within ±NUMERIC_LIMIT, whatever the author set: a million
 # such values still sum without overflow, and no clinical quantity needs more (docs/protocol.md).
@@ -211,12 +212,12 @@ class AgendaItem(models.Model):
 
 
 class PollKind(models.TextChoices):
-    SINGLE = "single", "Single choice"
-    MULTI = "multi", "Multiple choice"
-    LIKERT = "likert", "Rating scale (ordered options)"
-    NUMERIC = "numeric", "Number"
-    TEXT = "text", "Short free text"
-    RANKING = "ranking", "Ranking of options"
+    SINGLE = "single", _("Single choice")
+    MULTI = "multi", _("Multiple choice")
+    LIKERT = "likert", _("Rating scale (ordered options)")
+    NUMERIC = "numeric", _("Number")
+    TEXT = "text", _("Short free text")
+    RANKING = "ranking", _("Ranking of options")
 
 
 CHOICE_KINDS = {PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKING}
@@ -225,12 +226,12 @@ CHOICE_KINDS = {PollKind.SINGLE, PollKind.MULTI, PollKind.LIKERT, PollKind.RANKI
 class PollPurpose(models.TextChoices):
     """What a poll is for, read on Moore's outcome levels by the outcomes report (issue 15)."""
 
-    DECISION = "decision", "Case decision"
-    PRE = "pre", "Before the teaching (pre)"
-    POST = "post", "After the teaching (post)"
-    INTENT = "intent", "Intent to change practice"
-    EVALUATION = "evaluation", "Evaluation of the activity"
-    COMMITMENT = "commitment", "Commitment to follow up"
+    DECISION = "decision", _("Case decision")
+    PRE = "pre", _("Before the teaching (pre)")
+    POST = "post", _("After the teaching (post)")
+    INTENT = "intent", _("Intent to change practice")
+    EVALUATION = "evaluation", _("Evaluation of the activity")
+    COMMITMENT = "commitment", _("Commitment to follow up")
 
 
 MAX_TEXT_LENGTH = 280
@@ -674,11 +675,11 @@ class EventRecap(models.Model):
 
 
 class Profession(models.TextChoices):
-    PHYSICIAN = "physician", "Physician"
-    NURSE = "nurse", "Nurse or nurse practitioner"
-    PHARMACIST = "pharmacist", "Pharmacist"
-    PHYSICIAN_ASSISTANT = "pa", "Physician assistant"
-    OTHER = "other", "Other healthcare professional"
+    PHYSICIAN = "physician", _("Physician")
+    NURSE = "nurse", _("Nurse or nurse practitioner")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    PHYSICIAN_ASSISTANT = "pa", _("Physician assistant")
+    OTHER = "other", _("Other healthcare professional")
 
 
 def new_certificate_token() -> str:
@@ -772,6 +773,9 @@ class FollowUpContact(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="followup_contacts")
     email = models.EmailField(blank=True)
+    # The language of the page the address was left on (issue 18): the invitation is written in
+    # it. Blank for addresses left before it was kept: those get the event's language.
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     responded = models.BooleanField(default=False)

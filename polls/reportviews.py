@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -172,7 +173,7 @@ def recap_edit(request: HttpRequest, event) -> HttpResponse:
         body = request.POST.get("body", "")[:100_000]
         if action == "redraft":
             body = recap.draft(build.event_report(event=event))
-            notice = "A fresh draft from the data replaced the text (not saved yet)."
+            notice = gettext("A fresh draft from the data replaced the text (not saved yet).")
         elif action in {"save", "publish", "withdraw", "share", "unshare"}:
             saved = services.recap_save(
                 event=event,
@@ -184,11 +185,11 @@ def recap_edit(request: HttpRequest, event) -> HttpResponse:
             return redirect(reverse("event-recap", kwargs={"code": event.code}) + "?saved=" + action)
     if request.GET.get("saved"):
         notice = {
-            "publish": "Saved and published.",
-            "withdraw": "Withdrawn: the recap is no longer published and its public link is off.",
-            "share": "The public link is on.",
-            "unshare": "The public link is off.",
-        }.get(request.GET["saved"], "Saved.")
+            "publish": gettext("Saved and published."),
+            "withdraw": gettext("Withdrawn: the recap is no longer published and its public link is off."),
+            "share": gettext("The public link is on."),
+            "unshare": gettext("The public link is off."),
+        }.get(request.GET["saved"], gettext("Saved."))
     public_url = None
     if saved is not None and saved.public_link and saved.published_at:
         public_url = request.build_absolute_uri(reverse("recap-public", kwargs={"token": saved.public_token}))
@@ -231,7 +232,7 @@ def recap_public(request: HttpRequest, token: str) -> HttpResponse:
     """A published recap its moderators chose to share: the text only (aggregated figures)."""
     shared = recap.public(token=token)
     if shared is None:
-        raise Http404("No such recap.")
+        raise Http404(gettext("No such recap."))
     response = render(
         request, "polls/report/recap.html", {"event": shared.event, "html": recap.render(shared.body), "pdf": False}
     )

@@ -39,6 +39,26 @@ CONVERTED = [
     "templates/polls/followup/thanks.html",
     "templates/polls/followup/closed.html",
     "templates/polls/followup/unsubscribe.html",
+    "templates/polls/participant.html",
+    "templates/polls/presenter.html",
+    "templates/polls/moderator.html",
+    "templates/polls/_questions_moderator.html",
+    "templates/polls/_questions_participant.html",
+    "templates/polls/_questions_presenter.html",
+    "templates/polls/_disclosures.html",
+    "templates/polls/not_panelist.html",
+    "templates/polls/panel_link_invalid.html",
+    "templates/polls/report/report.html",
+    "templates/polls/report/outcomes.html",
+    "templates/polls/report/recap.html",
+    "templates/polls/report/recap_edit.html",
+    "templates/400.html",
+    "templates/403.html",
+    "templates/404.html",
+    "templates/500.html",
+    "templates/registration/locked_out.html",
+    "templates/polls/followup/answer.html",
+    "templates/polls/credit/certificate_pdf.html",
     "static/js/i18n.js",
     "static/js/live.js",
     "static/js/ballot-base.js",
@@ -47,10 +67,26 @@ CONVERTED = [
     "static/js/render.js",
     "static/js/questions.js",
     "static/js/questions-render.js",
+    "static/js/participant.js",
+    "static/js/presenter.js",
+    "static/js/stage.js",
+    "static/js/profile.js",
+    "static/js/moderator.js",
+    "static/js/console-agenda.js",
+    "static/js/console-findings.js",
+    "static/js/console-now.js",
+    "static/js/console-quickpoll.js",
+    "static/js/console-stage.js",
+    "static/js/charts.js",
+    "static/js/comparisons.js",
+    "static/js/dom.js",
+    "static/js/flow.js",
+    "static/js/presence.js",
 ]
 
-# Words that are the same in every language: the product's name.
-UNTRANSLATED_WORDS = {"Caseboard"}
+# Words that are the same in every language: the product's name, file formats and the names of
+# bibliographic identifiers (a PubMed ID is "PMID" in every language).
+UNTRANSLATED_WORDS = {"Caseboard", "PDF", "Markdown", "PMID", "DOI"}
 
 
 # ------------------------------------------------------------------ the .po files
@@ -139,11 +175,20 @@ def test_the_compiled_catalogue_matches_its_po(language, domain):
     with mo.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog
     for key, entry in parse_po(po_path(ROOT, language, domain)).items():
-        if isinstance(key, tuple):
-            for index, text in enumerate(entry["msgstr"]):
-                assert compiled.get((key[0], index)) == text, f"{mo} is stale: run `make install`"
+        plural = len(entry["msgstr"]) > 1
+        if plural and isinstance(key[1], tuple):  # (msgctxt, (msgid, msgid_plural))
+            msgid = f"{key[0]}\x04{key[1][0]}"
+        elif plural:  # (msgid, msgid_plural)
+            msgid = key[0]
+        elif isinstance(key, tuple):  # (msgctxt, msgid): gettext keys it "context\x04msgid"
+            msgid = f"{key[0]}\x04{key[1]}"
         else:
-            assert compiled.get(key) == entry["msgstr"][0], f"{mo} is stale: run `make install`"
+            msgid = key
+        if plural:
+            for index, text in enumerate(entry["msgstr"]):
+                assert compiled.get((msgid, index)) == text, f"{mo} is stale: run `make install`"
+        else:
+            assert compiled.get(msgid) == entry["msgstr"][0], f"{mo} is stale: run `make install`"
 
 
 def test_the_po_parser_reads_plurals_and_flags_fuzzy_entries(tmp_path):
@@ -163,6 +208,8 @@ def test_the_po_parser_reads_plurals_and_flags_fuzzy_entries(tmp_path):
 TEMPLATE_NOISE = [
     r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}",
     r"{#.*?#}",
+    # The page's class names and attributes (base.html's body_class, body_attrs) are not text.
+    r"{%\s*block\s+body_(?:class|attrs)\s*%}.*?{%\s*endblock\s*%}",
     r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}",
     r"<script\b.*?</script>",
     r"<style\b.*?</style>",
@@ -223,6 +270,7 @@ def test_the_extractors_find_a_bare_string_and_accept_the_machinery():
     assert template_strings('<p>{% translate "Vote now" %}</p><a title="{% translate "Close" %}">') == []
     assert template_strings("<p>{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}</p>") == []
     assert template_strings("<title>{{ event.title }} · Caseboard</title>") == []
+    assert template_strings('<link href="x">{% block body_class %}page page-x{% endblock %}<p>') == []
     assert js_strings('node.textContent = "Waiting";') == ['"Waiting"']
     assert js_strings("h('p', { text: `Round ${n}` })") == ["`Round ${n}`"]
     assert js_strings('const T = {\n  live: "Live",\n};') == ['"Live"']
@@ -236,3 +284,64 @@ def test_a_converted_file_shows_no_string_outside_the_translation_machinery(path
     source = (ROOT / path).read_text(encoding="utf-8")
     found = template_strings(source) if path.endswith(".html") else js_strings(source)
     assert not found, f"{path}: wrap these in {{% translate %}} or gettext() (docs/i18n.md): {found}"
+
+
+# ------------------------------------------------------------------ right-to-left layout
+
+# Declarations that name a physical side: in a right-to-left page they stay on the left or the
+# right where the layout means "start" or "end" (margin-inline-start, inset-inline-start,
+# text-align: start … mirror by themselves).
+PHYSICAL_SIDES = re.compile(
+    r"(?<![\w-])(?:(?:margin|padding|border)-(?:left|right)(?:-\w+)*|left|right)\s*:"
+    r"|text-align\s*:\s*(?:left|right)\b|float\s*:\s*(?:left|right)\b"
+)
+# (file, selector) pairs allowed to name a side, with the reason.
+PHYSICAL_ALLOWED = {
+    # The rating scale is a number line (low to high from the left in every direction, its
+    # ticks `direction: ltr`): charts.js places the mean and median markers with style.left.
+    ("charts.css", ".scale-ticks"): "number line",
+    ("charts.css", ".scale-track"): "number line",
+    ("charts.css", ".scale-end-low"): "number line",
+    ("charts.css", ".scale-end-high"): "number line",
+    ("charts.css", ".scale-marker"): "number line: left is set from JavaScript",
+    ("charts.css", ".scale-median"): "number line",
+    ("charts.css", ".scale-marker-label"): "number line",
+    ("charts.css", ".scale-marker.is-right .scale-marker-label"): "number line",
+}
+
+
+def physical_declarations(css: str) -> list[tuple[str, str]]:
+    """(selector, declaration) for each declaration naming a physical side."""
+    css = re.sub(r"/\*.*?\*/", " ", css, flags=re.S)
+    found = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        for declaration in body.split(";"):
+            if PHYSICAL_SIDES.search(declaration):
+                found.append((" ".join(selector.split()), declaration.strip()))
+    return found
+
+
+def test_the_physical_side_check_finds_left_and_right_and_accepts_logical_properties():
+    assert physical_declarations(".a { margin-left: 1rem; text-align: right }") == [
+        (".a", "margin-left: 1rem"),
+        (".a", "text-align: right"),
+    ]
+    assert physical_declarations(".b { border-left-color: red; left: 0 }") == [
+        (".b", "border-left-color: red"),
+        (".b", "left: 0"),
+    ]
+    logical = ".c { margin-inline-start: 1rem; inset-inline-start: 0; text-align: start; float: inline-end }"
+    assert physical_declarations(logical) == []
+    assert physical_declarations("@media (min-width: 1px) { .d { padding-right: 1px } }") == [
+        (".d", "padding-right: 1px")
+    ]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "static" / "css").glob("*.css")), ids=lambda p: p.name)
+def test_app_css_uses_logical_sides_so_a_right_to_left_page_mirrors(path):
+    found = [
+        f"{selector} {{ {declaration} }}"
+        for selector, declaration in physical_declarations(path.read_text(encoding="utf-8"))
+        if (path.name, selector) not in PHYSICAL_ALLOWED
+    ]
+    assert not found, f"{path.name}: use logical properties (margin-inline-start, text-align: start …): {found}"

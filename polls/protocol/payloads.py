@@ -41,6 +41,9 @@ def case_payload(case, *, revealed_facts: set[int] = frozenset(), moderator: boo
     return {
         "facts": facts,
         "id": case.id,
+        # The language the case is written in (its author's): pages mark its text with it (lang),
+        # while the interface around it follows the reader (issue 18, docs/i18n.md).
+        "language": case.language,
         "title": case.title,
         "disease": case.disease,
         "patient": {"age": case.patient_age, "sex": case.patient_sex},

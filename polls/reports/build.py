@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, TeachingPoint
 from polls import selectors
@@ -210,77 +212,87 @@ class EventReport:
 
 
 KIND_LABELS = dict(PollKind.choices)
+# The timeline's words, in the reader's language (gettext_lazy: read when the page renders).
 ACTIONS = {
-    "start_event": "Event started",
-    "end_event": "Event ended",
-    "show_case": "Case shown",
-    "open_poll": "Poll opened",
-    "close_poll": "Poll closed",
-    "timer_close": "Poll closed by its countdown",
-    "reveal_results": "Results revealed",
-    "hide_results": "Results hidden",
-    "reveal_preferred": "Preferred answer revealed",
-    "hide_preferred": "Preferred answer withdrawn",
-    "reveal_teaching_point": "Teaching point revealed",
-    "hide_teaching_point": "Teaching point withdrawn",
-    "reveal_fact": "Case detail revealed",
-    "hide_fact": "Case detail withdrawn",
-    "new_round": "New round added",
-    "duplicate_poll": "Poll duplicated",
-    "reset_poll": "Poll reset",
-    "approve_answer": "Free-text answer approved",
-    "reject_answer": "Free-text answer hidden",
-    "show_segments": "Split shown on the projector",
-    "set_moderators": "Moderators changed",
-    "rotate_presenter_key": "Presenter link renewed",
-    "invite_panelist": "Panelist link created",
-    "set_profile_questions": "Profile questions changed",
-    "revoke_panelist": "Panelist link withdrawn",
-    "export": "Downloaded",
-    "publish_recap": "Recap published",
-    "withdraw_recap": "Recap withdrawn",
-    "share_recap": "Recap's public link switched on",
-    "unshare_recap": "Recap's public link switched off",
+    "start_event": _("Event started"),
+    "end_event": _("Event ended"),
+    "show_case": _("Case shown"),
+    "open_poll": _("Poll opened"),
+    "close_poll": _("Poll closed"),
+    "timer_close": _("Poll closed by its countdown"),
+    "reveal_results": _("Results revealed"),
+    "hide_results": _("Results hidden"),
+    "reveal_preferred": _("Preferred answer revealed"),
+    "hide_preferred": _("Preferred answer withdrawn"),
+    "reveal_teaching_point": _("Teaching point revealed"),
+    "hide_teaching_point": _("Teaching point withdrawn"),
+    "reveal_fact": _("Case detail revealed"),
+    "hide_fact": _("Case detail withdrawn"),
+    "new_round": _("New round added"),
+    "duplicate_poll": _("Poll duplicated"),
+    "reset_poll": _("Poll reset"),
+    "approve_answer": _("Free-text answer approved"),
+    "reject_answer": _("Free-text answer hidden"),
+    "show_segments": _("Split shown on the projector"),
+    "set_moderators": _("Moderators changed"),
+    "rotate_presenter_key": _("Presenter link renewed"),
+    "invite_panelist": _("Panelist link created"),
+    "set_profile_questions": _("Profile questions changed"),
+    "revoke_panelist": _("Panelist link withdrawn"),
+    "export": _("Downloaded"),
+    "publish_recap": _("Recap published"),
+    "withdraw_recap": _("Recap withdrawn"),
+    "share_recap": _("Recap's public link switched on"),
+    "unshare_recap": _("Recap's public link switched off"),
 }
 
 
 def _user_name(user) -> str:
     if user is None:
-        return "system"
+        return gettext("system")
     full = user.get_full_name() if hasattr(user, "get_full_name") else ""
     return full or user.get_username()
 
 
-def case_summary(case: Case) -> list[tuple[str, str]]:
-    """The case's structured fields as labelled lines (no free text beyond what the author wrote)."""
-    sex = {"male": "man", "female": "woman"}.get(case.patient_sex, "patient")
-    lines = [("Patient", f"{case.patient_age}-year-old {sex}")]
-    diagnosis = case.diagnosis
+def case_summary(case: Case) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """The case's structured fields as labelled lines (no free text beyond what the author wrote).
+
+    Each line is (label, parts); a part is (text, own): `own` marks the author's text, which the
+    page sets in the case's language (lang="…"), while the labels and the phrases the report
+    writes itself ("72-year-old woman", "diagnosed 3 years ago") are in the reader's."""
+    sex = {
+        "male": gettext("%(age)s-year-old man"),
+        "female": gettext("%(age)s-year-old woman"),
+    }.get(case.patient_sex, gettext("%(age)s-year-old patient"))
+    lines = [(gettext("Patient"), [(sex % {"age": case.patient_age}, False)])]
+    diagnosis = [(case.diagnosis, True)]
     if case.years_since_diagnosis is not None:
-        diagnosis += f", diagnosed {case.years_since_diagnosis} years ago"
-    lines.append(("Diagnosis", diagnosis))
+        years = case.years_since_diagnosis
+        since = ngettext("diagnosed %(years)s year ago", "diagnosed %(years)s years ago", years) % {"years": years}
+        diagnosis.append((", " + since, False))
+    lines.append((gettext("Diagnosis"), diagnosis))
     staging = ", ".join(f"{s.system} {s.value}" for s in case.staging.all())
     if staging:
-        lines.append(("Staging", staging))
+        lines.append((gettext("Staging"), [(staging, True)]))
     history = "; ".join(h.text for h in case.history.all())
     if history:
-        lines.append(("History", history))
+        lines.append((gettext("History"), [(history, True)]))
     for line in case.therapy_lines.all():
         parts = [line.regimen]
         if line.agents:
             parts.append(f"({line.agents})")
-        text = " ".join(parts)
+        text = [(" ".join(parts), True)]
         if line.best_response:
-            text += f"; best response {line.best_response}"
+            text += [("; " + gettext("best response") + " ", False), (line.best_response, True)]
         if line.outcome:
-            text += f"; {line.outcome}"
-        lines.append((f"Line {line.line_number}", text))
+            text += [("; ", False), (line.outcome, True)]
+        lines.append((gettext("Line %(number)s") % {"number": line.line_number}, text))
     if case.ecog is not None:
-        lines.append(("ECOG", str(case.ecog)))
+        lines.append(("ECOG", [(str(case.ecog), False)]))
     if case.current_status:
-        lines.append(("Now", case.current_status))
+        lines.append((gettext("Now"), [(case.current_status, True)]))
     if case.clinical_question:
-        lines.append(("Question", case.clinical_question))
+        lines.append((gettext("Question"), [(case.clinical_question, True)]))
     return lines
 
 
@@ -418,7 +430,11 @@ def _timeline(event: Event) -> list[TimelineEntry]:
     for action in ModeratorAction.objects.filter(event=event).select_related("user").order_by("created_at", "id"):
         what = ACTIONS.get(action.action, action.action.replace("_", " ").capitalize())
         if action.action == "export":
-            what = "Report opened" if action.target == "report" else f"Downloaded: {action.target or 'csv'}"
+            what = (
+                gettext("Report opened")
+                if action.target == "report"
+                else gettext("Downloaded: %(file)s") % {"file": action.target or "csv"}
+            )
         entries.append(TimelineEntry(at=action.created_at, who=_user_name(action.user), what=what))
     return entries
 
@@ -474,7 +490,9 @@ def event_report(*, event: Event, now: datetime | None = None) -> EventReport:
         for poll in polls_by_case.get(case_id, []):
             if poll.round_of_id is None:
                 question += 1
-            number = f"{case_number}.{question}" + (f" round {poll.round_number}" if poll.round_number > 1 else "")
+            number = f"{case_number}.{question}"
+            if poll.round_number > 1:
+                number = gettext("%(number)s round %(round)s") % {"number": number, "round": poll.round_number}
             poll_reports.append(poll_report(poll, number))
         case_reports.append(
             CaseReport(

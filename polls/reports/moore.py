@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext, ngettext
 
 from polls.models import CreditClaim, Event, PollKind, PollPurpose, Profession, Vote, VoteChoice
 from polls.reports import paired
@@ -227,49 +228,67 @@ def outcomes_report(*, event: Event) -> OutcomesReport:
 def _levels(o: OutcomesReport) -> list[Level]:
     """One line per level for the page's summary table: what it rests on, and how many people."""
     report = o.report
-    claims = f"; {report.credit_claims} credit claims" if report.event.credit_hours is not None else ""
-    levels = [
-        Level("1", "Participation", report.joined, f"{report.joined} joined, {o.answered_any} answered a poll{claims}")
-    ]
+    joined = gettext("%(joined)s joined, %(answered)s answered a poll") % {
+        "joined": report.joined,
+        "answered": o.answered_any,
+    }
+    if report.event.credit_hours is not None:
+        claims = report.credit_claims
+        joined += "; " + ngettext("%(n)s credit claim", "%(n)s credit claims", claims) % {"n": claims}
+    levels = [Level("1", gettext("Participation"), report.joined, joined)]
     evaluation_n = max((i.poll.total for i in o.evaluation), default=None)
     levels.append(
         Level(
             "2",
-            "Satisfaction",
+            gettext("Satisfaction"),
             evaluation_n,
-            f"{len(o.evaluation)} evaluation items" if o.evaluation else "No evaluation item was asked",
+            ngettext("%(n)s evaluation item", "%(n)s evaluation items", len(o.evaluation)) % {"n": len(o.evaluation)}
+            if o.evaluation
+            else gettext("No evaluation item was asked"),
         )
     )
     matched = max((p.matched for p in o.pre_post), default=None)
     levels.append(
         Level(
             "3",
-            "Knowledge (pre and post)",
+            gettext("Knowledge (pre and post)"),
             matched,
-            f"{len(o.pre_post)} pre/post questions, matched by pseudonym" if o.pre_post else "No pre/post question",
+            ngettext(
+                "%(n)s pre/post question, matched by pseudonym",
+                "%(n)s pre/post questions, matched by pseudonym",
+                len(o.pre_post),
+            )
+            % {"n": len(o.pre_post)}
+            if o.pre_post
+            else gettext("No pre/post question"),
         )
     )
     competence = [p.total for p in o.decisions] + [i.poll.total for i in o.intent]
+    decisions = ngettext("%(n)s case decision", "%(n)s case decisions", len(o.decisions)) % {"n": len(o.decisions)}
+    intent = ngettext("%(n)s intent-to-change item", "%(n)s intent-to-change items", len(o.intent)) % {
+        "n": len(o.intent)
+    }
     levels.append(
         Level(
             "4",
-            "Competence (case decisions and intent to change)",
+            gettext("Competence (case decisions and intent to change)"),
             max(competence, default=None),
-            f"{len(o.decisions)} case decisions, {len(o.intent)} intent-to-change items"
+            f"{decisions}, {intent}"
             if competence
-            else "No case decision with a preferred answer and no intent-to-change item",
+            else gettext("No case decision with a preferred answer and no intent-to-change item"),
         )
     )
     followup = o.followup
     if followup is None or not followup.invited:
-        levels.append(Level("5", "Performance (follow-up)", None, "No follow-up has been sent yet"))
+        levels.append(Level("5", gettext("Performance (follow-up)"), None, gettext("No follow-up has been sent yet")))
     else:
         levels.append(
             Level(
                 "5",
-                "Performance (follow-up)",
+                gettext("Performance (follow-up)"),
                 followup.responded,
-                f"{followup.responded} of {followup.invited} invited answered the follow-up",
+                gettext("%(responded)s of %(invited)s invited answered the follow-up")
+                % {"responded": followup.responded, "invited": followup.invited},
             )
         )
     return levels

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import formats
+from django.utils.translation import gettext
 from scipy import stats
 
 
@@ -91,7 +93,10 @@ def wilcoxon_signed_rank(pairs: list[tuple[float, float]]) -> Wilcoxon:
 
 
 def p_text(p: float | None) -> str:
-    """A p-value as the report prints it: three decimals, or "< 0.001"."""
+    """A p-value as the report prints it: three decimals, or "< 0.001" (with the reader's decimal sign)."""
     if p is None:
-        return "not computable"
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+        return gettext("not computable")
+    if p < 0.001:
+        return "< " + formats.number_format(0.001, 3, use_l10n=True)
+    # Rounded as before (f"{p:.3f}"), then written with the reader's decimal sign.
+    return "= " + formats.number_format(float(f"{p:.3f}"), 3, use_l10n=True)

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import formats
 from django.utils.html import escape
+from django.utils.translation import gettext, pgettext
+
+from caseboard.i18n import format_percent
 
 BAR = "#2a7f88"
 BAR_TOP = "#0d5c63"
@@ -75,9 +79,10 @@ def columns(values: list[tuple[str, int]], *, title: str) -> str:
 
 
 def _number(value) -> str:
+    """A figure written for the reader's language ("4,5" in French and German)."""
     if value is None:
         return ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return formats.number_format(float(f"{value:g}"), use_l10n=True) if isinstance(value, float) else str(value)
 
 
 def poll_chart(report: Any) -> str:
@@ -86,17 +91,25 @@ def poll_chart(report: Any) -> str:
     title = report.poll.question
     if report.ranking:
         top = max((o.borda or 0 for o in report.ranking), default=0) or 1
-        rows = [(o.label, (o.borda or 0) / top, f"{o.borda} pts", o.preferred) for o in report.ranking]
-        return bars(rows, title=f"Borda scores: {title}")
+        rows = [
+            (
+                o.label,
+                (o.borda or 0) / top,
+                pgettext("Borda score", "%(points)s pts") % {"points": o.borda},
+                o.preferred,
+            )
+            for o in report.ranking
+        ]
+        return bars(rows, title=gettext("Borda scores: %(question)s") % {"question": title})
     if report.is_choice:
         total = report.total or 1
         shown = report.poll.preferred_revealed
         rows = [
-            (o.label, o.count / total, f"{o.count} · {_number(o.percent)}%", o.preferred and shown)
+            (o.label, o.count / total, f"{o.count} · {format_percent(float(f'{o.percent:g}'))}", o.preferred and shown)
             for o in report.options
         ]
         return bars(rows, title=title)
     if report.numeric and report.numeric.get("histogram"):
         values = [(f"{_number(b['from'])}–{_number(b['to'])}", b["count"]) for b in report.numeric["histogram"]]
-        return columns(values, title=f"Histogram: {title}")
+        return columns(values, title=gettext("Histogram: %(question)s") % {"question": title})
     return ""

@@ -20,7 +20,10 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from polls.errors import DomainError
 from polls.models import (
@@ -59,6 +62,7 @@ def followup_polls(event: Event) -> list[Poll]:
     return list(
         Poll.objects.filter(event=event, purpose__in=FOLLOWUP_PURPOSES, kind__in=FOLLOWUP_KINDS, round_of=None)
         .exclude(state=PollState.DRAFT)
+        .select_related("case")  # its language marks the questions on the answer page
         .prefetch_related("options")
         .order_by("position", "id")
     )
@@ -67,28 +71,29 @@ def followup_polls(event: Event) -> list[Poll]:
 # ------------------------------------------------------------------ signing up
 
 
-def followup_signup(*, event_id: int, email: str, now: datetime | None = None) -> None:
+def followup_signup(*, event_id: int, email: str, language: str = "", now: datetime | None = None) -> None:
     """The event has a follow-up not yet sent; the address is kept for it (once per address).
 
     A second sign-up with the same address stores nothing and says nothing different: telling
-    "already registered" apart would let anyone test whether a colleague attended."""
+    "already registered" apart would let anyone test whether a colleague attended. `language`
+    (the sign-up page's) is the invitation's; blank gives the event's."""
     now = now or timezone.now()
     event = Event.objects.get(pk=event_id)
     if event.followup_days is None:
-        raise DomainError("forbidden", "This event has no follow-up survey.")
+        raise DomainError("forbidden", _("This event has no follow-up survey."))
     opening = opens_at(event)
     if opening is not None and opening <= now:
-        raise DomainError("forbidden", "The follow-up survey of this event has already been sent.")
+        raise DomainError("forbidden", _("The follow-up survey of this event has already been sent."))
     email = email.strip()
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError("bad_request", "Enter a valid email address.") from None
+        raise DomainError("bad_request", _("Enter a valid email address.")) from None
     if FollowUpContact.objects.filter(event=event, email__iexact=email).exists():
         return
     try:
         with transaction.atomic():
-            FollowUpContact.objects.create(event=event, email=email)
+            FollowUpContact.objects.create(event=event, email=email, language=language)
     except IntegrityError:
         return  # the same address at the same instant: kept once
 
@@ -104,7 +109,7 @@ def unsubscribe_token(contact: FollowUpContact) -> str:
     return signing.dumps({"c": contact.pk, "e": contact.event_id}, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-LINK_REFUSED = "This follow-up link is not valid: it may be incomplete, already used or expired."
+LINK_REFUSED = _("This follow-up link is not valid: it may be incomplete, already used or expired.")
 
 
 def _contact(token: str, *, salt: str, max_age: timedelta | None) -> FollowUpContact:
@@ -139,11 +144,15 @@ def followup_open(*, token: str, now: datetime | None = None) -> OpenFollowUp:
     event = contact.event
     closing = closes_at(event)
     if contact.responded:
-        raise DomainError("link_used", "This follow-up link was already used: thank you, your answers were saved.")
+        raise DomainError("link_used", _("This follow-up link was already used: thank you, your answers were saved."))
     if contact.invited_at is None or closing is None:
         raise DomainError("link_used", LINK_REFUSED)
     if closing <= now:
-        raise DomainError("event_ended", f"This follow-up closed on {closing:%d %B %Y}; answers are no longer taken.")
+        raise DomainError(
+            "event_ended",
+            gettext("This follow-up closed on %(day)s; answers are no longer taken.")
+            % {"day": date_format(timezone.localtime(closing), "DATE_FORMAT")},
+        )
     return OpenFollowUp(contact=contact, event=event, polls=followup_polls(event), closes_at=closing)
 
 
@@ -155,10 +164,10 @@ def followup_answer(*, token: str, answers: dict[int, list[int] | str], now: dat
     survey = followup_open(token=token, now=now)
     contact = FollowUpContact.objects.select_for_update().get(pk=survey.contact.pk)
     if contact.responded:  # the same link sent twice at once: the second finds it used
-        raise DomainError("link_used", "This follow-up link was already used: thank you, your answers were saved.")
+        raise DomainError("link_used", _("This follow-up link was already used: thank you, your answers were saved."))
     rows = _answer_rows(survey.polls, answers)
     if not rows:
-        raise DomainError("invalid_value", "Answer at least one question before sending.")
+        raise DomainError("invalid_value", _("Answer at least one question before sending."))
     response = FollowUpResponse.objects.create(event=survey.event, submitted_on=now.date())
     for row in rows:
         row.response = response
@@ -173,12 +182,14 @@ def _answer_rows(polls: list[Poll], answers: dict[int, list[int] | str]) -> list
     for poll_id, value in answers.items():
         poll = by_id.get(poll_id)
         if poll is None:
-            raise DomainError("unknown_poll", "That question is not part of this follow-up.")
+            raise DomainError("unknown_poll", _("That question is not part of this follow-up."))
         if poll.kind == PollKind.TEXT:
             text = value.strip() if isinstance(value, str) else ""
             if len(text) > poll.text_max_length:
                 raise DomainError(
-                    "text_too_long", f"Answers to “{poll.question}” are limited to {poll.text_max_length} characters."
+                    "text_too_long",
+                    gettext("Answers to “%(question)s” are limited to %(n)s characters.")
+                    % {"question": poll.question, "n": poll.text_max_length},
                 )
             if text:
                 rows.append(FollowUpAnswer(poll=poll, text=text))
@@ -262,7 +273,10 @@ def _invitation(contact: FollowUpContact, *, base_url: str, closes: datetime) ->
         "unsubscribe_url": base + reverse("followup-unsubscribe", kwargs={"token": unsubscribe_token(contact)}),
         "closes": closes,
     }
-    body = render_to_string("polls/followup/invitation.txt", context)
-    message = EmailMessage(subject=f"Follow-up: {event.title}", body=body, to=[contact.email])
+    # In the language of the page the address was left on, else the event's (issue 18).
+    with translation.override(contact.language or event.language):
+        body = render_to_string("polls/followup/invitation.txt", context)
+        subject = gettext("Follow-up: %(title)s") % {"title": event.title}
+    message = EmailMessage(subject=subject, body=body, to=[contact.email])
     message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     return message

@@ -3,7 +3,8 @@
 // and median, numeric statistics, the word cloud, the preferred answer's rationale) go into a
 // companion block placed right after the list.
 
-import { changed, forget, h, num, percent, plural } from "./dom.js";
+import { changed, forget, h, num, optionLabel, percent, plural } from "./dom.js";
+import { formatNumber, formatPercent, gettext, interpolate, ngettext } from "./i18n.js";
 
 const CLOUD_SIZES = 5;
 
@@ -55,16 +56,16 @@ function preferredNote(poll, ids) {
     h(
       "p",
       { class: "preferred-title" },
-      h("span", { class: "tag tag-preferred", text: "Preferred" }),
+      h("span", { class: "tag tag-preferred", text: gettext("Preferred") }),
       labels.join(", "),
     ),
     poll.preferred.rationale ? h("p", { class: "preferred-rationale", text: poll.preferred.rationale }) : null,
-    hidden ? h("p", { class: "quiet", text: "Not shown to the room yet." }) : null,
+    hidden ? h("p", { class: "quiet", text: gettext("Not shown to the room yet.") }) : null,
   );
 }
 
 function confidenceText(entry) {
-  return entry && entry.n ? `confidence ${num(entry.mean)}/5` : "";
+  return entry && entry.n ? interpolate(gettext("confidence %s/5"), [num(entry.mean)]) : "";
 }
 
 function overallConfidence(results) {
@@ -73,7 +74,7 @@ function overallConfidence(results) {
   return h("p", {
     class: "confidence-summary",
     "data-testid": "confidence-summary",
-    text: `Mean confidence ${num(all.mean)}/5 (${plural(all.n, "answer", "answers")} rated)`,
+    text: interpolate(ngettext("Mean confidence %(mean)s/5 (%(n)s answer rated)", "Mean confidence %(mean)s/5 (%(n)s answers rated)", all.n), { mean: num(all.mean), n: formatNumber(all.n) }, true),
   });
 }
 
@@ -99,7 +100,7 @@ function setMeta(row, parts) {
   const shown = parts.filter(Boolean);
   meta.replaceChildren(
     ...shown.map((part) =>
-      part === "Preferred" ? h("span", { class: "tag tag-preferred", text: part }) : h("span", { text: part }),
+      part === gettext("Preferred") ? h("span", { class: "tag tag-preferred", text: part }) : h("span", { text: part }),
     ),
   );
   meta.hidden = shown.length === 0;
@@ -121,8 +122,10 @@ export function choiceBars(poll, results, { mine = new Set(), preferred = null }
     const pct = percent(count, total);
     const isPreferred = Boolean(preferred && preferred.has(String(option.id)));
     const conf = confidenceText(confidence[String(option.id)]);
-    const said = [`${option.label}: ${pct}%, ${plural(count, "vote", "votes")}`];
-    if (isPreferred) said.push("preferred answer");
+    const said = [
+      interpolate(gettext("%(label)s: %(percent)s, %(votes)s"), { label: option.label, percent: formatPercent(pct), votes: plural(count, ngettext("%s vote", "%s votes", count)) }, true),
+    ];
+    if (isPreferred) said.push(gettext("preferred answer"));
     if (conf) said.push(conf);
     return {
       option,
@@ -131,7 +134,7 @@ export function choiceBars(poll, results, { mine = new Set(), preferred = null }
       isTop: count > 0 && count === top,
       isMine: mine.has(option.id),
       isPreferred,
-      meta: [isPreferred ? "Preferred" : "", conf],
+      meta: [isPreferred ? gettext("Preferred") : "", conf],
       said: said.join(", "),
     };
   });
@@ -148,7 +151,7 @@ function renderChoices(list, poll, results, { mine, preferred }) {
   const bars = choiceBars(poll, results, { mine, preferred });
   list.querySelectorAll(":scope > .result-row").forEach((row, index) => {
     const bar = bars[index];
-    row.querySelector(".result-percent").textContent = `${bar.pct}% (${bar.count})`;
+    row.querySelector(".result-percent").textContent = `${formatPercent(bar.pct)} (${formatNumber(bar.count)})`;
     row.querySelector(".result-fill").style.width = `${bar.pct}%`;
     row.classList.toggle("is-top", bar.isTop);
     row.classList.toggle("is-mine", bar.isMine);
@@ -165,11 +168,14 @@ export function scalePosition(value, points) {
   return points > 1 ? ((value - 1) / (points - 1)) * 100 : 50;
 }
 
+// The markers' words (kind is also their class name).
+const MARKER_WORD = { median: () => gettext("median"), mean: () => gettext("mean") };
+
 function scaleMarker(kind, value, points) {
   const marker = h(
     "span",
     { class: `scale-marker scale-${kind}` },
-    h("span", { class: "scale-marker-label", text: `${kind} ${num(value)}` }),
+    h("span", { class: "scale-marker-label", text: `${MARKER_WORD[kind]()} ${num(value)}` }),
   );
   const position = scalePosition(value, points);
   marker.style.left = `${position}%`;
@@ -180,17 +186,20 @@ function scaleMarker(kind, value, points) {
 function scaleSummary(poll, scale) {
   const points = scale.points || poll.options.length;
   if (scale.mean === null || scale.mean === undefined) {
-    return h("p", { class: "scale-summary quiet", "data-testid": "scale-summary", text: "No ratings yet." });
+    return h("p", { class: "scale-summary quiet", "data-testid": "scale-summary", text: gettext("No ratings yet.") });
   }
   const label = (value) => {
     const option = poll.options[Math.round(value) - 1];
-    return option && Number.isInteger(Number(value)) ? ` (${option.label})` : "";
+    return option && Number.isInteger(Number(value)) ? interpolate(gettext(" (%s)"), [option.label]) : "";
   };
-  const first = poll.options[0] ? poll.options[0].label : "1";
-  const last = poll.options[points - 1] ? poll.options[points - 1].label : String(points);
-  const stats = `Mean ${num(scale.mean)} and median ${num(scale.median)}${label(scale.median)}`;
-  const caption = `${stats} on a ${points}-point scale (1 = ${first}, ${points} = ${last}).`;
-  const ticks = Array.from({ length: points }, (_, i) => h("li", { text: String(i + 1) }));
+  const first = poll.options[0] ? poll.options[0].label : formatNumber(1);
+  const last = poll.options[points - 1] ? poll.options[points - 1].label : formatNumber(points);
+  const caption = interpolate(
+    gettext("Mean %(mean)s and median %(median)s%(label)s on a %(points)s-point scale (1 = %(first)s, %(points)s = %(last)s)."),
+    { mean: num(scale.mean), median: num(scale.median), label: label(scale.median), points: formatNumber(points), first, last },
+    true,
+  );
+  const ticks = Array.from({ length: points }, (_, i) => h("li", { text: formatNumber(i + 1) }));
   return h(
     "figure",
     { class: "scale-summary", "data-testid": "scale-summary" },
@@ -235,7 +244,7 @@ export function histogramBars(stats, unit = "", myValue = null) {
     share: bin.count / most,
     isMedian: index === medianIndex,
     isMine: index === myIndex,
-    said: `${binLabel(bin)}${unit ? ` ${unit}` : ""}: ${plural(bin.count, "answer", "answers")}`,
+    said: `${binLabel(bin)}${unit ? ` ${unit}` : ""}: ${plural(bin.count, ngettext("%s answer", "%s answers", bin.count))}`,
   }));
 }
 
@@ -243,30 +252,30 @@ function renderNumeric(list, extra, poll, results, { myValue }) {
   const stats = results.numeric || { n: 0, histogram: [] };
   const unit = stats.unit || (poll.numeric && poll.numeric.unit) || "";
   const n = stats.n || 0;
-  list.setAttribute("aria-label", `Answers${unit ? ` in ${unit}` : ""} by range`);
+  list.setAttribute("aria-label", unit ? interpolate(gettext("Answers in %s by range"), [unit]) : gettext("Answers by range"));
   list.replaceChildren(
     ...histogramBars(stats, unit, myValue).map((bar, index) => {
       const row = barRow({ "data-testid": "histogram-bin", "data-bin": index }, bar.label);
-      row.querySelector(".result-percent").textContent = `${bar.pct}% (${bar.count})`;
+      row.querySelector(".result-percent").textContent = `${formatPercent(bar.pct)} (${formatNumber(bar.count)})`;
       const fill = row.querySelector(".result-fill");
       fill.style.width = `${bar.width}%`;
       fill.style.setProperty("--share", String(bar.share));
       row.classList.toggle("is-median", bar.isMedian);
       row.classList.toggle("is-mine", bar.isMine);
-      setMeta(row, [bar.isMedian ? "median" : ""]);
+      setMeta(row, [bar.isMedian ? gettext("median") : ""]);
       row.setAttribute("aria-label", bar.said);
       return row;
     }),
   );
   const facts = n
     ? [
-        ["Median", `${num(stats.median)}${unit ? ` ${unit}` : ""}`, "numeric-median"],
-        ["Mean", num(stats.mean), "numeric-mean"],
-        ["Range", `${num(stats.min)}\u2013${num(stats.max)}`, "numeric-range"],
-        ["Answers", `n = ${n}`, "numeric-n"],
+        [gettext("Median"), `${num(stats.median)}${unit ? ` ${unit}` : ""}`, "numeric-median"],
+        [gettext("Mean"), num(stats.mean), "numeric-mean"],
+        [gettext("Range"), `${num(stats.min)}\u2013${num(stats.max)}`, "numeric-range"],
+        [gettext("Answers"), `n = ${formatNumber(n)}`, "numeric-n"],
       ]
     : [];
-  if (n && unit) extra.append(h("p", { class: "quiet histogram-caption", text: `Ranges in ${unit}.` }));
+  if (n && unit) extra.append(h("p", { class: "quiet histogram-caption", text: interpolate(gettext("Ranges in %s."), [unit]) }));
   extra.append(
     n
       ? h(
@@ -276,7 +285,7 @@ function renderNumeric(list, extra, poll, results, { myValue }) {
             h("div", { class: "stat" }, h("dt", { text: term }), h("dd", { "data-testid": testid, text: value })),
           ),
         )
-      : h("p", { class: "quiet", "data-testid": "numeric-summary", text: "No answers yet." }),
+      : h("p", { class: "quiet", "data-testid": "numeric-summary", text: gettext("No answers yet.") }),
   );
 }
 
@@ -305,16 +314,16 @@ export function cloudWords(words) {
 }
 
 function cloud(words) {
-  if (!words.length) return h("p", { class: "quiet", "data-testid": "word-cloud", text: "No words yet." });
+  if (!words.length) return h("p", { class: "quiet", "data-testid": "word-cloud", text: gettext("No words yet.") });
   return h(
     "ul",
-    { class: "word-cloud", "data-testid": "word-cloud", "aria-label": "Word cloud of approved answers" },
+    { class: "word-cloud", "data-testid": "word-cloud", "aria-label": gettext("Word cloud of approved answers") },
     cloudWords(words).map((w) =>
       h(
         "li",
         { class: `cloud-word cloud-size-${w.size}`, "data-testid": "cloud-word", "data-count": w.count },
         w.word,
-        h("span", { class: "visually-hidden", text: ` (${w.count})` }),
+        h("span", { class: "visually-hidden", text: ` (${formatNumber(w.count)})` }),
       ),
     ),
   );
@@ -322,14 +331,14 @@ function cloud(words) {
 
 function renderText(list, extra, results, { textView }) {
   const approved = (results.answers || []).filter((a) => !a.status || a.status === "approved");
-  list.setAttribute("aria-label", "Approved answers");
+  list.setAttribute("aria-label", gettext("Approved answers"));
   list.replaceChildren(
     ...(textView === "cloud" ? [] : approved).map((answer) =>
       h("li", { class: "answer", "data-testid": "answer", "data-answer-id": answer.id, text: answer.text }),
     ),
   );
   if (textView !== "cloud" && !approved.length) {
-    extra.append(h("p", { class: "quiet", "data-testid": "no-answers", text: "No answers shown yet." }));
+    extra.append(h("p", { class: "quiet", "data-testid": "no-answers", text: gettext("No answers shown yet.") }));
   }
   if (textView !== "list") extra.append(cloud(results.words || []));
 }
@@ -345,8 +354,9 @@ export function rankingBars(poll, results, preferred = null) {
   const total = results.total || 0;
   const best = Math.max(1, (poll.options.length - 1) * total);
   return (results.ranking || []).map((entry, index) => {
-    const label = (poll.options.find((o) => o.id === entry.option) || { label: `Option ${entry.option}` }).label;
-    const mean = entry.mean_rank === null ? "not ranked yet" : `mean rank ${num(entry.mean_rank)}`;
+    const label = optionLabel(poll, entry.option);
+    const mean =
+      entry.mean_rank === null ? gettext("not ranked yet") : interpolate(gettext("mean rank %s"), [num(entry.mean_rank)]);
     const isPreferred = Boolean(preferred && preferred.has(String(entry.option)));
     return {
       option: entry.option,
@@ -357,8 +367,12 @@ export function rankingBars(poll, results, preferred = null) {
       mean,
       isTop: index === 0 && total > 0,
       isPreferred,
-      meta: [isPreferred ? "Preferred" : "", mean],
-      said: `${index + 1}. ${label}: Borda score ${entry.borda}, ${mean}`,
+      meta: [isPreferred ? gettext("Preferred") : "", mean],
+      said: interpolate(
+        gettext("%(place)s. %(label)s: Borda score %(borda)s, %(mean)s"),
+        { place: formatNumber(index + 1), label, borda: formatNumber(entry.borda), mean },
+        true,
+      ),
     };
   });
 }
@@ -366,16 +380,16 @@ export function rankingBars(poll, results, preferred = null) {
 function renderRanking(list, extra, poll, results, { preferred }) {
   const total = results.total || 0;
   const n = poll.options.length;
-  list.setAttribute("aria-label", "Options ranked by Borda score");
+  list.setAttribute("aria-label", gettext("Options ranked by Borda score"));
   list.replaceChildren(
     ...rankingBars(poll, results, preferred).map((bar) => {
       const row = barRow(
         { "data-option-id": bar.option, "data-testid": "ranking-row", "data-rank": bar.place },
         bar.label,
       );
-      row.querySelector(".result-line").prepend(h("span", { class: "rank-position", text: `${bar.place}` }));
+      row.querySelector(".result-line").prepend(h("span", { class: "rank-position", text: formatNumber(bar.place) }));
       const score = row.querySelector(".result-percent");
-      score.textContent = `Borda ${bar.borda}`;
+      score.textContent = interpolate(gettext("Borda %s"), [formatNumber(bar.borda)]);
       score.dataset.testid = "rank-borda";
       row.querySelector(".result-fill").style.width = `${bar.width}%`;
       row.classList.toggle("is-top", bar.isTop);
@@ -385,12 +399,16 @@ function renderRanking(list, extra, poll, results, { preferred }) {
       return row;
     }),
   );
-  const points = plural(n - 1, "point", "points");
-  const rankings = plural(total, "ranking", "rankings");
+  const points = plural(n - 1, ngettext("%s point", "%s points", n - 1));
+  const rankings = plural(total, ngettext("%s ranking", "%s rankings", total));
   extra.append(
     h("p", {
       class: "quiet ranking-note",
-      text: `Borda score: ${points} for a first place down to 0 for the last, added up over ${rankings}.`,
+      text: interpolate(
+        gettext("Borda score: %(points)s for a first place down to 0 for the last, added up over %(rankings)s."),
+        { points, rankings },
+        true,
+      ),
     }),
   );
 }
@@ -432,7 +450,12 @@ export function renderResults(target, poll, results, options = {}) {
     if (kind === "likert" && results.scale) extra.append(scaleSummary(poll, results.scale));
     if (kind === "multi" && poll.max_choices > 1) {
       extra.append(
-        h("p", { class: "quiet", text: "People could choose more than one answer: shares add up to more than 100%." }),
+        h("p", {
+          class: "quiet",
+          text: interpolate(gettext("People could choose more than one answer: shares add up to more than %s."), [
+            formatPercent(100),
+          ]),
+        }),
       );
     }
   } else {

@@ -5,6 +5,7 @@
 import { changed, h, heading, num, optionLabel, percent, plural, pointsText } from "./dom.js";
 import { CHOICE_KINDS, preferredIds } from "./charts.js";
 import { flowDrawing } from "./flow.js";
+import { formatNumber, formatPercent, gettext, interpolate, ngettext } from "./i18n.js";
 
 function bar(share, className = "") {
   const fill = h("span", { class: `mini-fill ${className}` });
@@ -16,8 +17,8 @@ function valueCell(pct, count, className, attrs = {}) {
   return h(
     "td",
     { class: "value-cell", ...attrs },
-    h("span", { class: "cell-value", text: `${pct}%` }),
-    count === null ? null : h("span", { class: "cell-count", text: ` (${count})` }),
+    h("span", { class: "cell-value", text: formatPercent(pct) }),
+    count === null ? null : h("span", { class: "cell-count", text: ` (${formatNumber(count)})` }),
     bar(pct, className),
   );
 }
@@ -27,7 +28,7 @@ function labelCell(text, isPreferred) {
     "th",
     { scope: "row", class: "row-label" },
     h("span", { text }),
-    isPreferred ? h("span", { class: "tag tag-preferred", text: "Preferred" }) : null,
+    isPreferred ? h("span", { class: "tag tag-preferred", text: gettext("Preferred") }) : null,
   );
 }
 
@@ -62,14 +63,22 @@ function compareTable(poll, results, preferred) {
   const shown = rounds ? rounds.map((r) => (r.percent || []).map((p) => Math.round(p))) : [];
   const last = shown.length - 1;
   const counts = results.counts || {};
-  const head = [h("th", { scope: "col", text: "Answer" })];
+  const head = [h("th", { scope: "col", text: gettext("Answer") })];
   if (rounds) {
-    head.push(rounds.map((r) => columnHead(`Round ${r.round}`, plural(r.total, "response", "responses"))));
-    head.push(h("th", { scope: "col", text: "Change" }));
+    head.push(
+      rounds.map((r) =>
+        columnHead(roundTitle(r.round), plural(r.total, ngettext("%s response", "%s responses", r.total))),
+      ),
+    );
+    head.push(h("th", { scope: "col", text: gettext("Change") }));
   } else {
-    head.push(columnHead("Audience", plural(results.total, "vote", "votes")));
+    head.push(columnHead(gettext("Audience"), plural(results.total, ngettext("%s vote", "%s votes", results.total))));
   }
-  if (panel) head.push(columnHead("Expert panel", plural(panel.total, "panelist", "panelists")));
+  if (panel) {
+    head.push(
+      columnHead(gettext("Expert panel"), plural(panel.total, ngettext("%s panelist", "%s panelists", panel.total))),
+    );
+  }
   const body = poll.options.map((option, i) => {
     const key = String(option.id);
     const cells = [labelCell(option.label, preferred && preferred.has(key))];
@@ -96,17 +105,24 @@ function compareTable(poll, results, preferred) {
     }
     return h("tr", { "data-option-id": option.id, "data-testid": "compare-row" }, cells);
   });
-  const caption = [
-    rounds
-      ? "Share of respondents choosing each answer in each round, and the change in percentage points " +
-        "since the previous round"
-      : "Share of the audience choosing each answer",
-    panel ? "and the share of the expert panel" : "",
-  ].join(" ");
+  let caption;
+  if (rounds) {
+    caption = panel
+      ? gettext(
+          "Share of respondents choosing each answer in each round, and the change in percentage points since the previous round and the share of the expert panel",
+        )
+      : gettext(
+          "Share of respondents choosing each answer in each round, and the change in percentage points since the previous round",
+        );
+  } else {
+    caption = panel
+      ? gettext("Share of the audience choosing each answer and the share of the expert panel")
+      : gettext("Share of the audience choosing each answer");
+  }
   return h(
     "table",
     { class: "compare-table", "data-testid": rounds ? "rounds-table" : "panel-table" },
-    h("caption", { class: "visually-hidden", text: caption.trim() }),
+    h("caption", { class: "visually-hidden", text: caption }),
     h("thead", {}, h("tr", {}, head)),
     h("tbody", {}, body),
   );
@@ -114,13 +130,17 @@ function compareTable(poll, results, preferred) {
 
 function compareSection(poll, results, preferred, level) {
   const rounds = Array.isArray(results.rounds) && results.rounds.length > 1 ? results.rounds : null;
-  let title = "Expert panel and audience";
+  let title = gettext("Expert panel and audience");
   if (rounds) {
-    title =
-      rounds.length > 2
-        ? "Every round side by side"
-        : `Round ${rounds[0].round} and round ${rounds[1].round} side by side`;
-    if (shownPanel(results)) title += ", with the expert panel";
+    const withPanel = Boolean(shownPanel(results));
+    if (rounds.length > 2) {
+      title = withPanel ? gettext("Every round side by side, with the expert panel") : gettext("Every round side by side");
+    } else {
+      const format = withPanel
+        ? gettext("Round %(first)s and round %(second)s side by side, with the expert panel")
+        : gettext("Round %(first)s and round %(second)s side by side");
+      title = interpolate(format, { first: formatNumber(rounds[0].round), second: formatNumber(rounds[1].round) }, true);
+    }
   }
   return h(
     "section",
@@ -132,6 +152,11 @@ function compareSection(poll, results, preferred, level) {
 
 // ------------------------------------------------------------- transitions
 
+/** "Round 2" as a heading. */
+function roundTitle(round) {
+  return interpolate(gettext("Round %s"), [formatNumber(round)]);
+}
+
 /** Shading 0 (nobody) to 4 (the largest cell) of a matrix cell. */
 export function heat(count, most) {
   return count ? 1 + Math.min(3, Math.floor((3 * count) / most)) : 0;
@@ -142,9 +167,16 @@ function transitionsSection(poll, results, level) {
   const roundOf = (pollId) => (results.rounds || []).find((r) => r.poll === pollId);
   const before = roundOf(t.from_poll);
   const after = roundOf(t.to_poll);
-  const fromName = before ? `Round ${before.round}` : "Before";
-  const toName = after ? `Round ${after.round}` : "Now";
-  const fromLabels = t.from_options.map((_, i) => (poll.options[i] ? poll.options[i].label : `Option ${i + 1}`));
+  const fromName = before ? roundTitle(before.round) : gettext("Before");
+  const toName = after ? roundTitle(after.round) : gettext("Now");
+  // The same rounds inside a sentence (lower case where the language writes it so).
+  const fromInText = before
+    ? interpolate(gettext("round %s"), [formatNumber(before.round)])
+    : gettext("before");
+  const toInText = after ? interpolate(gettext("round %s"), [formatNumber(after.round)]) : gettext("now");
+  const fromLabels = t.from_options.map((_, i) =>
+    poll.options[i] ? poll.options[i].label : interpolate(gettext("Option %s"), [formatNumber(i + 1)]),
+  );
   const toLabels = t.to_options.map((id, j) => optionLabel(poll, id) || fromLabels[j]);
   const most = Math.max(1, ...t.matrix.flat());
   const letter = (i) => String.fromCharCode(65 + (i % 26));
@@ -183,18 +215,36 @@ function transitionsSection(poll, results, level) {
           "data-testid": "transition-cell",
           "data-from": i,
           "data-to": j,
-          text: String(count),
+          text: formatNumber(count),
         });
         cell.setAttribute(
           "aria-label",
-          `${fromLabels[i]} to ${toLabels[j]}: ${plural(count, "participant", "participants")}`,
+          interpolate(
+            gettext("%(from)s to %(to)s: %(count)s"),
+            {
+              from: fromLabels[i],
+              to: toLabels[j],
+              count: plural(count, ngettext("%s participant", "%s participants", count)),
+            },
+            true,
+          ),
         );
         return cell;
       }),
     ),
   );
-  const who = plural(t.participants, "participant", "participants");
-  const summary = `${who} answered both rounds; ${t.changed} changed their answer.`;
+  const summary = interpolate(
+    ngettext(
+      "%(who)s answered both rounds; %(changed)s changed their answer.",
+      "%(who)s answered both rounds; %(changed)s changed their answer.",
+      t.participants,
+    ),
+    {
+      who: plural(t.participants, ngettext("%s participant", "%s participants", t.participants)),
+      changed: formatNumber(t.changed),
+    },
+    true,
+  );
   const flow = flowDrawing(
     t.matrix,
     fromLabels.map((_, i) => letter(i)),
@@ -202,11 +252,11 @@ function transitionsSection(poll, results, level) {
   );
   return h(
     "section",
-    { class: "compare compare-transitions", "data-testid": "transitions", "aria-label": "How answers changed" },
+    { class: "compare compare-transitions", "data-testid": "transitions", "aria-label": gettext("How answers changed") },
     heading(
       level,
       { class: "compare-title" },
-      `How answers moved from ${fromName.toLowerCase()} to ${toName.toLowerCase()}`,
+      interpolate(gettext("How answers moved from %(from)s to %(to)s"), { from: fromInText, to: toInText }, true),
     ),
     h("p", { class: "compare-summary", "data-testid": "transition-summary", text: summary }),
     h(
@@ -220,9 +270,13 @@ function transitionsSection(poll, results, level) {
           { class: "compare-table matrix-table", "data-testid": "transition-matrix" },
           h("caption", {
             class: "visually-hidden",
-            text:
-              `Participants by their ${fromName.toLowerCase()} answer (rows) and ${toName.toLowerCase()} answer ` +
-              "(columns); only those who answered both rounds",
+            text: interpolate(
+              gettext(
+                "Participants by their %(from)s answer (rows) and %(to)s answer (columns); only those who answered both rounds",
+              ),
+              { from: fromInText, to: toInText },
+              true,
+            ),
           }),
           h("thead", {}, head),
           h("tbody", {}, body),
@@ -242,15 +296,15 @@ function concordanceFigures(poll, results, preferred) {
     // Multiple choice: only ballots that ticked preferred options and nothing else agree (said so).
     const text =
       poll.kind === "multi"
-        ? "of the audience chose only preferred answers (nothing else ticked)"
-        : "of the audience chose the preferred answer";
+        ? gettext("of the audience chose only preferred answers (nothing else ticked)")
+        : gettext("of the audience chose the preferred answer");
     figures.push(["preferred", c.preferred, text]);
   }
   if (c.panel_majority && shownPanel(results)) {
     const text =
       poll.kind === "multi"
-        ? "of the audience chose only the panel\u2019s majority answers"
-        : "of the audience chose the panel\u2019s majority answer";
+        ? gettext("of the audience chose only the panel\u2019s majority answers")
+        : gettext("of the audience chose the panel\u2019s majority answer");
     figures.push(["panel", c.panel_majority, text]);
   }
   if (!figures.length) return null;
@@ -261,9 +315,16 @@ function concordanceFigures(poll, results, preferred) {
       h(
         "p",
         { class: "concordance-figure", "data-testid": `concordance-${name}` },
-        h("span", { class: "concordance-value", text: `${Math.round(100 * figure.share)}%` }),
+        h("span", { class: "concordance-value", text: formatPercent(Math.round(100 * figure.share)) }),
         h("span", { class: "concordance-text", text: ` ${text}` }),
-        h("span", { class: "concordance-count", text: ` (${figure.agreeing} of ${results.total})` }),
+        h("span", {
+          class: "concordance-count",
+          text: interpolate(
+            gettext(" (%(agreeing)s of %(total)s)"),
+            { agreeing: formatNumber(figure.agreeing), total: formatNumber(results.total) },
+            true,
+          ),
+        }),
       ),
     ),
   );
@@ -312,8 +373,8 @@ export function renderComparisons(container, poll, results, { level = 3, showHid
 /** A segment's heading: its profile answer, or what the merged and suppressed groups are. */
 export function segmentName(entry) {
   if (entry.segment === "other")
-    return entry.suppressed ? "Other (too few to show)" : "Other (smaller groups combined)";
-  if (entry.segment === "not stated") return "Not stated";
+    return entry.suppressed ? gettext("Other (too few to show)") : gettext("Other (smaller groups combined)");
+  if (entry.segment === "not stated") return gettext("Not stated");
   return entry.segment;
 }
 
@@ -321,7 +382,7 @@ function segmentBody(poll, entry) {
   if (entry.suppressed) {
     return h("p", {
       class: "segment-note",
-      text: "Hidden to protect privacy: fewer respondents than the minimum group size.",
+      text: gettext("Hidden to protect privacy: fewer respondents than the minimum group size."),
     });
   }
   if (!entry.counts || !CHOICE_KINDS.has(poll.kind)) return null;
@@ -330,9 +391,16 @@ function segmentBody(poll, entry) {
     const pct = percent(n, entry.total);
     return h(
       "li",
-      { class: "segment-row", "aria-label": `${option.label}: ${pct}%, ${plural(n, "vote", "votes")}` },
+      {
+        class: "segment-row",
+        "aria-label": interpolate(
+          gettext("%(label)s: %(percent)s, %(votes)s"),
+          { label: option.label, percent: formatPercent(pct), votes: plural(n, ngettext("%s vote", "%s votes", n)) },
+          true,
+        ),
+      },
       h("span", { class: "segment-option", text: option.label }),
-      h("span", { class: "segment-value", text: `${pct}%` }),
+      h("span", { class: "segment-value", text: formatPercent(pct) }),
       bar(pct, "fill-now"),
     );
   });
@@ -340,7 +408,11 @@ function segmentBody(poll, entry) {
     poll.kind === "likert" && entry.total
       ? h("p", {
           class: "segment-note",
-          text: `Mean ${num(scaleMean(poll, entry.counts, entry.total))} of ${poll.options.length}`,
+          text: interpolate(
+            gettext("Mean %(mean)s of %(points)s"),
+            { mean: num(scaleMean(poll, entry.counts, entry.total)), points: formatNumber(poll.options.length) },
+            true,
+          ),
         })
       : null;
   return [h("ul", { class: "segment-rows" }, items), mean];
@@ -371,15 +443,19 @@ export function renderSegments(container, poll, entries, { label = "", level = 3
       h("p", {
         class: "segment-total",
         "data-testid": "segment-total",
-        text: plural(entry.total, "response", "responses"),
+        text: plural(entry.total, ngettext("%s response", "%s responses", entry.total)),
       }),
       segmentBody(poll, entry),
     ),
   );
   container.replaceChildren(
-    heading(level, { class: "compare-title" }, label ? `By ${label.toLowerCase()}` : "By profile"),
+    heading(
+      level,
+      { class: "compare-title" },
+      label ? interpolate(gettext("By %s"), [label.toLowerCase()]) : gettext("By profile"),
+    ),
     entries.length
       ? h("ul", { class: "segment-grid", "data-testid": "segment-grid" }, cards)
-      : h("p", { class: "quiet", text: "No responses to split yet." }),
+      : h("p", { class: "quiet", text: gettext("No responses to split yet.") }),
   );
 }

@@ -4,22 +4,23 @@
 
 import { CHOICE_KINDS } from "./charts.js";
 import { byTestId, h, num, plural, show } from "./dom.js";
+import { formatNumber, gettext, interpolate, ngettext, pgettext } from "./i18n.js";
 import { POLL_STATE_TEXT, runCountdown } from "./render.js";
 
 export const KIND_TEXT = {
-  single: "Single choice",
-  multi: "Multiple choice",
-  likert: "Rating scale",
-  numeric: "Number",
-  text: "Free text",
-  ranking: "Ranking",
+  single: gettext("Single choice"),
+  multi: gettext("Multiple choice"),
+  likert: gettext("Rating scale"),
+  numeric: gettext("Number"),
+  text: gettext("Free text"),
+  ranking: gettext("Ranking"),
 };
 const TIMERS = [
-  ["", "No countdown"],
-  ["30", "30 seconds"],
-  ["60", "1 minute"],
-  ["120", "2 minutes"],
-  ["300", "5 minutes"],
+  ["", gettext("No countdown")],
+  ["30", interpolate(ngettext("%s second", "%s seconds", 30), [formatNumber(30)])],
+  ["60", interpolate(ngettext("%s minute", "%s minutes", 1), [formatNumber(1)])],
+  ["120", interpolate(ngettext("%s minute", "%s minutes", 2), [formatNumber(2)])],
+  ["300", interpolate(ngettext("%s minute", "%s minutes", 5), [formatNumber(5)])],
 ];
 const ROUND_KINDS = new Set(["single", "likert"]);
 
@@ -41,11 +42,26 @@ export function agendaShape(agenda) {
 function pollDetails(poll) {
   if (poll.kind === "numeric") {
     const range = poll.numeric || {};
-    const bounds = range.min !== null && range.max !== null ? `from ${range.min} to ${range.max}` : "any value";
-    return h("p", { class: "agenda-detail", text: `A number ${bounds}${range.unit ? ` (${range.unit})` : ""}.` });
+    const bounded = range.min !== null && range.max !== null;
+    const values = { min: num(range.min, 6), max: num(range.max, 6), unit: range.unit };
+    let text;
+    if (bounded) {
+      text = range.unit
+        ? interpolate(gettext("A number from %(min)s to %(max)s (%(unit)s)."), values, true)
+        : interpolate(gettext("A number from %(min)s to %(max)s."), values, true);
+    } else {
+      text = range.unit ? interpolate(gettext("Any number (%(unit)s)."), values, true) : gettext("Any number.");
+    }
+    return h("p", { class: "agenda-detail", text });
   }
   if (poll.kind === "text") {
-    return h("p", { class: "agenda-detail", text: `Short answers, up to ${poll.text_max_length || 200} characters.` });
+    const limit = poll.text_max_length || 200;
+    return h("p", {
+      class: "agenda-detail",
+      text: interpolate(ngettext("Short answers, up to %s character.", "Short answers, up to %s characters.", limit), [
+        formatNumber(limit),
+      ]),
+    });
   }
   const options = poll.options.map((option) =>
     h(
@@ -53,7 +69,7 @@ function pollDetails(poll) {
       { "data-option-id": option.id },
       h("span", { class: "opt-label", text: option.label }),
       poll.preferred && poll.preferred.options.includes(option.id)
-        ? h("span", { class: "tag tag-preferred", text: "Preferred" })
+        ? h("span", { class: "tag tag-preferred", text: gettext("Preferred") })
         : null,
       h("span", { class: "opt-count", "data-testid": `option-count-${option.id}` }),
     ),
@@ -74,34 +90,34 @@ export function createAgenda(root, { send, askReset }) {
       { id: timerId, class: "timer-select", "data-testid": timerId },
       TIMERS.map(([value, text]) => h("option", { value, text })),
     );
-    const open = commandButton(`open-poll-${poll.id}`, "Open poll", "button-primary", (e) => {
+    const open = commandButton(`open-poll-${poll.id}`, gettext("Open poll"), "button-primary", (e) => {
       const duration = Number.parseInt(timer.value, 10);
       send("open_poll", duration ? { poll: poll.id, duration } : { poll: poll.id }, e.currentTarget);
     });
     const main = h(
       "div",
-      { class: "actions", role: "group", "aria-label": "Poll controls" },
-      h("span", { class: "timer-field" }, h("label", { for: timerId, text: "Countdown" }), timer),
+      { class: "actions", role: "group", "aria-label": gettext("Poll controls") },
+      h("span", { class: "timer-field" }, h("label", { for: timerId, text: gettext("Countdown") }), timer),
       open,
-      commandButton(`close-poll-${poll.id}`, "Close poll", "button-secondary", pollCommand("close_poll", poll)),
+      commandButton(`close-poll-${poll.id}`, gettext("Close poll"), "button-secondary", pollCommand("close_poll", poll)),
       commandButton(
         `reveal-results-${poll.id}`,
-        "Reveal results",
+        gettext("Reveal results"),
         "button-secondary",
         pollCommand("reveal_results", poll),
       ),
-      commandButton(`hide-results-${poll.id}`, "Hide results", "button-quiet", pollCommand("hide_results", poll)),
+      commandButton(`hide-results-${poll.id}`, gettext("Hide results"), "button-quiet", pollCommand("hide_results", poll)),
       poll.preferred
         ? [
             commandButton(
               `reveal-preferred-${poll.id}`,
-              "Reveal preferred answer",
+              gettext("Reveal preferred answer"),
               "button-secondary",
               pollCommand("reveal_preferred", poll),
             ),
             commandButton(
               `hide-preferred-${poll.id}`,
-              "Hide preferred answer",
+              gettext("Hide preferred answer"),
               "button-quiet",
               pollCommand("hide_preferred", poll),
             ),
@@ -110,12 +126,12 @@ export function createAgenda(root, { send, askReset }) {
     );
     const more = h(
       "div",
-      { class: "actions actions-more", role: "group", "aria-label": "More for this poll" },
-      commandButton(`duplicate-poll-${poll.id}`, "Duplicate", "button-quiet", pollCommand("duplicate_poll", poll)),
+      { class: "actions actions-more", role: "group", "aria-label": gettext("More for this poll") },
+      commandButton(`duplicate-poll-${poll.id}`, gettext("Duplicate"), "button-quiet", pollCommand("duplicate_poll", poll)),
       ROUND_KINDS.has(poll.kind)
-        ? commandButton(`new-round-${poll.id}`, "New round", "button-quiet", pollCommand("new_round", poll))
+        ? commandButton(`new-round-${poll.id}`, gettext("New round"), "button-quiet", pollCommand("new_round", poll))
         : null,
-      commandButton(`reset-poll-${poll.id}`, "Reset votes…", "button-danger", (e) => askReset(poll, e.currentTarget)),
+      commandButton(`reset-poll-${poll.id}`, gettext("Reset votes…"), "button-danger", (e) => askReset(poll, e.currentTarget)),
     );
     return h(
       "li",
@@ -136,7 +152,7 @@ export function createAgenda(root, { send, askReset }) {
           ? h("span", {
               class: "badge badge-round",
               "data-testid": `poll-round-${poll.id}`,
-              text: `Round ${poll.round}`,
+              text: interpolate(gettext("Round %s"), [formatNumber(poll.round)]),
             })
           : null,
         h("span", { class: "meta-text", "data-testid": `poll-visibility-${poll.id}` }),
@@ -160,8 +176,8 @@ export function createAgenda(root, { send, askReset }) {
       },
       h("span", { class: "point-title", text: title }),
       h("span", { class: "badge", "data-testid": `${testPrefix.state}-${entity.id}` }),
-      commandButton(`${testPrefix.reveal}-${entity.id}`, "Reveal", "button-secondary", (e) => reveal(e.currentTarget)),
-      commandButton(`${testPrefix.hide}-${entity.id}`, "Hide", "button-quiet", (e) => hide(e.currentTarget)),
+      commandButton(`${testPrefix.reveal}-${entity.id}`, gettext("Reveal"), "button-secondary", (e) => reveal(e.currentTarget)),
+      commandButton(`${testPrefix.hide}-${entity.id}`, gettext("Hide"), "button-quiet", (e) => hide(e.currentTarget)),
     );
   }
 
@@ -195,27 +211,27 @@ export function createAgenda(root, { send, askReset }) {
       h(
         "div",
         { class: "agenda-case-head" },
-        h("h3", {}, h("span", { class: "agenda-index", text: `${index + 1}.` }), " ", item.title),
-        h("span", { class: "badge badge-live", "data-testid": `on-screen-${item.id}`, text: "On screen" }),
-        commandButton(`show-case-${item.id}`, "Show case", "button-secondary", (e) =>
+        h("h3", {}, h("span", { class: "agenda-index", text: `${formatNumber(index + 1)}.` }), " ", item.title),
+        h("span", { class: "badge badge-live", "data-testid": `on-screen-${item.id}`, text: gettext("On screen") }),
+        commandButton(`show-case-${item.id}`, gettext("Show case"), "button-secondary", (e) =>
           send("show_case", { case: item.id }, e.currentTarget),
         ),
       ),
       facts.length
         ? [
-            h("h4", { class: "agenda-sub", text: "Case facts to reveal" }),
+            h("h4", { class: "agenda-sub", text: gettext("Case facts to reveal") }),
             h("ul", { class: "agenda-points" }, facts.map(factItem)),
           ]
         : null,
       item.polls.length
         ? [
-            h("h4", { class: "agenda-sub", text: "Polls" }),
+            h("h4", { class: "agenda-sub", text: gettext("Polls") }),
             h("ul", { class: "agenda-polls" }, item.polls.map(pollItem)),
           ]
-        : h("p", { class: "quiet", text: "No polls for this case." }),
+        : h("p", { class: "quiet", text: gettext("No polls for this case.") }),
       item.teaching_points.length
         ? [
-            h("h4", { class: "agenda-sub", text: "Teaching points" }),
+            h("h4", { class: "agenda-sub", text: gettext("Teaching points") }),
             h("ul", { class: "agenda-points" }, item.teaching_points.map(pointItem)),
           ]
         : null,
@@ -235,7 +251,7 @@ export function createAgenda(root, { send, askReset }) {
 
   function setToggle(prefix, id, shown) {
     const badge = byTestId(`${prefix.state}-${id}`, root);
-    badge.textContent = shown ? "Shown" : "Hidden";
+    badge.textContent = shown ? gettext("Shown") : gettext("Hidden");
     badge.dataset.state = shown ? "shown" : "hidden";
     setControl(`${prefix.reveal}-${id}`, !shown, !shown);
     setControl(`${prefix.hide}-${id}`, shown, shown);
@@ -243,7 +259,7 @@ export function createAgenda(root, { send, askReset }) {
 
   function updatePoll(poll, ended) {
     const open = byTestId(`open-poll-${poll.id}`, root);
-    open.textContent = poll.state === "closed" ? "Reopen poll" : "Open poll";
+    open.textContent = poll.state === "closed" ? gettext("Reopen poll") : gettext("Open poll");
     setControl(`timer-${poll.id}`, poll.state !== "open" && !ended);
     setControl(`open-poll-${poll.id}`, poll.state !== "open" && !ended);
     setControl(`close-poll-${poll.id}`, poll.state === "open");
@@ -259,9 +275,9 @@ export function createAgenda(root, { send, askReset }) {
     const badge = byTestId(`poll-state-${poll.id}`, root);
     badge.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
     badge.dataset.state = poll.state;
-    const preferredText = poll.preferred ? (poll.preferred.revealed ? " · preferred answer shown" : "") : "";
+    const preferredText = poll.preferred ? (poll.preferred.revealed ? gettext(" · preferred answer shown") : "") : "";
     byTestId(`poll-visibility-${poll.id}`, root).textContent =
-      (poll.results_visible ? "Results shown to the room" : "Results hidden from the room") + preferredText;
+      (poll.results_visible ? gettext("Results shown to the room") : gettext("Results hidden from the room")) + preferredText;
     const countdown = byTestId(`poll-countdown-${poll.id}`, root);
     const key = `${poll.state}:${poll.closes_at}`;
     if (countdown.dataset.key !== key) {
@@ -292,7 +308,9 @@ export function createAgenda(root, { send, askReset }) {
       for (const poll of item.polls) {
         const latest = resultsOf(poll.id);
         const count = byTestId(`poll-count-${poll.id}`, root);
-        if (count) count.textContent = latest ? plural(latest.total, "response", "responses") : "";
+        if (count) {
+          count.textContent = latest ? plural(latest.total, ngettext("%s response", "%s responses", latest.total)) : "";
+        }
         if (CHOICE_KINDS.has(poll.kind)) {
           for (const option of poll.options) {
             const cell = byTestId(`option-count-${option.id}`, root);
@@ -317,27 +335,41 @@ export function optionCountText(poll, optionId, results) {
   if (!results) return "";
   if (poll.kind === "ranking") {
     const entry = (results.ranking || []).find((r) => r.option === optionId);
-    return entry ? `${entry.borda} pts` : "";
+    // A Borda score ("12 pts"), not a change in percentage points: its own context.
+    return entry ? interpolate(pgettext("Borda score", "%s pts"), [formatNumber(entry.borda)]) : "";
   }
-  return results.counts ? String(results.counts[String(optionId)] || 0) : "";
+  return results.counts ? formatNumber(results.counts[String(optionId)] || 0) : "";
 }
 
 /** A poll's one-line live summary on the agenda (median, mean, answers waiting, the leader), or "". */
 export function summaryText(poll, results) {
   if (poll.kind === "numeric" && results.numeric && results.numeric.n) {
     const unit = results.numeric.unit ? ` ${results.numeric.unit}` : "";
-    return `Median ${num(results.numeric.median)}${unit}, n = ${results.numeric.n}`;
+    return interpolate(
+      gettext("Median %(median)s, n = %(n)s"),
+      { median: `${num(results.numeric.median)}${unit}`, n: formatNumber(results.numeric.n) },
+      true,
+    );
   }
   if (poll.kind === "text" && results.answers) {
     const pending = results.pending || 0;
-    return `${plural(results.answers.length, "answer", "answers")} · ${pending} waiting for approval`;
+    const answers = plural(results.answers.length, ngettext("%s answer", "%s answers", results.answers.length));
+    return interpolate(
+      ngettext("%(answers)s · %(pending)s waiting for approval", "%(answers)s · %(pending)s waiting for approval", pending),
+      { answers, pending: formatNumber(pending) },
+      true,
+    );
   }
   if (poll.kind === "likert" && results.scale && results.scale.mean !== null) {
-    return `Mean ${num(results.scale.mean)}, median ${num(results.scale.median)} of ${results.scale.points}`;
+    return interpolate(
+      gettext("Mean %(mean)s, median %(median)s of %(points)s"),
+      { mean: num(results.scale.mean), median: num(results.scale.median), points: formatNumber(results.scale.points) },
+      true,
+    );
   }
   if (poll.kind === "ranking" && results.ranking && results.ranking.length && results.total) {
     const top = poll.options.find((o) => o.id === results.ranking[0].option);
-    return top ? `Ranked first overall: ${top.label}` : "";
+    return top ? interpolate(gettext("Ranked first overall: %s"), [top.label]) : "";
   }
   return "";
 }

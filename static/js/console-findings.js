@@ -4,6 +4,7 @@
 // "I have checked the flagged text"; then starts again. The message itself is shown as sent.
 
 import { h } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
 
 /** The workspace address of each flagged case, from the page's `author_case_url` (case 0). */
 export function findingLinks(error, authorCaseUrl) {
@@ -12,7 +13,9 @@ export function findingLinks(error, authorCaseUrl) {
     .filter((c) => c && Number.isSafeInteger(c.id) && c.id > 0)
     .map((c) => ({
       href: `${authorCaseUrl.replace(/0\/$/, `${c.id}/`)}#findings`,
-      text: `Review “${String(c.title || `case ${c.id}`)}” in the workspace`,
+      text: interpolate(gettext("Review “%s” in the workspace"), [
+        String(c.title || interpolate(gettext("case %s"), [c.id])),
+      ]),
     }));
 }
 

@@ -4,10 +4,11 @@
 
 import { renderComparisons, renderSegments } from "./comparisons.js";
 import { byTestId, changed, h, plural, show } from "./dom.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { POLL_STATE_TEXT, renderResults } from "./render.js";
 
 /** The moderation badge of a free-text answer. */
-const ANSWER_STATUS_TEXT = { pending: "Waiting", approved: "Shown", rejected: "Rejected" };
+const ANSWER_STATUS_TEXT = { pending: gettext("Waiting"), approved: gettext("Shown"), rejected: gettext("Rejected") };
 
 export function createNowPanel(ui, { send, isBusy, rerender }) {
   let consoleSplit = "";
@@ -20,14 +21,14 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
       class: "button button-secondary",
       "data-testid": `approve-answer-${answer.id}`,
       onclick: (e) => send("approve_answer", { answer: answer.id }, e.currentTarget),
-      text: "Approve",
+      text: gettext("Approve"),
     });
     const reject = h("button", {
       type: "button",
       class: "button button-quiet",
       "data-testid": `reject-answer-${answer.id}`,
       onclick: (e) => send("reject_answer", { answer: answer.id }, e.currentTarget),
-      text: "Reject",
+      text: gettext("Reject"),
     });
     return h(
       "li",
@@ -35,7 +36,7 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
       h("p", { class: "queue-text", text: answer.text }),
       h(
         "div",
-        { class: "actions queue-actions", role: "group", "aria-label": "Moderate this answer" },
+        { class: "actions queue-actions", role: "group", "aria-label": gettext("Moderate this answer") },
         h("span", { class: "badge", "data-testid": `answer-status-${answer.id}` }),
         approve,
         reject,
@@ -51,7 +52,10 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
     const all = (results && results.answers) || [];
     const answers = [...all.filter((a) => a.status === "pending"), ...all.filter((a) => a.status !== "pending")];
     const pending = (results && results.pending) || 0;
-    ui.pendingCount.textContent = `${plural(pending, "answer", "answers")} waiting for approval`;
+    ui.pendingCount.textContent = plural(
+      pending,
+      ngettext("%s answer waiting for approval", "%s answers waiting for approval", pending),
+    );
     ui.pendingCount.dataset.count = String(pending);
     ui.approveWaiting.dataset.poll = String(poll.id);
     if (!isBusy(ui.approveWaiting)) ui.approveWaiting.disabled = pending === 0;
@@ -81,7 +85,7 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
         button.hidden = !wanted;
         if (!isBusy(button)) button.disabled = !wanted;
       }
-      byTestId(`reject-answer-${answer.id}`, row).textContent = status === "approved" ? "Withdraw" : "Reject";
+      byTestId(`reject-answer-${answer.id}`, row).textContent = status === "approved" ? gettext("Withdraw") : gettext("Reject");
     });
     for (const stale of rows.values()) stale.remove();
   }
@@ -104,15 +108,15 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
     const asked = questions(state);
     show(ui.segmentsPanel, asked.length > 0);
     if (!asked.length) return;
-    fillSelect(ui.segmentSelect, state, "No split");
-    fillSelect(ui.presenterSegment, state, "Not split");
+    fillSelect(ui.segmentSelect, state, gettext("No split"));
+    fillSelect(ui.presenterSegment, state, gettext("Not split"));
     if (!isBusy(ui.presenterSegment)) {
       ui.presenterSegment.disabled = false;
       ui.presenterSegment.value = state.event.segment || "";
     }
     ui.presenterSegmentNote.textContent = state.event.segment
-      ? "The presenter and phones show revealed results split this way."
-      : "The presenter shows results for everyone together.";
+      ? gettext("The presenter and phones show revealed results split this way.")
+      : gettext("The presenter shows results for everyone together.");
     consoleSplit = ui.segmentSelect.value;
     const entries = consoleSplit && poll && results && results.segments ? results.segments[consoleSplit] || [] : null;
     const label = (asked.find((q) => q.key === consoleSplit) || {}).label || "";
@@ -131,12 +135,16 @@ export function createNowPanel(ui, { send, isBusy, rerender }) {
       renderComparisons(ui.comparisons, null, null);
       return;
     }
-    ui.nowQuestion.textContent = poll.round > 1 ? `${poll.question} (round ${poll.round})` : poll.question;
-    ui.nowMeta.textContent = `${POLL_STATE_TEXT[poll.state] || poll.state} · ${
-      poll.results_visible ? "results shown to the room" : "results hidden from the room"
-    }`;
+    ui.nowQuestion.textContent =
+      poll.round > 1
+        ? interpolate(gettext("%(question)s (round %(round)s)"), { question: poll.question, round: poll.round }, true)
+        : poll.question;
+    const visibility = poll.results_visible
+      ? gettext("results shown to the room")
+      : gettext("results hidden from the room");
+    ui.nowMeta.textContent = [POLL_STATE_TEXT[poll.state] || poll.state, visibility].join(" · ");
     const results = latest || { total: 0, counts: {} };
-    ui.total.textContent = plural(results.total || 0, "response", "responses");
+    ui.total.textContent = plural(results.total || 0, ngettext("%s response", "%s responses", results.total || 0));
     // Free text: the queue below lists every answer, so the summary here is the cloud of approved ones.
     renderResults(ui.results, poll, results, { textView: "cloud", showHiddenPreferred: true });
     show(ui.comparisons, renderComparisons(ui.comparisons, poll, results, { level: 3, showHiddenPreferred: true }));

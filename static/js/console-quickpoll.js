@@ -4,16 +4,18 @@
 // questions fill the form (a 1–5 rating, a free-text question); nothing is cleared until the
 // server has said yes, so a refused poll keeps what was typed.
 
+import { gettext } from "./i18n.js";
+
 const CHOICE_KINDS = ["single", "multi", "likert", "ranking"];
 
 /** Ready-made quick polls: what each fills in. */
 export const QUICK_PRESETS = {
   rating: {
     kind: "likert",
-    question: "How strongly do you agree with this plan?",
-    options: ["1 — strongly disagree", "2", "3", "4", "5 — strongly agree"],
+    question: gettext("How strongly do you agree with this plan?"),
+    options: [gettext("1 — strongly disagree"), "2", "3", "4", gettext("5 — strongly agree")],
   },
-  text: { kind: "text", question: "In a word or two: what would you do next?", options: [] },
+  text: { kind: "text", question: gettext("In a word or two: what would you do next?"), options: [] },
 };
 
 /** The `add_poll` frame's fields from the form's values; options one per line, blank lines dropped. */

@@ -3,6 +3,7 @@
 // work anywhere on the console except in form fields and dialogs (a clicker sends them too).
 
 import { show } from "./dom.js";
+import { gettext, interpolate } from "./i18n.js";
 import {
   SCREENS,
   clickerAction,
@@ -33,7 +34,7 @@ export function createStageControls(ui, { send, isBusy }) {
     ui.nowScreen.dataset.screen = screen;
     // A focus the projector split into pages: which one the room sees (next/back step through them).
     const page = pageText(stagePage(state));
-    ui.nowPage.textContent = page ? `${page}: next and back turn the page` : "";
+    ui.nowPage.textContent = page ? interpolate(gettext("%s: next and back turn the page"), [page]) : "";
     show(ui.nowPage, Boolean(page));
     const ended = state.event.status === "ended";
     for (const button of ui.screenButtons) {

@@ -2,6 +2,8 @@
 // untrusted: every string goes through textContent or a checked attribute, never innerHTML.
 // Sizes and positions are set through the CSSOM (node.style.x = …), which the CSP allows.
 
+import { formatNumber, gettext, interpolate } from "./i18n.js";
+
 /** Create an element: h("p", {class: "x", text: "y"}, child, ...). */
 export function h(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -57,26 +59,29 @@ export function forget(node) {
   renderedWith.delete(node);
 }
 
-export function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
+/** A count in a sentence: `form` is the ngettext() form picked for n, with "%s" where the number
+ * goes (plural(3, ngettext("%s vote", "%s votes", 3)) is "3 votes"); n is formatted for the page. */
+export function plural(n, form) {
+  return interpolate(form, [formatNumber(n, { maximumFractionDigits: 0 })]);
 }
 
 export function percent(count, total) {
   return total > 0 ? Math.round((100 * count) / total) : 0;
 }
 
-/** A number for people: at most `places` decimals, no trailing zeros ("4.2", "6", "0.5"). */
+/** A number for people in the page's language: at most `places` decimals, no trailing zeros
+ * ("4.2", "6", "0.5"; "4,2" in French and German). For display only, never for an input's value. */
 export function num(value, places = 1) {
   if (value === null || value === undefined || Number.isNaN(Number(value))) return "–";
   const factor = 10 ** places;
-  return String(Math.round(Number(value) * factor) / factor);
+  return formatNumber(Math.round(Number(value) * factor) / factor, { maximumFractionDigits: places });
 }
 
-/** "+8 pts", "−19 pts", "±0 pts": a change in percentage points. */
+/** "+8 pts", "−19 pts", "±0 pts": a change in percentage points, in the page's language. */
 export function pointsText(delta) {
-  if (delta > 0) return `+${delta} pts`;
-  if (delta < 0) return `\u2212${Math.abs(delta)} pts`;
-  return "\u00b10 pts";
+  const sign = delta > 0 ? "+" : delta < 0 ? "\u2212" : "\u00b1";
+  // Translators: a change in percentage points; %s is the signed number ("+8", "−19").
+  return interpolate(gettext("%s pts"), [`${sign}${formatNumber(Math.abs(delta), { maximumFractionDigits: 0 })}`]);
 }
 
 /** Heading element h1–h6 (level clamped). */
@@ -87,5 +92,5 @@ export function heading(level, attrs, text) {
 /** A label for option `id` of `poll` ("Option 3" if unknown). */
 export function optionLabel(poll, id) {
   const option = (poll.options || []).find((o) => String(o.id) === String(id));
-  return option ? option.label : `Option ${id}`;
+  return option ? option.label : interpolate(gettext("Option %s"), [id]);
 }

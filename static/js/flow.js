@@ -3,6 +3,7 @@
 // next to it is the accessible version, so the drawing is hidden from assistive technology.
 
 import { svg } from "./dom.js";
+import { formatNumber } from "./i18n.js";
 
 const WIDTH = 420;
 const NODE_W = 14;
@@ -62,11 +63,11 @@ export function flowLayout(matrix, fromLabels, toLabels) {
   const nodes = [];
   rows.forEach((n, i) => {
     if (!n) return;
-    nodes.push({ side: "from", index: i, n, x: x0, y: left[i].y, h: left[i].h, text: `${fromLabels[i]} \u00b7 ${n}` });
+    nodes.push({ side: "from", index: i, n, x: x0, y: left[i].y, h: left[i].h, text: `${fromLabels[i]} \u00b7 ${formatNumber(n)}` });
   });
   columns.forEach((n, j) => {
     if (!n) return;
-    nodes.push({ side: "to", index: j, n, x: x1, y: right[j].y, h: right[j].h, text: `${n} \u00b7 ${toLabels[j]}` });
+    nodes.push({ side: "to", index: j, n, x: x1, y: right[j].y, h: right[j].h, text: `${formatNumber(n)} \u00b7 ${toLabels[j]}` });
   });
   return { width: WIDTH + NODE_W, height, bands, nodes };
 }

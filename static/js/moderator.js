@@ -9,7 +9,8 @@ import { createStageControls } from "./console-stage.js";
 import { watchPresence } from "./presence.js";
 import { attachQuestions } from "./questions.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
-import { byTestId, changed, h, plural, setStatusPill, show, syncClock } from "./render.js";
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
+import { byTestId, changed, h, setStatusPill, show, syncClock } from "./render.js";
 
 const config = readConfig();
 const ui = {
@@ -51,33 +52,37 @@ const ui = {
   resetText: byTestId("reset-text"),
 };
 
-const EVENT_STATUS_TEXT = { draft: "Event not started", live: "Event live", ended: "Event ended" };
+const EVENT_STATUS_TEXT = {
+  draft: gettext("Event not started"),
+  live: gettext("Event live"),
+  ended: gettext("Event ended"),
+};
 const COMMAND_TEXT = {
-  open_poll: "open the poll",
-  close_poll: "close the poll",
-  reveal_results: "reveal the results",
-  hide_results: "hide the results",
-  reveal_preferred: "reveal the preferred answer",
-  hide_preferred: "hide the preferred answer",
-  reset_poll: "reset the votes",
-  duplicate_poll: "duplicate the poll",
-  add_poll: "add the poll",
-  new_round: "add a new round",
-  approve_answer: "approve the answer",
-  reject_answer: "reject the answer",
-  approve_waiting_answers: "approve the waiting answers",
-  reveal_fact: "reveal the case fact",
-  hide_fact: "hide the case fact",
-  show_segments: "change the presenter's split",
-  show_case: "show the case",
-  reveal_teaching_point: "reveal the teaching point",
-  hide_teaching_point: "hide the teaching point",
-  show_screen: "change what is on screen",
-  step: "move the screen",
-  set_theme: "change the projector's theme",
-  set_text_view: "change how the projector shows the answers",
-  start_event: "start the event",
-  end_event: "end the event",
+  open_poll: gettext("Could not open the poll"),
+  close_poll: gettext("Could not close the poll"),
+  reveal_results: gettext("Could not reveal the results"),
+  hide_results: gettext("Could not hide the results"),
+  reveal_preferred: gettext("Could not reveal the preferred answer"),
+  hide_preferred: gettext("Could not hide the preferred answer"),
+  reset_poll: gettext("Could not reset the votes"),
+  duplicate_poll: gettext("Could not duplicate the poll"),
+  add_poll: gettext("Could not add the poll"),
+  new_round: gettext("Could not add a new round"),
+  approve_answer: gettext("Could not approve the answer"),
+  reject_answer: gettext("Could not reject the answer"),
+  approve_waiting_answers: gettext("Could not approve the waiting answers"),
+  reveal_fact: gettext("Could not reveal the case fact"),
+  hide_fact: gettext("Could not hide the case fact"),
+  show_segments: gettext("Could not change the presenter's split"),
+  show_case: gettext("Could not show the case"),
+  reveal_teaching_point: gettext("Could not reveal the teaching point"),
+  hide_teaching_point: gettext("Could not hide the teaching point"),
+  show_screen: gettext("Could not change what is on screen"),
+  step: gettext("Could not move the screen"),
+  set_theme: gettext("Could not change the projector's theme"),
+  set_text_view: gettext("Could not change how the projector shows the answers"),
+  start_event: gettext("Could not start the event"),
+  end_event: gettext("Could not end the event"),
 };
 
 let state = null;
@@ -119,15 +124,18 @@ const live = new LiveConnection(config, {
   },
   onError(error) {
     const command = settle(error.ref);
-    const what = command ? `Could not ${COMMAND_TEXT[command.type] || command.type}: ` : "";
-    report(`${what}${error.message}`, findingList(error, config.author_case_url));
+    const what = command
+      ? COMMAND_TEXT[command.type] || interpolate(gettext("Could not %s"), [command.type])
+      : "";
+    const text = what ? interpolate(gettext("%(what)s: %(message)s"), { what, message: error.message }, true) : error.message;
+    report(text, findingList(error, config.author_case_url));
   },
   onStatus(status) {
     setStatusPill(ui.status, status);
     if (status !== "live" && pending.size > 0) {
       // The answers to these commands died with the connection: free the buttons, say so.
       for (const ref of [...pending.keys()]) settle(ref);
-      report("The connection dropped before the server answered. Check the agenda once it is Live again.");
+      report(gettext("The connection dropped before the server answered. Check the agenda once it is Live again."));
     }
   },
 });
@@ -142,7 +150,7 @@ function report(message, more = null) {
       h(
         "button",
         { type: "button", class: "button button-quiet", onclick: () => ui.errors.replaceChildren() },
-        "Dismiss",
+        gettext("Dismiss"),
       ),
     ),
     ...(more ? [more] : []),
@@ -152,10 +160,14 @@ function report(message, more = null) {
 /** Say what a command that adds something did (the new poll appears further down the agenda). */
 function announce(type, ack) {
   const text = {
-    duplicate_poll: "A draft copy of the poll was added to the agenda.",
-    new_round: `Round ${ack.round} was added to the agenda as a draft: open it when the room is ready.`,
-    reset_poll: "The poll's votes were deleted.",
-    add_poll: "The quick poll was added to the agenda as a draft, after its case's polls: open it when the room is ready.",
+    duplicate_poll: gettext("A draft copy of the poll was added to the agenda."),
+    new_round: interpolate(gettext("Round %s was added to the agenda as a draft: open it when the room is ready."), [
+      formatNumber(ack.round),
+    ]),
+    reset_poll: gettext("The poll's votes were deleted."),
+    add_poll: gettext(
+      "The quick poll was added to the agenda as a draft, after its case's polls: open it when the room is ready.",
+    ),
   }[type];
   if (type === "add_poll") quickPoll.added();
   ui.notice.replaceChildren(text ? h("p", { class: "console-notice", text }) : "");
@@ -175,7 +187,7 @@ function settle(ref) {
 function send(type, fields, button) {
   const ref = newRef();
   if (!live.send({ type, ref, ...fields })) {
-    report(`Not connected, so nothing was sent. Try again when the status shows “Live”.`);
+    report(gettext("Not connected, so nothing was sent. Try again when the status shows “Live”."));
     return;
   }
   ui.errors.replaceChildren();
@@ -195,10 +207,19 @@ function askReset(poll, button) {
   const latest = resultsOf(poll.id);
   const votes = latest ? latest.total : 0;
   resetTarget = { poll, button };
-  const which = `“${poll.question}”${poll.round > 1 ? ` (round ${poll.round})` : ""}`;
-  ui.resetText.textContent =
-    `Delete every vote on ${which}? ${plural(votes, "response", "responses")} will be removed for good ` +
-    "and its results hidden again. The reset is recorded in the audit log.";
+  const which =
+    poll.round > 1
+      ? interpolate(gettext("“%(question)s” (round %(round)s)"), { question: poll.question, round: formatNumber(poll.round) }, true)
+      : interpolate(gettext("“%s”"), [poll.question]);
+  ui.resetText.textContent = interpolate(
+    ngettext(
+      "Delete every vote on %(which)s? %(votes)s response will be removed for good and its results hidden again. The reset is recorded in the audit log.",
+      "Delete every vote on %(which)s? %(votes)s responses will be removed for good and its results hidden again. The reset is recorded in the audit log.",
+      votes,
+    ),
+    { which, votes: formatNumber(votes) },
+    true,
+  );
   ui.resetDialog.returnValue = "";
   ui.resetDialog.showModal();
 }
@@ -276,16 +297,16 @@ function render() {
   const status = state.event.status;
   ui.eventStatus.textContent = EVENT_STATUS_TEXT[status] || status;
   ui.eventStatus.dataset.state = status;
-  ui.start.textContent = status === "ended" ? "Resume event" : "Start event";
+  ui.start.textContent = status === "ended" ? gettext("Resume event") : gettext("Start event");
   if (!isBusy(ui.start)) ui.start.disabled = status === "live";
   if (!isBusy(ui.end)) ui.end.disabled = status !== "live";
 
   const items = state.agenda || [];
   show(ui.agendaEmpty, items.length === 0);
-  ui.agendaEmpty.textContent = "No cases on this event's agenda yet.";
+  ui.agendaEmpty.textContent = gettext("No cases on this event's agenda yet.");
   if (changed(ui.agenda, agendaShape(items))) agenda.build(items);
   agenda.update(state);
-  ui.nowCase.textContent = state.case ? `Case: ${state.case.title}` : "No case on screen.";
+  ui.nowCase.textContent = state.case ? interpolate(gettext("Case: %s"), [state.case.title]) : gettext("No case on screen.");
   stage.render(state);
   quickPoll.render(state);
   renderLive();
@@ -295,7 +316,7 @@ function render() {
 ui.start.addEventListener("click", () => send("start_event", {}, ui.start));
 ui.end.addEventListener("click", () => {
   // Ending closes every open poll and turns new participants away: ask first.
-  if (window.confirm("End the event for everyone? Open polls will close.")) send("end_event", {}, ui.end);
+  if (window.confirm(gettext("End the event for everyone? Open polls will close."))) send("end_event", {}, ui.end);
 });
 
 const quickPollForm = byTestId("quick-poll-form");
@@ -312,10 +333,10 @@ for (const button of document.querySelectorAll("[data-copy-link]")) {
     const field = button.parentElement.querySelector("input.panelist-url");
     try {
       await navigator.clipboard.writeText(field.value);
-      button.textContent = "Copied";
+      button.textContent = gettext("Copied");
     } catch {
       field.select();
-      button.textContent = "Press Ctrl+C";
+      button.textContent = gettext("Press Ctrl+C");
     }
   });
 }

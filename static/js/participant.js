@@ -3,12 +3,14 @@
 // and the optional profile questions (profile.js).
 
 import { ballotKey, buildBallot, kindHint, voteErrorText } from "./ballot.js";
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
 import { attachQuestions } from "./questions.js";
 import { LiveConnection, ballotFields, readConfig } from "./live.js";
 import { ProfileForm } from "./profile.js";
 import {
   POLL_STATE_TEXT,
   byTestId,
+  caseLanguage,
   changed,
   plural,
   renderCase,
@@ -81,7 +83,7 @@ const live = new LiveConnection(config, {
     if (vote) {
       voteError = { poll: vote.poll, message: voteErrorText(error) };
     } else if (error.code === "not_joined") {
-      ui.pageError.textContent = "Your session expired. Reload the page to join again.";
+      ui.pageError.textContent = gettext("Your session expired. Reload the page to join again.");
       show(ui.pageError, true);
     }
     renderPoll();
@@ -149,9 +151,9 @@ function scheduleCloseCheck(poll) {
 }
 
 function hintText(poll) {
-  if (poll.state === "draft") return "Voting opens soon.";
-  if (poll.state === "closed") return "Voting has closed.";
-  if (!votingOpen(poll)) return "Time is up: voting is closing.";
+  if (poll.state === "draft") return gettext("Voting opens soon.");
+  if (poll.state === "closed") return gettext("Voting has closed.");
+  if (!votingOpen(poll)) return gettext("Time is up: voting is closing.");
   return kindHint(poll);
 }
 
@@ -159,10 +161,10 @@ function renderReceipt(poll) {
   let text = "";
   let kind = "none";
   if (poll && pendingFor(poll)) {
-    text = "Saving…";
+    text = gettext("Saving…");
     kind = "saving";
   } else if (poll && voteError && voteError.poll === poll.id) {
-    text = recordedFor(poll) ? "Not recorded. Your earlier answer still counts." : "Not recorded.";
+    text = recordedFor(poll) ? gettext("Not recorded. Your earlier answer still counts.") : gettext("Not recorded.");
     kind = "error";
   } else if (poll && unsent === poll.id && poll.state !== "draft" && !(widget && widget.clientError)) {
     // (A refused entry has its own message beside the field.)
@@ -170,17 +172,17 @@ function renderReceipt(poll) {
     const earlier = recordedFor(poll);
     if (votingOpen(poll)) {
       text = earlier
-        ? "Changed, not sent yet: tap “Send answer” or your earlier answer stays."
-        : "Not sent yet: tap “Send answer” before voting closes.";
+        ? gettext("Changed, not sent yet: tap “Send answer” or your earlier answer stays.")
+        : gettext("Not sent yet: tap “Send answer” before voting closes.");
       kind = "unsent";
     } else {
       text = earlier
-        ? "Voting closed before your change was sent: your earlier answer counts."
-        : "Voting closed before your answer was sent: it was not counted.";
+        ? gettext("Voting closed before your change was sent: your earlier answer counts.")
+        : gettext("Voting closed before your answer was sent: it was not counted.");
       kind = "error";
     }
   } else if (poll && recordedFor(poll)) {
-    text = "Vote recorded";
+    text = gettext("Vote recorded");
     kind = "recorded";
   }
   ui.receipt.dataset.state = kind;
@@ -193,7 +195,9 @@ function renderLiveTotal(poll) {
   const latest = poll ? live.resultsFor(poll.id).latest : null;
   const visible = Boolean(poll && latest && poll.state === "open" && typeof latest.total === "number");
   show(ui.liveTotal, visible);
-  const text = visible ? `${plural(latest.total, "response", "responses")} so far` : "";
+  const text = visible
+    ? plural(latest.total, ngettext("%s response so far", "%s responses so far", latest.total))
+    : "";
   if (ui.liveTotal.textContent !== text) ui.liveTotal.textContent = text;
 }
 
@@ -246,8 +250,9 @@ function renderPoll() {
   ui.pollState.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
   ui.pollState.dataset.state = poll.state;
   show(ui.round, poll.round > 1);
-  ui.round.textContent = poll.round > 1 ? `Round ${poll.round}` : "";
+  ui.round.textContent = poll.round > 1 ? interpolate(gettext("Round %s"), [formatNumber(poll.round)]) : "";
   if (ui.question.textContent !== poll.question) ui.question.textContent = poll.question;
+  setLang(ui.question, caseLanguage(state, poll.case));
   const hint = hintText(poll);
   if (ui.hint.textContent !== hint) ui.hint.textContent = hint;
   renderBallot(poll);
@@ -262,10 +267,16 @@ function renderPoll() {
   const refused = Boolean(voteError && voteError.poll === poll.id);
   show(ui.ballotArea, Boolean(widget) && (refused || !(revealed && poll.state === "closed")));
   if (revealed) {
-    ui.resultsTotal.textContent = plural(counted.total, "response", "responses");
+    ui.resultsTotal.textContent = plural(counted.total, ngettext("%s response", "%s responses", counted.total));
     // The phone shows the preferred answer's rationale in its own panel.
     renderResults(ui.resultsList, poll, counted, { mine: mineInResults(poll), rationale: false });
   }
+}
+
+/** Mark a node's text as the case author's language, or let it inherit the page's. */
+function setLang(node, lang) {
+  if (lang) node.setAttribute("lang", lang);
+  else node.removeAttribute("lang");
 }
 
 function renderWaiting() {
@@ -274,8 +285,8 @@ function renderWaiting() {
   show(ui.waiting, ended || empty);
   ui.waiting.dataset.state = ended ? "ended" : "waiting";
   ui.waitingText.textContent = ended
-    ? "This event has ended. Thank you for taking part."
-    : "Waiting for the moderator…";
+    ? gettext("This event has ended. Thank you for taking part.")
+    : gettext("Waiting for the moderator…");
 }
 
 function render() {
@@ -287,7 +298,9 @@ function render() {
   }
   const points = (state && state.teaching_points) || [];
   show(ui.teaching, points.length > 0);
-  if (changed(ui.teachingList, points)) renderTeachingPoints(ui.teachingList, points, { level: 3 });
+  if (changed(ui.teachingList, [points, state && state.case && state.case.language])) {
+    renderTeachingPoints(ui.teachingList, points, { level: 3, languageOf: (id) => caseLanguage(state, id) });
+  }
   const caseData = state ? state.case : null;
   show(ui.caseSection, Boolean(caseData));
   if (caseData && changed(ui.caseCard, caseData)) ui.caseCard.replaceChildren(renderCase(caseData, { level: 3, imagePath: `/e/${config.code}/images/` }));

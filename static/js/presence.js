@@ -2,13 +2,16 @@
 // from /e/<CODE>/presence.json every few seconds (joins are not broadcast: a room joins in a
 // burst); the voted count follows the live results frames of the poll on screen when there are.
 
+import { formatNumber, interpolate, ngettext } from "./i18n.js";
+
 export const PRESENCE_EVERY_MS = 5000;
 
 /** "12 joined · 9 voted", or "12 joined" with no poll on screen. */
 export function presenceText(joined, voted) {
   if (joined === null || joined === undefined) return "";
-  const who = `${joined} joined`;
-  return voted === null || voted === undefined ? who : `${who} · ${voted} voted`;
+  const who = interpolate(ngettext("%s joined", "%s joined", joined), [formatNumber(joined)]);
+  if (voted === null || voted === undefined) return who;
+  return `${who} · ${interpolate(ngettext("%s voted", "%s voted", voted), [formatNumber(voted)])}`;
 }
 
 /** Keep `node` up to date; `liveTotal(pollId)` gives a newer voted count from results frames, or null. */

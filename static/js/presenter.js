@@ -4,11 +4,13 @@
 // transitions, panel versus audience, the profile split the moderator chose, teaching points.
 
 import { renderComparisons, renderSegments } from "./comparisons.js";
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
 import { attachQuestions } from "./questions.js";
 import { LiveConnection, newRef, readConfig } from "./live.js";
 import {
   POLL_STATE_TEXT,
   byTestId,
+  caseLanguage,
   changed,
   plural,
   renderCase,
@@ -100,7 +102,7 @@ function renderStatus() {
   const ended = Boolean(state && state.event.status === "ended");
   if (ended && connection === "live") {
     ui.status.dataset.state = "ended";
-    ui.status.textContent = "Event ended";
+    ui.status.textContent = gettext("Event ended");
   } else {
     setStatusPill(ui.status, connection);
   }
@@ -208,10 +210,10 @@ window.addEventListener("resize", () => fit());
 if (document.fonts) document.fonts.ready.then(() => fit());
 
 function countText(poll, total) {
-  const responses = plural(total, "response", "responses");
+  const responses = plural(total, ngettext("%s response", "%s responses", total));
   if (poll.state === "open") return responses;
-  if (poll.state === "closed") return `Voting closed · ${responses}`;
-  return "Voting opens soon";
+  if (poll.state === "closed") return interpolate(gettext("Voting closed · %s"), [responses]);
+  return gettext("Voting opens soon");
 }
 
 function renderOptions(poll) {
@@ -232,13 +234,22 @@ function renderPoll() {
   ui.poll.dataset.kind = poll.kind;
   ui.pollState.textContent = POLL_STATE_TEXT[poll.state] || poll.state;
   ui.pollState.dataset.state = poll.state;
-  ui.question.textContent = poll.round > 1 ? `${poll.question} (round ${poll.round})` : poll.question;
+  ui.question.textContent =
+    poll.round > 1
+      ? interpolate(
+          gettext("%(question)s (round %(round)s)"),
+          { question: poll.question, round: formatNumber(poll.round) },
+          true,
+        )
+      : poll.question;
+  setLang(ui.question, caseLanguage(state, poll.case));
   // The case's clinical question stays in view while its poll is up.
   const caseData = state.case && state.case.id === poll.case ? state.case : null;
   ui.context.textContent = caseData
     ? [caseData.title, caseData.clinical_question].filter(Boolean).join(" · ")
     : "";
   show(ui.context, Boolean(caseData));
+  setLang(ui.context, caseData ? caseData.language : null);
 
   // `counted` is the newest frame that carries the tally (counts, numbers or answers), or null.
   const { latest, counted: shown } = live.resultsFor(poll.id);
@@ -271,6 +282,12 @@ function renderPoll() {
   ui.poll.dataset.revealed = String(revealed);
 }
 
+/** Mark a node's text as the case author's language, or let it inherit the page's. */
+function setLang(node, lang) {
+  if (lang) node.setAttribute("lang", lang);
+  else node.removeAttribute("lang");
+}
+
 function markNewFacts(caseData) {
   const seen = seenFacts.get(caseData.id);
   const ids = (caseData.facts || []).map((f) => String(f.id));
@@ -298,12 +315,12 @@ function render() {
   const slideName = ended ? "join" : screen;
   for (const slide of slides) show(slide, slide.dataset.screenName === slideName);
   ui.welcome.dataset.ended = String(ended);
-  ui.welcomeHeading.textContent = ended ? "Thank you" : "Join on your phone";
+  ui.welcomeHeading.textContent = ended ? gettext("Thank you") : gettext("Join on your phone");
   ui.waitingText.textContent = ended
-    ? "This event has ended."
+    ? gettext("This event has ended.")
     : caseData || (state && state.poll)
-      ? "The discussion continues in a moment."
-      : "The discussion will start shortly.";
+      ? gettext("The discussion continues in a moment.")
+      : gettext("The discussion will start shortly.");
   renderStatus();
 
   if (caseData && changed(ui.caseCard, caseData)) {
@@ -314,9 +331,17 @@ function render() {
   renderPoll();
   // One teaching point at a time, large: the newest revealed, or the one the moderator chose.
   const focus = stagePoint(state);
-  ui.teachingHeading.textContent = focus ? `Teaching point ${focus.index + 1} of ${focus.count}` : "Teaching points";
+  ui.teachingHeading.textContent = focus
+    ? interpolate(
+        gettext("Teaching point %(index)s of %(count)s"),
+        { index: formatNumber(focus.index + 1), count: formatNumber(focus.count) },
+        true,
+      )
+    : gettext("Teaching points");
   const shown = focus ? [focus.point] : [];
-  if (changed(ui.teachingList, shown)) renderTeachingPoints(ui.teachingList, shown, { level: 3 });
+  if (changed(ui.teachingList, [shown, state && state.case && state.case.language])) {
+    renderTeachingPoints(ui.teachingList, shown, { level: 3, languageOf: (id) => caseLanguage(state, id) });
+  }
   fit();
 }
 

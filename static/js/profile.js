@@ -6,10 +6,11 @@
 // (localStorage), so the form does not come back after each reload. The form never stands
 // between a person and the poll: it sits below it and can always be skipped.
 
+import { gettext } from "./i18n.js";
 import { newRef } from "./live.js";
 import { h } from "./render.js";
 
-const NOT_STATED = "Prefer not to say";
+const NOT_STATED = gettext("Prefer not to say");
 
 function storageKey(code) {
   return `caseboard:profile:${code}`;
@@ -91,14 +92,14 @@ export class ProfileForm {
     const saved = this.answers || {};
     const rows = this.questions.map((question) => [
       h("dt", { text: question.label }),
-      h("dd", { "data-testid": `profile-answer-${question.key}`, text: saved[question.key] || "Not stated" }),
+      h("dd", { "data-testid": `profile-answer-${question.key}`, text: saved[question.key] || gettext("Not stated") }),
     ]);
     const edit = h("button", {
       type: "button",
       class: "button button-secondary",
       "data-testid": "profile-edit",
-      "aria-label": "Edit your answers about you",
-      text: "Edit",
+      "aria-label": gettext("Edit your answers about you"),
+      text: gettext("Edit"),
       onclick: () => this.edit(),
     });
     const thanks = this.justSaved
@@ -107,16 +108,16 @@ export class ProfileForm {
           "data-testid": "profile-thanks",
           role: "status",
           tabindex: "-1",
-          text: "Thank you: your answers are saved.",
+          text: gettext("Thank you: your answers are saved."),
         })
       : null;
     this.section.replaceChildren(
-      h("h2", { id: "profile-heading", class: "profile-title", text: "About you" }),
+      h("h2", { id: "profile-heading", class: "profile-title", text: gettext("About you") }),
       thanks,
       h("dl", { class: "profile-summary", "data-testid": "profile-summary" }, rows),
       h("p", {
         class: "field-hint",
-        text: "Only groups are ever shown, never your answers. A change counts from the next poll.",
+        text: gettext("Only groups are ever shown, never your answers. A change counts from the next poll."),
       }),
       h("div", { class: "profile-actions" }, edit),
     );
@@ -143,7 +144,7 @@ export class ProfileForm {
       type: "submit",
       class: "button button-primary",
       "data-testid": "profile-save",
-      text: "Save",
+      text: gettext("Save"),
     });
     // Editing saved answers is left with Cancel (the answers stay); a first form with Skip.
     const leave = this.editing
@@ -151,14 +152,14 @@ export class ProfileForm {
           type: "button",
           class: "button button-quiet",
           "data-testid": "profile-cancel",
-          text: "Cancel",
+          text: gettext("Cancel"),
           onclick: () => this.cancel(),
         })
       : h("button", {
           type: "button",
           class: "button button-quiet",
           "data-testid": "profile-skip",
-          text: "Skip",
+          text: gettext("Skip"),
           onclick: () => this.skip(),
         });
     const form = h(
@@ -177,12 +178,12 @@ export class ProfileForm {
       h("div", { class: "profile-actions" }, this.saveButton, leave),
     );
     this.section.replaceChildren(
-      h("h2", { id: "profile-heading", class: "profile-title", text: this.editing ? "About you" : "About you (optional)" }),
+      h("h2", { id: "profile-heading", class: "profile-title", text: this.editing ? gettext("About you") : gettext("About you (optional)") }),
       h("p", {
         class: "field-hint",
-        text:
-          "These answers let the moderator compare how groups voted. They are never shown one by one, " +
-          "groups too small to keep you anonymous are merged, and you can skip any question.",
+        text: gettext(
+          "These answers let the moderator compare how groups voted. They are never shown one by one, groups too small to keep you anonymous are merged, and you can skip any question.",
+        ),
       }),
       form,
     );
@@ -210,14 +211,14 @@ export class ProfileForm {
     for (const { question, select } of this.selects) answers[question.key] = select.value;
     const ref = newRef();
     if (!this.sendFrame({ type: "profile", ref, answers })) {
-      this.error.textContent = "Not connected right now, so nothing was sent. Try again in a moment, or skip.";
+      this.error.textContent = gettext("Not connected right now, so nothing was sent. Try again in a moment, or skip.");
       return;
     }
     this.ref = ref;
     this.error.textContent = "";
     this.saveButton.disabled = true;
     this.saveButton.setAttribute("aria-busy", "true");
-    this.saveButton.textContent = "Saving…";
+    this.saveButton.textContent = gettext("Saving…");
   }
 
   skip() {
@@ -236,7 +237,7 @@ export class ProfileForm {
     if (!this.saveButton) return;
     this.saveButton.disabled = false;
     this.saveButton.removeAttribute("aria-busy");
-    this.saveButton.textContent = "Save";
+    this.saveButton.textContent = gettext("Save");
   }
 
   /** Take the answer to our `profile` frame; true when the ack was ours. */
@@ -255,7 +256,7 @@ export class ProfileForm {
   handleError(error) {
     if (!this.ref || error.ref !== this.ref) return false;
     this.settle();
-    this.error.textContent = error.message || "Your answers could not be saved. Try again, or skip.";
+    this.error.textContent = error.message || gettext("Your answers could not be saved. Try again, or skip.");
     return true;
   }
 
@@ -263,6 +264,6 @@ export class ProfileForm {
   connectionLost() {
     if (!this.ref) return;
     this.settle();
-    this.error.textContent = "The connection dropped before your answers were saved. Try again, or skip.";
+    this.error.textContent = gettext("The connection dropped before your answers were saved. Try again, or skip.");
   }
 }

@@ -28,9 +28,12 @@ const PATIENT = {
 };
 const ANY_PATIENT = () => gettext("%(age)s-year-old patient");
 
-function fact(label, value, testid) {
+// The case is its author's text in the case's language (`case.language`, docs/protocol.md): its
+// content carries lang="…" while the labels around it are the page's (translated). `lang` is the
+// content's language; `labelLang` marks a label that is content too (a fact's own label).
+function fact(label, value, testid, lang = null, labelLang = null) {
   if (value === null || value === undefined || value === "") return null;
-  return h("div", { class: "fact" }, h("dt", { text: label }), h("dd", { "data-testid": testid }, value));
+  return h("div", { class: "fact" }, h("dt", { text: label, lang: labelLang }), h("dd", { "data-testid": testid, lang }, value));
 }
 
 /** How long since the diagnosis, for the case card ("Less than a year", "1 year", "4 years"). */
@@ -40,14 +43,14 @@ export function yearsText(years) {
   return interpolate(ngettext("%s year", "%s years", years), [years]);
 }
 
-function therapyLine(line, level) {
+function therapyLine(line, level, lang) {
   const details = h(
     "dl",
     { class: "line-facts" },
-    fact(gettext("Agents"), line.agents && line.agents.length ? line.agents.join(", ") : null, "line-agents"),
-    fact(gettext("Transplant"), line.transplant, "line-transplant"),
-    fact(gettext("Best response"), line.best_response, "line-response"),
-    fact(gettext("Outcome"), line.outcome, "line-outcome"),
+    fact(gettext("Agents"), line.agents && line.agents.length ? line.agents.join(", ") : null, "line-agents", lang),
+    fact(gettext("Transplant"), line.transplant, "line-transplant", lang),
+    fact(gettext("Best response"), line.best_response, "line-response", lang),
+    fact(gettext("Outcome"), line.outcome, "line-outcome", lang),
   );
   return h(
     "li",
@@ -56,7 +59,7 @@ function therapyLine(line, level) {
       `h${Math.min(level, 6)}`,
       { class: "line-head" },
       h("span", { class: "line-number", text: interpolate(gettext("Line %s"), [line.line]) }),
-      h("span", { class: "line-regimen", text: line.regimen }),
+      h("span", { class: "line-regimen", text: line.regimen, lang }),
     ),
     details,
   );
@@ -72,12 +75,12 @@ function caseSection(title, level, className, ...content) {
 }
 
 /** The case's images as figures; `imagePath` is where the server serves them (/e/CODE/images/). */
-export function caseImages(images, imagePath) {
+export function caseImages(images, imagePath, lang = null) {
   if (!imagePath || !images || !images.length) return null;
   const figures = images.map((image) =>
     h(
       "figure",
-      { class: "case-image", "data-testid": "case-image" },
+      { class: "case-image", "data-testid": "case-image", lang },
       h("img", {
         src: `${imagePath}${image.id}`,
         alt: image.alt,
@@ -92,10 +95,18 @@ export function caseImages(images, imagePath) {
   return h("div", { class: "case-images" }, figures);
 }
 
+/** The language a case's content is written in, when `state` carries that case (else null: the
+ * content then inherits the page's language, the best guess without the case). Poll questions and
+ * teaching points belong to a case and are its author's text too. */
+export function caseLanguage(state, caseId) {
+  return state && state.case && state.case.id === caseId ? state.case.language || null : null;
+}
+
 /** The case as a card; `level` is the heading level of its title; images come from `imagePath`. */
 export function renderCase(data, { level = 2, imagePath = "" } = {}) {
   const patient = data.patient || {};
   const patientText = interpolate((PATIENT[patient.sex] || ANY_PATIENT)(), { age: patient.age }, true);
+  const lang = data.language || null; // the case's own language, for its content (not the labels)
   const staging = (data.staging || []).map((s) => h("span", { class: "chip", text: `${s.system} ${s.value}` }));
   const card = h(
     "article",
@@ -103,43 +114,43 @@ export function renderCase(data, { level = 2, imagePath = "" } = {}) {
     h(
       "header",
       { class: "case-header" },
-      h("p", { class: "eyebrow", text: data.disease }),
-      heading(level, { class: "case-title", "data-testid": "case-title" }, data.title),
+      h("p", { class: "eyebrow", text: data.disease, lang }),
+      heading(level, { class: "case-title", "data-testid": "case-title", lang }, data.title),
       h("p", { class: "case-patient", "data-testid": "case-patient", text: patientText }),
     ),
     h(
       "dl",
       { class: "case-facts" },
-      fact(gettext("Diagnosis"), data.diagnosis, "case-diagnosis"),
+      fact(gettext("Diagnosis"), data.diagnosis, "case-diagnosis", lang),
       fact(gettext("Since diagnosis"), yearsText(data.years_since_diagnosis), "case-years"),
-      fact(gettext("Staging"), staging.length ? h("span", { class: "chips" }, staging) : null, "case-staging"),
+      fact(gettext("Staging"), staging.length ? h("span", { class: "chips" }, staging) : null, "case-staging", lang),
       fact("ECOG", data.ecog === null || data.ecog === undefined ? null : String(data.ecog), "case-ecog"),
     ),
   );
   const facts = (data.facts || []).filter((f) => f.revealed !== false);
   if (facts.length) {
     const items = facts.map((f) => {
-      const node = fact(f.label, f.text, "case-fact");
+      const node = fact(f.label, f.text, "case-fact", lang, lang);
       if (node && f.id !== undefined) node.dataset.factId = String(f.id);
       return node;
     });
     card.append(caseSection(gettext("Findings"), level + 1, "case-findings", h("dl", { class: "finding-list" }, items)));
   }
   if (data.history && data.history.length) {
-    const items = data.history.map((item) => h("li", { text: item }));
+    const items = data.history.map((item) => h("li", { text: item, lang }));
     card.append(caseSection(gettext("Medical history"), level + 1, "case-history", h("ul", { class: "plain-list" }, items)));
   }
   if (data.therapy_lines && data.therapy_lines.length) {
-    const lines = data.therapy_lines.map((line) => therapyLine(line, level + 2));
+    const lines = data.therapy_lines.map((line) => therapyLine(line, level + 2, lang));
     card.append(caseSection(gettext("Treatment so far"), level + 1, "case-lines", h("ol", { class: "therapy-lines" }, lines)));
   }
   if (data.current_status) {
-    card.append(caseSection(gettext("Now"), level + 1, "case-status", h("p", { text: data.current_status })));
+    card.append(caseSection(gettext("Now"), level + 1, "case-status", h("p", { text: data.current_status, lang })));
   }
-  const images = caseImages(data.images, imagePath);
+  const images = caseImages(data.images, imagePath, lang);
   if (images) card.append(caseSection(gettext("Images"), level + 1, "case-images", images));
   if (data.clinical_question) {
-    const question = h("p", { "data-testid": "case-question", text: data.clinical_question });
+    const question = h("p", { "data-testid": "case-question", text: data.clinical_question, lang });
     card.append(caseSection(gettext("Clinical question"), level + 1, "case-question", question));
   }
   return card;
@@ -224,14 +235,14 @@ function paragraphs(text) {
 }
 
 /** Revealed teaching points with their references; `level` is the heading level of each title. */
-export function renderTeachingPoints(container, points, { level = 3 } = {}) {
+export function renderTeachingPoints(container, points, { level = 3, languageOf = () => null } = {}) {
   container.replaceChildren(
     ...points.map((point) =>
       h(
         "article",
         { class: "teaching-point", "data-testid": "teaching-point", "data-teaching-point-id": point.id },
-        heading(level, { class: "teaching-title" }, point.title),
-        h("div", { class: "teaching-text" }, paragraphs(point.text)),
+        heading(level, { class: "teaching-title", lang: languageOf(point.case) }, point.title),
+        h("div", { class: "teaching-text", lang: languageOf(point.case) }, paragraphs(point.text)),
         point.references && point.references.length
           ? h(
               "div",

@@ -2,21 +2,22 @@
 // draws it, and the console, whose "On screen now" names exactly the same thing; and the poll body
 // the projector draws (shared with the authoring preview).
 
-import { h } from "./dom.js";
+import { h, num } from "./dom.js";
+import { formatNumber, gettext, interpolate, ngettext } from "./i18n.js";
 
 /** The screens a moderator can choose (event.screen), in the order the console offers them. */
 export const SCREENS = ["disclosures", "join", "case", "poll", "teaching", "questions", "blank"];
 
 /** What each screen is called on the console. */
 export const SCREEN_TEXT = {
-  disclosures: "Disclosures",
-  join: "Join screen",
-  case: "Case",
-  poll: "Poll",
-  teaching: "Teaching points",
-  questions: "Audience questions",
-  blank: "Blank",
-  ended: "Event ended",
+  disclosures: gettext("Disclosures"),
+  join: gettext("Join screen"),
+  case: gettext("Case"),
+  poll: gettext("Poll"),
+  teaching: gettext("Teaching points"),
+  questions: gettext("Audience questions"),
+  blank: gettext("Blank"),
+  ended: gettext("Event ended"),
 };
 
 /**
@@ -49,21 +50,27 @@ export function stagePoint(state) {
 /** A sentence for the console: what the room sees now. */
 export function screenDescription(state) {
   const screen = stageScreen(state);
-  if (screen === "case") return `The case: ${state.case.title}`;
+  if (screen === "case") return interpolate(gettext("The case: %s"), [state.case.title]);
   if (screen === "poll") {
     const poll = state.poll;
-    const what = poll.results_visible ? "results of" : poll.state === "draft" ? "not yet open:" : "poll:";
-    return `The ${what} “${poll.question}”`;
+    let format = gettext("The poll: “%s”");
+    if (poll.results_visible) format = gettext("The results of “%s”");
+    else if (poll.state === "draft") format = gettext("The not yet open: “%s”");
+    return interpolate(format, [poll.question]);
   }
   if (screen === "teaching") {
     const { point, index, count } = stagePoint(state);
-    return `Teaching point ${index + 1} of ${count}: ${point.title}`;
+    return interpolate(
+      gettext("Teaching point %(index)s of %(count)s: %(title)s"),
+      { index: formatNumber(index + 1), count: formatNumber(count), title: point.title },
+      true,
+    );
   }
-  if (screen === "questions") return "Audience questions: the pinned one and the top by votes";
-  if (screen === "join") return "The join screen: code and QR";
-  if (screen === "disclosures") return "The faculty's disclosures";
-  if (screen === "blank") return "Nothing: the screen is blank";
-  return "The event has ended: the thank-you screen";
+  if (screen === "questions") return gettext("Audience questions: the pinned one and the top by votes");
+  if (screen === "join") return gettext("The join screen: code and QR");
+  if (screen === "disclosures") return gettext("The faculty's disclosures");
+  if (screen === "blank") return gettext("Nothing: the screen is blank");
+  return gettext("The event has ended: the thank-you screen");
 }
 
 /**
@@ -104,14 +111,25 @@ export function questionHint(poll) {
     const range = poll.numeric || {};
     const unit = range.unit ? ` ${range.unit}` : "";
     if (range.min !== null && range.min !== undefined && range.max !== null && range.max !== undefined) {
-      return `Answer with a number from ${range.min} to ${range.max}${unit} on your phone.`;
+      return interpolate(
+        gettext("Answer with a number from %(min)s to %(max)s%(unit)s on your phone."),
+        { min: num(range.min, 6), max: num(range.max, 6), unit },
+        true,
+      );
     }
-    return `Answer with a number${unit} on your phone.`;
+    return range.unit
+      ? interpolate(gettext("Answer with a number (%s) on your phone."), [range.unit])
+      : gettext("Answer with a number on your phone.");
   }
   if (poll.kind === "text")
-    return "Answer in a few words on your phone. The moderator chooses which answers appear here.";
-  if (poll.kind === "ranking") return "Put these in order on your phone, best first.";
-  if (poll.kind === "multi") return `Choose up to ${poll.max_choices || poll.options.length} on your phone.`;
+    return gettext("Answer in a few words on your phone. The moderator chooses which answers appear here.");
+  if (poll.kind === "ranking") return gettext("Put these in order on your phone, best first.");
+  if (poll.kind === "multi") {
+    const most = poll.max_choices || poll.options.length;
+    return interpolate(ngettext("Choose up to %s on your phone.", "Choose up to %s on your phone.", most), [
+      formatNumber(most),
+    ]);
+  }
   return "";
 }
 
@@ -130,7 +148,7 @@ export function stagePollBody(poll) {
   return [
     hint ? h("p", { class: "stage-hint", "data-testid": "stage-hint", text: hint }) : "",
     items.length
-      ? h(poll.kind === "ranking" ? "ul" : "ol", { class: "stage-option-list", "aria-label": "Answers" }, items)
+      ? h(poll.kind === "ranking" ? "ul" : "ol", { class: "stage-option-list", "aria-label": gettext("Answers") }, items)
       : "",
   ];
 }
@@ -158,7 +176,13 @@ export function stagePage(state) {
 
 /** "Page 2 of 3" for a focus split into pages, "" for one that fits on one. */
 export function pageText({ index, count }) {
-  return count > 1 ? `Page ${index + 1} of ${count}` : "";
+  return count > 1
+    ? interpolate(
+        gettext("Page %(page)s of %(count)s"),
+        { page: formatNumber(index + 1), count: formatNumber(count) },
+        true,
+      )
+    : "";
 }
 
 /**

@@ -1,6 +1,6 @@
 // dom.js: building elements from untrusted strings, and the small formatting helpers.
 import assert from "node:assert/strict";
-import { beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 
 import {
   byTestId,
@@ -16,6 +16,7 @@ import {
   show,
   svg,
 } from "../../static/js/dom.js";
+import { ngettext, setCatalog } from "../../static/js/i18n.js";
 import { installFakeDom } from "./fake-dom.js";
 
 const ATTACK = `<img src=x onerror="alert(1)">`;
@@ -98,10 +99,23 @@ describe("changed", () => {
 });
 
 describe("formatting", () => {
-  test("plural", () => {
-    assert.equal(plural(1, "vote", "votes"), "1 vote");
-    assert.equal(plural(0, "vote", "votes"), "0 votes");
-    assert.equal(plural(2, "vote", "votes"), "2 votes");
+  afterEach(() => setCatalog(null));
+
+  test("plural fills the ngettext form with the number", () => {
+    const votes = (n) => plural(n, ngettext("%s vote", "%s votes", n));
+    assert.equal(votes(1), "1 vote");
+    assert.equal(votes(0), "0 votes");
+    assert.equal(votes(2), "2 votes");
+    assert.equal(votes(1234), "1,234 votes");
+  });
+
+  test("numbers and points follow the page's language", () => {
+    setCatalog({ language: "de", plural: "nplurals=2; plural=(n != 1);", messages: { "%s pts": "%s Pp." } });
+    assert.equal(num(4.25), "4,3");
+    assert.equal(plural(1234, "%s Stimmen"), "1.234 Stimmen");
+    assert.equal(pointsText(-19), "\u221219 Pp.");
+    setCatalog({ language: "fr", plural: "nplurals=2; plural=(n > 1);", messages: {} });
+    assert.equal(num(0.5), "0,5");
   });
 
   test("percent rounds to whole points and is 0 without a total", () => {

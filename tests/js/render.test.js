@@ -128,6 +128,18 @@ describe("renderCase", () => {
     assert.equal(card.querySelector(".line-head").tagName, "H4");
   });
 
+  test("the case's content carries its author's language; the translated labels do not", () => {
+    const card = renderCase({ ...data, language: "fr" }, { level: 2 });
+    for (const testid of ["case-title", "case-diagnosis", "case-fact", "line-outcome", "case-question"]) {
+      assert.equal(card.querySelector(`[data-testid="${testid}"]`).getAttribute("lang"), "fr", testid);
+    }
+    assert.equal(card.querySelector(".fact dt").hasAttribute("lang"), false, "a label of the interface");
+    assert.equal(card.querySelector('[data-testid="case-patient"]').hasAttribute("lang"), false);
+    assert.equal(card.querySelector(".case-part-title").hasAttribute("lang"), false);
+    assert.equal(card.querySelector('[data-fact-id] dt').getAttribute("lang"), "fr", "a fact's own label is content");
+    assert.equal(renderCase(data, { level: 2 }).querySelector("[lang]"), null, "no language: inherit the page's");
+  });
+
   test("images come from the event's image path, described, captioned as text", () => {
     const images = [{ id: 4, caption: ATTACK, alt: "PET-CT: new lytic lesions", width: 1600, height: 1200 }];
     const card = renderCase({ ...data, images }, { level: 2, imagePath: "/e/CASE2/images/" });

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -223,3 +224,25 @@ def test_fewer_answers_than_the_minimum_cell_are_counted_but_not_shown(client, e
     assert "2 were invited, 1 answered (response rate 50.0%)" in text
     level5 = text.split("Level 5: Performance")[1]
     assert "Fewer than 5 answered: the answers are not shown." in level5 and "Yes, I changed it" not in level5
+
+
+def test_the_invitation_is_written_in_the_sign_up_pages_language_else_the_events(client, event, capsys):
+    """Issue 18: a participant who left the address on a Spanish page gets a Spanish mail; an
+    address kept without a language (left before it was stored) gets the event's."""
+    Event.objects.filter(pk=event.pk).update(language="de")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    signed = client.post(reverse("event-followup", args=[event.code]), {"email": "medica@example.org"})
+    assert signed.status_code == 200 and '<html lang="es"' in signed.content.decode()
+    FollowUpContact.objects.create(event=event, email="old@example.org")  # no language kept
+    _days_since_end(event, 31)
+    _send(capsys)
+    by_address = {m.to[0]: m for m in mail.outbox}
+    spanish, german = by_address["medica@example.org"], by_address["old@example.org"]
+    assert spanish.subject.startswith("Seguimiento:") and "Hola:" in spanish.body
+    assert german.subject.startswith("Nachbefragung:") and "Guten Tag," in german.body
+    assert "Did the discussion change" not in spanish.body + german.body
+    # The answer page follows its reader (here the Spanish cookie), with the questions in their case's language.
+    answer, _ = _links(spanish)
+    page = client.get(answer).content.decode()
+    assert "¿Ha cambiado su práctica?" in page
+    assert f'<legend lang="{event.intent.case.language}">' in page

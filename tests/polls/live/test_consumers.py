@@ -214,6 +214,7 @@ async def test_moderator_runs_the_case_and_every_screen_follows(ws):
     # A hub that resynchronises may repeat the current state: wait for the one that shows the change.
     shown = await state_where(phone, lambda f: f["case"] is not None)
     assert shown["case"]["title"] == "Case Summary 2"
+    assert shown["case"]["language"] == w.case.language == "en"  # the author's, for lang="…" (issue 18)
     assert [line["regimen"] for line in shown["case"]["therapy_lines"]] == ["VRd", "DKd"]
     await send(console, {"type": "open_poll", "ref": "2", "poll": poll.id})
     await receive_type(console, "ack", ref="2")

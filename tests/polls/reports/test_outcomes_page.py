@@ -70,7 +70,7 @@ def _expected() -> list[str]:
         f"McNemar's exact test, n = 8 matched: {b} moved away from the preferred answer (b), {c} moved to it (c); "
         f"statistic {min(b, c)}, p = {p:.3f}.",
         f"Effect size: +{100 * (c - b) / 8:.1f} points among the matched; discordant odds ratio c/b {c / b:.2f}.",
-        "3 Knowledge (pre and post) 8 1 pre/post questions, matched by pseudonym",
+        "3 Knowledge (pre and post) 8 1 pre/post question, matched by pseudonym",
         "1 Participation 12 12 joined, 12 answered a poll",
     ]
 
@@ -228,7 +228,7 @@ def test_evaluation_items_and_intent_themes_are_read_with_their_n(client):
     assert "n = 4." in text  # the intent poll's answers, approved or not
     assert "Themes (most frequent words of the approved answers): CAR T (3)" in text
     assert "Nothing" not in text.split("Level 4")[1].split("Level 5")[0]  # unapproved text stays out
-    assert "2 Satisfaction 7 1 evaluation items" in text
+    assert "2 Satisfaction 7 1 evaluation item" in text
 
 
 @pytest.mark.parametrize("name", ["event-outcomes", "event-report"])
